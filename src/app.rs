@@ -1,0 +1,123 @@
+//! The HTTP application: shared state, the router, and [`run`], which `serve` and the tests
+//! both use to start the service.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
+use tokio::net::TcpListener;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::error::ApiError;
+use crate::phone::mask_phones_in;
+use crate::store::Store;
+use crate::{auth, settlements, tickets};
+
+/// Every JSON request body is refused above this size (SPEC §6); CSV imports have their own limit.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// What every handler can reach. Cheap to clone: the store is a pool handle, the rest is shared.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub settings: Arc<Settings>,
+    pub clock: Clock,
+}
+
+impl AppState {
+    /// Opens and migrates the database, loads reference data into an empty one and creates
+    /// the bootstrap admin: everything `serve` needs before it takes a request.
+    pub async fn prepare(settings: Settings, clock: Clock) -> anyhow::Result<Self> {
+        let store = Store::open(settings.database_url.expose()).await?;
+        if let Some(count) = settlements::load_defaults(&store).await? {
+            tracing::info!(
+                count,
+                "loaded the bundled settlements into an empty database"
+            );
+        }
+        if let Some((name, password)) = &settings.bootstrap_admin {
+            if auth::bootstrap_admin(&store, name, password.expose(), clock.now()).await? {
+                tracing::info!(username = %name, "created the bootstrap admin");
+            }
+        }
+        Ok(Self {
+            store,
+            settings: Arc::new(settings),
+            clock,
+        })
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .merge(auth::http::router())
+        .merge(tickets::http::router())
+        .merge(settlements::http::router())
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request| {
+                    // Query strings may carry a caller's number: mask it before it is logged.
+                    let uri = mask_phones_in(&req.uri().to_string()).into_owned();
+                    tracing::info_span!("http", method = %req.method(), uri)
+                })
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .with_state(state)
+}
+
+/// Serves until `shutdown` completes, then lets requests in flight finish.
+pub async fn run(
+    settings: Settings,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let bound = listener.local_addr()?;
+    settings.check_exposure(bound)?;
+    let state = AppState::prepare(settings, Clock::system()).await?;
+    let store = state.store.clone();
+    tracing::info!(%bound, backend = ?store.backend(), "hotline is serving");
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    store.close().await;
+    tracing::info!("hotline stopped");
+    Ok(())
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    if state.store.is_ready().await {
+        (StatusCode::OK, Json(serde_json::json!({"status": "ready"})))
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(
+                serde_json::json!({"status": "not ready", "reason": "the database is unreachable or not migrated"}),
+            ),
+        )
+    }
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("no such endpoint")
+}
+
+async fn method_not_allowed() -> impl IntoResponse {
+    let body = serde_json::json!({"error": {"code": "method_not_allowed", "message": "this endpoint does not take that method"}});
+    (StatusCode::METHOD_NOT_ALLOWED, Json(body))
+}

@@ -1,0 +1,270 @@
+//! Accounts: roles, argon2 password hashes, expiring bearer tokens (stored hashed) and the
+//! extractor that turns a request's token into a user with a role.
+
+pub mod http;
+
+use argon2::Argon2;
+use argon2::password_hash::{
+    PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
+};
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use base64::Engine;
+use rand::RngCore;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::app::AppState;
+use crate::clock::Timestamp;
+use crate::error::ApiError;
+use crate::store::{Store, StoreError};
+use crate::text_enum::text_enum;
+
+text_enum! {
+    /// What a user may do, in rising order of reach; `admin` may do everything.
+    pub enum Role {
+        Operator = "operator",
+        Dispatcher = "dispatcher",
+        Supervisor = "supervisor",
+        Admin = "admin",
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct User {
+    #[serde(skip)]
+    pub id: String,
+    pub username: String,
+    pub role: Role,
+}
+
+impl User {
+    /// Passes users of `role` or a higher one ("operator+" in the SPEC's tables).
+    pub fn require_at_least(&self, role: Role) -> Result<(), ApiError> {
+        if self.role as u8 >= role as u8 {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(format!(
+                "this needs the {role} role or higher; you are {}",
+                self.role
+            )))
+        }
+    }
+
+    /// Passes users of exactly one of `roles`, and admins.
+    pub fn require_one_of(&self, roles: &[Role]) -> Result<(), ApiError> {
+        if self.role == Role::Admin || roles.contains(&self.role) {
+            Ok(())
+        } else {
+            let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+            Err(ApiError::Forbidden(format!(
+                "this is for the {} role; you are {}",
+                names.join(" or "),
+                self.role
+            )))
+        }
+    }
+}
+
+/// A username: what people type at the login box, so kept simple.
+pub fn check_username(name: &str) -> Result<(), String> {
+    let ok = (1..=64).contains(&name.chars().count())
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "username '{name}' must be 1 to 64 letters, digits or . _ - @"
+        ))
+    }
+}
+
+pub fn check_password(password: &str) -> Result<(), String> {
+    if password.chars().count() < 8 {
+        return Err("the password must have at least 8 characters".into());
+    }
+    Ok(())
+}
+
+/// Argon2id with the crate's recommended parameters; slow on purpose, so run off the async threads.
+pub async fn hash_password(password: &str) -> anyhow::Result<String> {
+    let password = password.to_string();
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| anyhow::anyhow!("hashing a password: {e}"))
+    })
+    .await?
+}
+
+async fn verify_password(password: &str, hash: &str) -> bool {
+    let (password, hash) = (password.to_string(), hash.to_string());
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&hash).is_ok_and(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// Creates a user after checking the name, password and uniqueness.
+pub async fn add_user(
+    store: &Store,
+    username: &str,
+    password: &str,
+    role: Role,
+    now: Timestamp,
+) -> Result<User, StoreError> {
+    check_username(username).map_err(StoreError::Invalid)?;
+    check_password(password).map_err(StoreError::Invalid)?;
+    let hash = hash_password(password)
+        .await
+        .map_err(|e| StoreError::Invalid(e.to_string()))?;
+    store.create_user(username, &hash, role, now).await
+}
+
+/// Creates the admin named by HOTLINE_BOOTSTRAP_ADMIN when there is no user at all yet.
+pub async fn bootstrap_admin(
+    store: &Store,
+    username: &str,
+    password: &str,
+    now: Timestamp,
+) -> anyhow::Result<bool> {
+    if store.count_users().await? > 0 {
+        return Ok(false);
+    }
+    add_user(store, username, password, Role::Admin, now)
+        .await
+        .map_err(|e| anyhow::anyhow!("HOTLINE_BOOTSTRAP_ADMIN: {e}"))?;
+    Ok(true)
+}
+
+/// A fresh bearer token: 256 random bits, URL-safe.
+fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Tokens are stored only as this hash, so a copy of the database logs nobody in. A fast hash
+/// is enough: the token itself has 256 bits of entropy.
+fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Checks a password and opens a session; `None` when the name or password is wrong.
+pub async fn login(
+    state: &AppState,
+    username: &str,
+    password: &str,
+) -> Result<Option<(String, User, Timestamp)>, StoreError> {
+    let credentials = state.store.credentials(username).await?;
+    // Verify against a dummy hash for unknown users too, so timing does not reveal which names exist.
+    const DUMMY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$K6kFT1m9B7ZLvOHXsYF2m9PY1v2qnP5ZrwC3XNFQwRE";
+    let hash = credentials
+        .as_ref()
+        .map_or(DUMMY, |c| c.password_hash.as_str());
+    let verified = verify_password(password, hash).await;
+    let Some(credentials) = credentials.filter(|_| verified) else {
+        return Ok(None);
+    };
+    let token = new_token();
+    let now = state.clock.now();
+    let expires_at = now.plus_seconds(state.settings.session_hours as i64 * 3600);
+    state
+        .store
+        .create_session(&token_hash(&token), &credentials.user.id, now, expires_at)
+        .await?;
+    Ok(Some((token, credentials.user, expires_at)))
+}
+
+pub async fn logout(state: &AppState, token: &str) -> Result<(), StoreError> {
+    state.store.delete_session(&token_hash(token)).await
+}
+
+fn bearer(parts: &Parts) -> Option<&str> {
+    let value = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+/// The signed-in user of a request; a request without a valid token is refused with 401.
+impl FromRequestParts<AppState> for User {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = bearer(parts).ok_or_else(ApiError::login_required)?;
+        state
+            .store
+            .session_user(&token_hash(token), state.clock.now())
+            .await?
+            .ok_or_else(ApiError::login_required)
+    }
+}
+
+/// The raw bearer token of a request, for logging out.
+pub struct BearerToken(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for BearerToken {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        bearer(parts)
+            .map(|t| BearerToken(t.to_string()))
+            .ok_or_else(ApiError::login_required)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_rise_in_reach() {
+        let user = |role| User {
+            id: String::new(),
+            username: "u".into(),
+            role,
+        };
+        assert!(
+            user(Role::Supervisor)
+                .require_at_least(Role::Dispatcher)
+                .is_ok()
+        );
+        assert!(
+            user(Role::Operator)
+                .require_at_least(Role::Dispatcher)
+                .is_err()
+        );
+        assert!(
+            user(Role::Dispatcher)
+                .require_one_of(&[Role::Operator])
+                .is_err()
+        );
+        assert!(user(Role::Admin).require_one_of(&[Role::Operator]).is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_hash_verifies_only_its_password() {
+        let hash = hash_password("correct horse").await.unwrap();
+        assert!(verify_password("correct horse", &hash).await);
+        assert!(!verify_password("wrong horse", &hash).await);
+    }
+}

@@ -1,0 +1,78 @@
+//! Time as the product sees it: one injectable clock and the timestamp stored in the database.
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::{Serialize, Serializer};
+
+/// A moment, as milliseconds since the Unix epoch: the one form both databases store and order
+/// alike. It leaves the API as RFC 3339 in UTC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(pub i64);
+
+impl Timestamp {
+    pub fn millis(self) -> i64 {
+        self.0
+    }
+    pub fn to_jiff(self) -> jiff::Timestamp {
+        jiff::Timestamp::from_millisecond(self.0).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+    }
+    pub fn plus_seconds(self, seconds: i64) -> Self {
+        Self(self.0 + seconds * 1000)
+    }
+}
+
+impl From<jiff::Timestamp> for Timestamp {
+    fn from(t: jiff::Timestamp) -> Self {
+        Self(t.as_millisecond())
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:.3}", self.to_jiff())
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// Where "now" comes from. Production reads the system clock; tests that exercise timers
+/// hand in their own so nothing has to sleep.
+#[derive(Clone)]
+pub struct Clock(Arc<dyn Fn() -> Timestamp + Send + Sync>);
+
+impl Clock {
+    pub fn system() -> Self {
+        Self(Arc::new(|| jiff::Timestamp::now().into()))
+    }
+    pub fn from_fn(now: impl Fn() -> Timestamp + Send + Sync + 'static) -> Self {
+        Self(Arc::new(now))
+    }
+    pub fn now(&self) -> Timestamp {
+        (self.0)()
+    }
+}
+
+impl fmt::Debug for Clock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Clock(now={})", self.now())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_leave_as_rfc3339_utc() {
+        let t = Timestamp(1_796_000_000_123);
+        assert_eq!(
+            serde_json::to_string(&t).unwrap(),
+            "\"2026-11-30T00:53:20.123Z\""
+        );
+    }
+}

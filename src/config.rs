@@ -1,0 +1,368 @@
+//! Settings: environment variables first, then an optional `hotline.toml`, then the defaults of SPEC §2.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use jiff::tz::TimeZone;
+
+/// A value that must never reach a log line: its `Debug` says only that it is set.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// A setting that could not be read; names the variable so the operator knows what to fix.
+#[derive(Debug, thiserror::Error)]
+#[error("{variable}: {reason}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub reason: String,
+}
+
+fn invalid(variable: &'static str, reason: impl Into<String>) -> ConfigError {
+    ConfigError {
+        variable,
+        reason: reason.into(),
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub listen: SocketAddr,
+    /// `sqlite://PATH` or `postgres://...`; kept secret because it may carry a password.
+    pub database_url: Secret,
+    /// Base of every URL handed to a provider or put in an e-mail, without a trailing slash.
+    pub public_url: String,
+    pub scripts_dir: PathBuf,
+    pub twilio_auth_token: Option<Secret>,
+    pub jambonz_secret: Option<Secret>,
+    pub smtp_url: Option<Secret>,
+    pub mail_dir: PathBuf,
+    pub mail_from: String,
+    pub bootstrap_admin: Option<(String, Secret)>,
+    pub timezone: TimeZone,
+    /// How long a login token stays valid: an operator's shift plus some slack.
+    pub session_hours: u32,
+}
+
+/// Every setting by its environment variable name; `hotline.toml` may use the same name or the
+/// name in lower case without the `HOTLINE_` prefix (`listen = "0.0.0.0:8080"`).
+pub const VARIABLES: &[&str] = &[
+    "HOTLINE_LISTEN",
+    "HOTLINE_DATABASE_URL",
+    "HOTLINE_PUBLIC_URL",
+    "HOTLINE_SCRIPTS_DIR",
+    "HOTLINE_TWILIO_AUTH_TOKEN",
+    "HOTLINE_JAMBONZ_SECRET",
+    "HOTLINE_SMTP_URL",
+    "HOTLINE_MAIL_DIR",
+    "HOTLINE_MAIL_FROM",
+    "HOTLINE_BOOTSTRAP_ADMIN",
+    "HOTLINE_TIMEZONE",
+    "HOTLINE_SESSION_HOURS",
+];
+
+impl Settings {
+    /// Reads the process environment and `hotline.toml` in the working directory (or the file
+    /// named by `HOTLINE_CONFIG`).
+    pub fn load() -> Result<Self, ConfigError> {
+        let explicit = std::env::var_os("HOTLINE_CONFIG").map(PathBuf::from);
+        let path = explicit
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("hotline.toml"));
+        let mut values = if path.exists() || explicit.is_some() {
+            read_toml(&path)?
+        } else {
+            HashMap::new()
+        };
+        for name in VARIABLES {
+            if let Ok(value) = std::env::var(name) {
+                values.insert(name, value);
+            }
+        }
+        Self::from_values(&values)
+    }
+
+    /// Builds settings from variable names to raw values; what is missing takes its default.
+    pub fn from_values(values: &HashMap<&'static str, String>) -> Result<Self, ConfigError> {
+        let get = |name: &'static str| values.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
+        let secret = |name| get(name).map(Secret::new);
+
+        let listen_raw = get("HOTLINE_LISTEN").unwrap_or("127.0.0.1:8080");
+        let listen: SocketAddr = listen_raw.parse().map_err(|_| {
+            invalid(
+                "HOTLINE_LISTEN",
+                format!("'{listen_raw}' is not an address to bind (expected IP:PORT, e.g. 127.0.0.1:8080)"),
+            )
+        })?;
+
+        let database_url = get("HOTLINE_DATABASE_URL").unwrap_or("sqlite://hotline.db");
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            return Err(invalid(
+                "HOTLINE_DATABASE_URL",
+                "must start with sqlite:// or postgres:// (the scheme picks the database)",
+            ));
+        }
+
+        let public_url = match get("HOTLINE_PUBLIC_URL") {
+            Some(url) => parse_public_url(url)?,
+            None => format!("http://{listen}"),
+        };
+
+        let bootstrap_admin = match get("HOTLINE_BOOTSTRAP_ADMIN") {
+            None => None,
+            Some(pair) => match pair.split_once(':') {
+                Some((name, password)) if !name.is_empty() && !password.is_empty() => {
+                    Some((name.to_string(), Secret::new(password)))
+                }
+                _ => {
+                    return Err(invalid(
+                        "HOTLINE_BOOTSTRAP_ADMIN",
+                        "expected NAME:PASSWORD with both parts non-empty",
+                    ));
+                }
+            },
+        };
+
+        let tz_name = get("HOTLINE_TIMEZONE").unwrap_or("Europe/Moscow");
+        let timezone = TimeZone::get(tz_name).map_err(|_| {
+            invalid(
+                "HOTLINE_TIMEZONE",
+                format!("'{tz_name}' is not a known IANA time zone (e.g. Europe/Moscow)"),
+            )
+        })?;
+
+        let mail_from = get("HOTLINE_MAIL_FROM")
+            .unwrap_or("hotline@localhost")
+            .to_string();
+        if !mail_from.contains('@') {
+            return Err(invalid(
+                "HOTLINE_MAIL_FROM",
+                format!("'{mail_from}' is not an e-mail address"),
+            ));
+        }
+
+        let smtp_url = secret("HOTLINE_SMTP_URL");
+        if let Some(url) = &smtp_url {
+            if !(url.expose().starts_with("smtp://") || url.expose().starts_with("smtps://")) {
+                return Err(invalid(
+                    "HOTLINE_SMTP_URL",
+                    "must start with smtp:// or smtps://",
+                ));
+            }
+        }
+
+        let session_hours = match get("HOTLINE_SESSION_HOURS") {
+            None => 13,
+            Some(raw) => raw
+                .parse::<u32>()
+                .ok()
+                .filter(|h| (1..=24 * 30).contains(h))
+                .ok_or_else(|| {
+                    invalid(
+                        "HOTLINE_SESSION_HOURS",
+                        format!("'{raw}' is not a number of hours from 1 to 720"),
+                    )
+                })?,
+        };
+
+        Ok(Settings {
+            listen,
+            database_url: Secret::new(database_url),
+            public_url,
+            scripts_dir: PathBuf::from(get("HOTLINE_SCRIPTS_DIR").unwrap_or("ivr-scripts")),
+            twilio_auth_token: secret("HOTLINE_TWILIO_AUTH_TOKEN"),
+            jambonz_secret: secret("HOTLINE_JAMBONZ_SECRET"),
+            smtp_url,
+            mail_dir: PathBuf::from(get("HOTLINE_MAIL_DIR").unwrap_or("mail-outbox")),
+            mail_from,
+            bootstrap_admin,
+            timezone,
+            session_hours,
+        })
+    }
+
+    /// Refuses to serve unsigned webhooks to the world: off loopback, every provider dialect
+    /// without its secret would accept calls forged by anyone who can reach the port.
+    pub fn check_exposure(&self, bound: SocketAddr) -> Result<(), ConfigError> {
+        if bound.ip().is_loopback() {
+            return Ok(());
+        }
+        let missing: Vec<&str> = [
+            ("HOTLINE_TWILIO_AUTH_TOKEN", &self.twilio_auth_token),
+            ("HOTLINE_JAMBONZ_SECRET", &self.jambonz_secret),
+        ]
+        .iter()
+        .filter(|(_, secret)| secret.is_none())
+        .map(|(name, _)| *name)
+        .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        Err(invalid(
+            "HOTLINE_LISTEN",
+            format!(
+                "{} is not a loopback address, and {} {} unset: unsigned webhooks would be accepted from anyone. \
+                 Set the provider secrets (a dialect you do not use can get any long random value) or listen on 127.0.0.1",
+                bound,
+                missing.join(" and "),
+                if missing.len() == 1 { "is" } else { "are" }
+            ),
+        ))
+    }
+}
+
+fn parse_public_url(url: &str) -> Result<String, ConfigError> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or_else(|| {
+            invalid(
+                "HOTLINE_PUBLIC_URL",
+                format!("'{url}' must start with http:// or https://"),
+            )
+        })?;
+    if rest.is_empty() || rest.starts_with('/') || rest.contains(['?', '#', ' ']) {
+        return Err(invalid(
+            "HOTLINE_PUBLIC_URL",
+            format!("'{url}' must be a base URL such as https://hotline.example.ru"),
+        ));
+    }
+    Ok(url.trim_end_matches('/').to_string())
+}
+
+fn read_toml(path: &Path) -> Result<HashMap<&'static str, String>, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        invalid(
+            "HOTLINE_CONFIG",
+            format!("cannot read {}: {e}", path.display()),
+        )
+    })?;
+    let table: toml::Table = text.parse().map_err(|e| {
+        invalid(
+            "HOTLINE_CONFIG",
+            format!("{} is not valid TOML: {e}", path.display()),
+        )
+    })?;
+    let mut values = HashMap::new();
+    for (key, value) in &table {
+        let name = VARIABLES
+            .iter()
+            .find(|name| *name == key || name["HOTLINE_".len()..].eq_ignore_ascii_case(key))
+            .ok_or_else(|| {
+                invalid(
+                    "HOTLINE_CONFIG",
+                    format!("{}: unknown setting '{key}'", path.display()),
+                )
+            })?;
+        let text = match value {
+            toml::Value::String(s) => s.clone(),
+            toml::Value::Integer(i) => i.to_string(),
+            _ => {
+                return Err(invalid(
+                    name,
+                    format!("{}: expected a string", path.display()),
+                ));
+            }
+        };
+        values.insert(*name, text);
+    }
+    Ok(values)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(pairs: &[(&'static str, &str)]) -> Result<Settings, ConfigError> {
+        Settings::from_values(&pairs.iter().map(|(k, v)| (*k, v.to_string())).collect())
+    }
+
+    #[test]
+    fn defaults_follow_the_spec() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.database_url.expose(), "sqlite://hotline.db");
+        assert_eq!(s.public_url, "http://127.0.0.1:8080");
+        assert_eq!(s.mail_dir, PathBuf::from("mail-outbox"));
+        assert_eq!(s.timezone.iana_name(), Some("Europe/Moscow"));
+        s.check_exposure(s.listen).unwrap();
+    }
+
+    #[test]
+    fn an_invalid_value_names_its_variable() {
+        for (name, value) in [
+            ("HOTLINE_LISTEN", "localhost"),
+            ("HOTLINE_DATABASE_URL", "mysql://x"),
+            ("HOTLINE_PUBLIC_URL", "ftp://x"),
+            ("HOTLINE_TIMEZONE", "Mars/Olympus"),
+            ("HOTLINE_BOOTSTRAP_ADMIN", "admin"),
+            ("HOTLINE_SESSION_HOURS", "0"),
+        ] {
+            let err = settings(&[(name, value)]).unwrap_err();
+            assert_eq!(err.variable, name, "{err}");
+        }
+    }
+
+    #[test]
+    fn off_loopback_every_dialect_needs_its_secret() {
+        let open = settings(&[("HOTLINE_LISTEN", "0.0.0.0:8080")]).unwrap();
+        let err = open.check_exposure(open.listen).unwrap_err().to_string();
+        assert!(
+            err.contains("HOTLINE_TWILIO_AUTH_TOKEN") && err.contains("HOTLINE_JAMBONZ_SECRET"),
+            "{err}"
+        );
+        let signed = settings(&[
+            ("HOTLINE_LISTEN", "0.0.0.0:8080"),
+            ("HOTLINE_TWILIO_AUTH_TOKEN", "t"),
+            ("HOTLINE_JAMBONZ_SECRET", "j"),
+        ])
+        .unwrap();
+        signed.check_exposure(signed.listen).unwrap();
+    }
+
+    #[test]
+    fn secrets_stay_out_of_debug_output() {
+        let s = settings(&[("HOTLINE_DATABASE_URL", "postgres://u:hunter2@db/x")]).unwrap();
+        assert!(!format!("{s:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn toml_accepts_both_key_spellings() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hotline.toml");
+        std::fs::write(
+            &path,
+            "listen = \"127.0.0.1:9000\"\nHOTLINE_MAIL_FROM = \"a@b.ru\"\n",
+        )
+        .unwrap();
+        let s = Settings::from_values(&read_toml(&path).unwrap()).unwrap();
+        assert_eq!(s.listen.port(), 9000);
+        assert_eq!(s.mail_from, "a@b.ru");
+        std::fs::write(&path, "lisen = 1\n").unwrap();
+        assert!(
+            read_toml(&path)
+                .unwrap_err()
+                .to_string()
+                .contains("unknown setting 'lisen'")
+        );
+    }
+}

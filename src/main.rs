@@ -1,0 +1,5 @@
+//! The `hotline` binary: parses the command line and hands over to the library.
+
+fn main() -> std::process::ExitCode {
+    hotline::cli::main()
+}

@@ -1,0 +1,220 @@
+//! Settlements of the region with their postcodes: the reference data that locates a caller.
+
+pub mod http;
+
+use serde::Serialize;
+
+use crate::error::LineError;
+
+/// The region's settlements, loaded into an empty database on first start.
+pub const DEFAULT_CSV: &str = include_str!("yaroslavl.csv");
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Settlement {
+    pub id: i64,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub district: String,
+    pub postcode: String,
+}
+
+/// The short form a ticket carries.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SettlementRef {
+    pub id: i64,
+    pub name: String,
+    pub postcode: String,
+}
+
+/// A settlement read from a CSV row, not yet stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SettlementRow {
+    pub name: String,
+    pub kind: String,
+    pub district: String,
+    pub postcode: Postcode,
+}
+
+/// A Russian postcode: exactly six digits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Postcode(String);
+
+impl Postcode {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let raw = raw.trim();
+        if raw.len() == 6 && raw.bytes().all(|b| b.is_ascii_digit()) {
+            Ok(Self(raw.to_string()))
+        } else {
+            Err(format!("postcode '{raw}' must be exactly six digits"))
+        }
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Words that name a kind of settlement rather than the settlement itself.
+const KIND_WORDS: &[&str] = &[
+    "город",
+    "г",
+    "посёлок",
+    "поселок",
+    "пос",
+    "п",
+    "пгт",
+    "село",
+    "с",
+    "деревня",
+    "дер",
+    "д",
+    "рабочий",
+    "городского",
+    "типа",
+];
+
+/// A settlement name folded for matching what a caller said or typed: lower case, ё as е,
+/// hyphens as spaces, kind words ("город", "посёлок") dropped, spaces collapsed.
+pub fn fold_name(name: &str) -> String {
+    let lowered = name.to_lowercase().replace('ё', "е");
+    lowered
+        .split(|c: char| c.is_whitespace() || c == '-' || c == '.' || c == ',')
+        .filter(|word| !word.is_empty() && !KIND_WORDS.iter().any(|k| k.replace('ё', "е") == *word))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Reads a settlements file (`name,type,district,postcode` with that header). Every row is
+/// checked; any bad row makes the whole file refused, with each problem by line number.
+pub fn parse_csv(text: &str) -> Result<Vec<SettlementRow>, Vec<LineError>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let expected = ["name", "type", "district", "postcode"];
+    let header_ok = reader
+        .headers()
+        .map(|h| {
+            h.iter()
+                .map(|f| f.trim_start_matches('\u{feff}'))
+                .eq(expected.iter().copied())
+        })
+        .unwrap_or(false);
+    if !header_ok {
+        return Err(vec![LineError {
+            line: 1,
+            message: format!("the header must be: {}", expected.join(",")),
+        }]);
+    }
+    let mut rows = Vec::new();
+    let mut errors = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for record in reader.records() {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map(|p| p.line() as usize).unwrap_or(0);
+                errors.push(LineError {
+                    line,
+                    message: format!("unreadable row: {e}"),
+                });
+                continue;
+            }
+        };
+        let line = record.position().map(|p| p.line() as usize).unwrap_or(0);
+        if record.len() != 4 {
+            errors.push(LineError {
+                line,
+                message: format!("expected 4 fields, found {}", record.len()),
+            });
+            continue;
+        }
+        let mut problems = Vec::new();
+        for (field, value) in ["name", "type", "district"].iter().zip(record.iter()) {
+            if value.is_empty() {
+                problems.push(format!("{field} is empty"));
+            } else if value.chars().count() > 200 {
+                problems.push(format!("{field} is longer than 200 characters"));
+            }
+        }
+        let postcode = Postcode::parse(&record[3])
+            .map_err(|e| problems.push(e))
+            .ok();
+        if !seen.insert((record[0].to_string(), record[2].to_string())) {
+            problems.push(format!(
+                "'{}' in '{}' appears twice in the file",
+                &record[0], &record[2]
+            ));
+        }
+        match (problems.is_empty(), postcode) {
+            (true, Some(postcode)) => rows.push(SettlementRow {
+                name: record[0].to_string(),
+                kind: record[1].to_string(),
+                district: record[2].to_string(),
+                postcode,
+            }),
+            _ => errors.push(LineError {
+                line,
+                message: problems.join("; "),
+            }),
+        }
+    }
+    if rows.is_empty() && errors.is_empty() {
+        errors.push(LineError {
+            line: 2,
+            message: "the file has no settlements".into(),
+        });
+    }
+    if errors.is_empty() {
+        Ok(rows)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Loads the bundled settlements into a database that has none, so a fresh install can locate
+/// callers at once; an operator's own import is never overwritten.
+pub async fn load_defaults(store: &crate::store::Store) -> anyhow::Result<Option<usize>> {
+    if store.count_settlements().await? > 0 {
+        return Ok(None);
+    }
+    let rows = parse_csv(DEFAULT_CSV)
+        .map_err(|e| anyhow::anyhow!("the bundled settlements file is invalid: {e:?}"))?;
+    Ok(Some(store.upsert_settlements(&rows).await?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bundled_file_is_valid() {
+        let rows = parse_csv(DEFAULT_CSV).unwrap();
+        assert_eq!(rows.len(), 20);
+        assert!(
+            rows.iter()
+                .any(|r| r.name == "Углич" && r.postcode.as_str() == "152610")
+        );
+    }
+
+    #[test]
+    fn every_bad_row_is_reported_by_line() {
+        let text = "name,type,district,postcode\nА,город,Р,15215\nБ,город,Р,152150\n,село,Р,152151\nБ,город,Р,152150\n";
+        let errors = parse_csv(text).unwrap_err();
+        let lines: Vec<usize> = errors.iter().map(|e| e.line).collect();
+        assert_eq!(lines, vec![2, 4, 5], "{errors:?}");
+        assert!(errors[0].message.contains("six digits"));
+        assert!(
+            parse_csv("city,postcode\nX,150000\n").unwrap_err()[0]
+                .message
+                .contains("header")
+        );
+    }
+
+    #[test]
+    fn names_fold_for_matching() {
+        assert_eq!(fold_name("Гаврилов-Ям"), "гаврилов ям");
+        assert_eq!(fold_name("посёлок  Пречистое"), "пречистое");
+        assert_eq!(fold_name("город Углич"), "углич");
+    }
+}

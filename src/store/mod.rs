@@ -1,0 +1,163 @@
+//! The storage boundary: the only place with SQL. One [`Store`] serves SQLite or PostgreSQL,
+//! picked by the URL scheme.
+//!
+//! Statements both databases accept (`$1` placeholders, `RETURNING`, `ON CONFLICT`) are written
+//! once in the domain files (`tickets.rs`, `users.rs`, ...). What differs lives in `sqlite.rs`
+//! and `postgres.rs`: connecting, migrations, how a write transaction begins, and each
+//! dialect's own statements beside their twins. Values cross the boundary as integers and
+//! text only (times as Unix milliseconds, ids as UUID text), so one row type fits both.
+
+mod postgres;
+mod settlements;
+mod sqlite;
+mod tickets;
+mod users;
+
+pub use settlements::SettlementQuery;
+pub use tickets::{TicketFilter, TicketPage};
+
+use sqlx::any::AnyPoolOptions;
+use sqlx::{Any, AnyPool, Transaction};
+
+/// Which database is behind the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0} not found")]
+    NotFound(String),
+    /// The request contradicts the current state (an impossible lifecycle step, a duplicate).
+    #[error("{0}")]
+    Conflict(String),
+    /// The request refers to something that does not exist or breaks a rule of the data.
+    #[error("{0}")]
+    Invalid(String),
+    /// The database cannot be reached or is saturated; worth retrying.
+    #[error("database unavailable: {0}")]
+    Unavailable(#[source] sqlx::Error),
+    #[error("database error: {0}")]
+    Database(#[source] sqlx::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+                Self::Unavailable(e)
+            }
+            sqlx::Error::RowNotFound => Self::NotFound("row".into()),
+            e => Self::Database(e),
+        }
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Opens the database named by `url` (creating a SQLite file if needed) and brings its
+    /// schema up to date.
+    pub async fn open(url: &str) -> anyhow::Result<Self> {
+        let store = Self::connect(url).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Connects without touching the schema.
+    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        sqlx::any::install_default_drivers();
+        let (backend, url, options) = if url.starts_with("sqlite:") {
+            (
+                Backend::Sqlite,
+                sqlite::connect_url(url),
+                sqlite::pool_options(),
+            )
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            (Backend::Postgres, url.to_string(), postgres::pool_options())
+        } else {
+            anyhow::bail!("unsupported database URL: it must start with sqlite:// or postgres://");
+        };
+        let pool = connect_pool(options, &url, backend).await?;
+        Ok(Self { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        let migrator = self.migrator();
+        migrator
+            .run(&self.pool)
+            .await
+            .map_err(|e| anyhow::anyhow!("applying migrations: {e}"))
+    }
+
+    fn migrator(&self) -> &'static sqlx::migrate::Migrator {
+        match self.backend {
+            Backend::Sqlite => &sqlite::MIGRATOR,
+            Backend::Postgres => &postgres::MIGRATOR,
+        }
+    }
+
+    /// Ready to serve: the database answers and every migration this build knows is applied.
+    pub async fn is_ready(&self) -> bool {
+        let expected = self.migrator().iter().count() as i64;
+        let applied: Result<i64, _> =
+            sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = TRUE")
+                .fetch_one(&self.pool)
+                .await;
+        matches!(applied, Ok(n) if n == expected)
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// A transaction that will write. SQLite takes its write lock up front, so two writers
+    /// queue on the busy timeout instead of failing halfway when both try to upgrade a read.
+    async fn begin_write(&self) -> StoreResult<Transaction<'static, Any>> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+}
+
+async fn connect_pool(
+    options: AnyPoolOptions,
+    url: &str,
+    backend: Backend,
+) -> anyhow::Result<AnyPool> {
+    options.connect(url).await.map_err(|e| {
+        let hint = match backend {
+            Backend::Sqlite => "check that the directory exists and is writable",
+            Backend::Postgres => {
+                "check that the server is running and the URL, user and database are right"
+            }
+        };
+        anyhow::anyhow!("cannot open the {backend:?} database: {e} ({hint})")
+    })
+}
+
+/// A new random id for a row, as text; v7 keeps ids of one table roughly in creation order.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// Turns a unique-constraint violation into a domain conflict, any other error into itself.
+fn conflict_on_unique(e: sqlx::Error, what: impl FnOnce() -> String) -> StoreError {
+    match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(what()),
+        _ => e.into(),
+    }
+}

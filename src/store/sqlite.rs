@@ -1,0 +1,41 @@
+//! What is SQLite's own: opening the file, its pragmas and its migrations.
+
+use std::time::Duration;
+
+use sqlx::Executor;
+use sqlx::any::AnyPoolOptions;
+use sqlx::migrate::Migrator;
+
+pub(super) static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
+
+/// The URL as sqlx wants it: the file is created on first start.
+pub(super) fn connect_url(url: &str) -> String {
+    if url.contains("mode=") || url.contains(":memory:") {
+        url.to_string()
+    } else if url.contains('?') {
+        format!("{url}&mode=rwc")
+    } else {
+        format!("{url}?mode=rwc")
+    }
+}
+
+pub(super) fn pool_options() -> AnyPoolOptions {
+    // Writers queue on SQLite's one write lock anyway; a few connections let readers go on
+    // beside the writer (WAL) without holding many idle worker threads.
+    AnyPoolOptions::new()
+        .max_connections(4)
+        .acquire_timeout(Duration::from_secs(10))
+        .after_connect(|conn, _meta| {
+            Box::pin(async move {
+                // WAL: readers never block the writer. FULL: a commit that was answered survives
+                // a power cut, not only a crash of the process. busy_timeout: a second writer
+                // waits for the lock instead of failing.
+                conn.execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                     PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                )
+                .await?;
+                Ok(())
+            })
+        })
+}

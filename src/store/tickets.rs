@@ -1,0 +1,389 @@
+//! Tickets, their numbers, notes and audit trail.
+
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+
+use super::{Store, StoreError, StoreResult, new_id};
+use crate::clock::Timestamp;
+use crate::settlements::SettlementRef;
+use crate::tickets::{
+    Category, NewTicket, Note, Priority, Status, Ticket, TicketDetail, TicketEvent, TicketKey,
+    lifecycle, search_fold,
+};
+
+/// What `GET /api/tickets` may filter on; `cursor` is the number the previous page ended before.
+#[derive(Debug, Default, Clone)]
+pub struct TicketFilter {
+    pub status: Option<Status>,
+    pub category: Option<Category>,
+    pub settlement_id: Option<i64>,
+    pub text: Option<String>,
+    pub before_number: Option<i64>,
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TicketPage {
+    pub items: Vec<Ticket>,
+    pub next_cursor: Option<String>,
+}
+
+macro_rules! select_tickets {
+    ($($rest:literal)*) => {
+        concat!(
+            "SELECT t.id, t.number, t.category, t.priority, t.status, t.channel, t.caller_number, \
+             t.settlement_id, s.name AS settlement_name, s.postcode AS settlement_postcode, t.address, \
+             t.description, t.recording_url, t.recording_duration_s, t.incident_id, t.call_id, \
+             u.username AS assignee, t.created_at, t.updated_at \
+             FROM tickets t LEFT JOIN settlements s ON s.id = t.settlement_id \
+             LEFT JOIN users u ON u.id = t.assignee_id ",
+            $($rest),*
+        )
+    };
+}
+
+fn parsed<T: std::str::FromStr<Err = String>>(row: &AnyRow, column: &str) -> StoreResult<T> {
+    let text: String = row.try_get(column)?;
+    text.parse()
+        .map_err(|e| StoreError::Invalid(format!("stored {column}: {e}")))
+}
+
+fn ticket_from(row: &AnyRow) -> StoreResult<Ticket> {
+    let settlement_id: Option<i64> = row.try_get("settlement_id")?;
+    let settlement = match settlement_id {
+        Some(id) => Some(SettlementRef {
+            id,
+            name: row.try_get("settlement_name")?,
+            postcode: row.try_get("settlement_postcode")?,
+        }),
+        None => None,
+    };
+    let number: i64 = row.try_get("number")?;
+    Ok(Ticket {
+        id: row.try_get("id")?,
+        number: number.to_string(),
+        category: parsed(row, "category")?,
+        priority: Priority::parse(row.try_get("priority")?).map_err(StoreError::Invalid)?,
+        status: parsed(row, "status")?,
+        channel: parsed(row, "channel")?,
+        caller_number: row.try_get("caller_number")?,
+        settlement,
+        address: row.try_get("address")?,
+        description: row.try_get("description")?,
+        recording_url: row.try_get("recording_url")?,
+        recording_duration_s: row.try_get("recording_duration_s")?,
+        incident_id: row.try_get("incident_id")?,
+        call_id: row.try_get("call_id")?,
+        assignee: row.try_get("assignee")?,
+        created_at: Timestamp(row.try_get("created_at")?),
+        updated_at: Timestamp(row.try_get("updated_at")?),
+    })
+}
+
+/// One line of the audit trail, written in the same transaction as the change it records.
+#[allow(clippy::too_many_arguments)]
+async fn record_event(
+    tx: &mut Transaction<'static, Any>,
+    ticket_id: &str,
+    at: Timestamp,
+    actor: &str,
+    kind: &str,
+    from: Option<Status>,
+    to: Option<Status>,
+    detail: Option<&str>,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO ticket_events (ticket_id, at, actor, kind, from_status, to_status, detail) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(ticket_id)
+    .bind(at.millis())
+    .bind(actor)
+    .bind(kind)
+    .bind(from.map(Status::as_str))
+    .bind(to.map(Status::as_str))
+    .bind(detail)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Escapes LIKE's wildcards so a search for "50%" means those characters.
+fn like_pattern(text: &str) -> String {
+    let escaped = search_fold(text)
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+async fn fetch_ticket<'e, E: sqlx::Executor<'e, Database = Any>>(
+    executor: E,
+    key: &TicketKey,
+) -> StoreResult<Option<Ticket>> {
+    let row = match key {
+        TicketKey::Id(id) => {
+            sqlx::query(select_tickets!("WHERE t.id = $1"))
+                .bind(id)
+                .fetch_optional(executor)
+                .await?
+        }
+        TicketKey::Number(n) => {
+            sqlx::query(select_tickets!("WHERE t.number = $1"))
+                .bind(*n)
+                .fetch_optional(executor)
+                .await?
+        }
+    };
+    row.as_ref().map(ticket_from).transpose()
+}
+
+async fn ticket_in(tx: &mut Transaction<'static, Any>, key: &TicketKey) -> StoreResult<Ticket> {
+    fetch_ticket(&mut **tx, key)
+        .await?
+        .ok_or_else(|| StoreError::NotFound("ticket".into()))
+}
+
+impl Store {
+    /// Opens a ticket with the next number; the number, the row and its first audit line
+    /// commit together.
+    pub async fn create_ticket(&self, new: &NewTicket, now: Timestamp) -> StoreResult<Ticket> {
+        let mut tx = self.begin_write().await?;
+        // The counter row is locked until commit, so numbers are unique and increase in the
+        // order tickets are committed, on either database.
+        let number: i64 = sqlx::query_scalar(
+            "UPDATE counters SET value = value + 1 WHERE name = 'ticket_number' RETURNING value",
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        let id = new_id();
+        let search_text = search_fold(&format!(
+            "{number} {} {} {}",
+            new.description,
+            new.address.as_deref().unwrap_or(""),
+            new.caller_number.as_ref().map(|p| p.as_str()).unwrap_or("")
+        ));
+        sqlx::query(
+            "INSERT INTO tickets (id, number, category, priority, status, channel, caller_number, settlement_id, \
+             address, description, recording_url, recording_duration_s, call_id, assignee_id, search_text, \
+             created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16)",
+        )
+        .bind(&id)
+        .bind(number)
+        .bind(new.category.as_str())
+        .bind(new.priority.get())
+        .bind(new.status.as_str())
+        .bind(new.channel.as_str())
+        .bind(new.caller_number.as_ref().map(|p| p.as_str().to_string()))
+        .bind(new.settlement_id)
+        .bind(new.address.as_deref())
+        .bind(&new.description)
+        .bind(new.recording_url.as_deref())
+        .bind(new.recording_duration_s)
+        .bind(new.call_id.as_deref())
+        .bind(new.assignee_id.as_deref())
+        .bind(search_text)
+        .bind(now.millis())
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| match &e {
+            sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+                StoreError::Invalid(format!("settlement {} does not exist", new.settlement_id.unwrap_or_default()))
+            }
+            _ => e.into(),
+        })?;
+        let detail = format!("{} via {}", new.category, new.channel);
+        record_event(
+            &mut tx,
+            &id,
+            now,
+            &new.actor,
+            "created",
+            None,
+            Some(new.status),
+            Some(&detail),
+        )
+        .await?;
+        let ticket = ticket_in(&mut tx, &TicketKey::Id(id)).await?;
+        tx.commit().await?;
+        Ok(ticket)
+    }
+
+    pub async fn ticket(&self, key: &TicketKey) -> StoreResult<Option<Ticket>> {
+        fetch_ticket(&self.pool, key).await
+    }
+
+    pub async fn ticket_detail(&self, key: &TicketKey) -> StoreResult<Option<TicketDetail>> {
+        let Some(ticket) = self.ticket(key).await? else {
+            return Ok(None);
+        };
+        let events = sqlx::query(
+            "SELECT at, actor, kind, from_status, to_status, detail FROM ticket_events WHERE ticket_id = $1 ORDER BY id",
+        )
+        .bind(&ticket.id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(TicketEvent {
+                at: Timestamp(row.try_get("at")?),
+                actor: row.try_get("actor")?,
+                kind: row.try_get("kind")?,
+                from: row.try_get("from_status")?,
+                to: row.try_get("to_status")?,
+                detail: row.try_get("detail")?,
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+        let notes = sqlx::query(
+            "SELECT id, author, body, created_at FROM ticket_notes WHERE ticket_id = $1 ORDER BY created_at, id",
+        )
+        .bind(&ticket.id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(Note {
+                id: row.try_get("id")?,
+                author: row.try_get("author")?,
+                text: row.try_get("body")?,
+                created_at: Timestamp(row.try_get("created_at")?),
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+        Ok(Some(TicketDetail {
+            ticket,
+            events,
+            notes,
+        }))
+    }
+
+    /// Newest first; a page is `limit` tickets and says where the next one starts.
+    pub async fn list_tickets(&self, filter: &TicketFilter) -> StoreResult<TicketPage> {
+        let limit = filter.limit.clamp(1, 200);
+        let rows = sqlx::query(select_tickets!(
+            "WHERE ($1 IS NULL OR t.status = $1) AND ($2 IS NULL OR t.category = $2) "
+            "AND ($3 IS NULL OR t.settlement_id = $3) AND ($4 IS NULL OR t.search_text LIKE $4 ESCAPE '\\') "
+            "AND ($5 IS NULL OR t.number < $5) ORDER BY t.number DESC LIMIT $6"
+        ))
+        .bind(filter.status.map(Status::as_str))
+        .bind(filter.category.map(Category::as_str))
+        .bind(filter.settlement_id)
+        .bind(filter.text.as_deref().map(like_pattern))
+        .bind(filter.before_number)
+        .bind(limit as i64 + 1)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut items = rows
+            .iter()
+            .map(ticket_from)
+            .collect::<StoreResult<Vec<_>>>()?;
+        let next_cursor = if items.len() > limit as usize {
+            items.truncate(limit as usize);
+            items.last().map(|t| t.number.clone())
+        } else {
+            None
+        };
+        Ok(TicketPage { items, next_cursor })
+    }
+
+    pub async fn add_note(
+        &self,
+        key: &TicketKey,
+        author: &str,
+        text: &str,
+        now: Timestamp,
+    ) -> StoreResult<Note> {
+        let mut tx = self.begin_write().await?;
+        let ticket = ticket_in(&mut tx, key).await?;
+        let note = Note {
+            id: new_id(),
+            author: author.to_string(),
+            text: text.to_string(),
+            created_at: now,
+        };
+        sqlx::query("INSERT INTO ticket_notes (id, ticket_id, author, body, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(&note.id)
+            .bind(&ticket.id)
+            .bind(author)
+            .bind(text)
+            .bind(now.millis())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE tickets SET updated_at = $1 WHERE id = $2")
+            .bind(now.millis())
+            .bind(&ticket.id)
+            .execute(&mut *tx)
+            .await?;
+        record_event(
+            &mut tx,
+            &ticket.id,
+            now,
+            author,
+            "note",
+            None,
+            None,
+            Some(&note.id),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(note)
+    }
+
+    /// Moves a ticket along its lifecycle. An impossible step is a conflict and changes nothing;
+    /// the change, its audit line and an optional note commit together.
+    pub async fn transition_ticket(
+        &self,
+        key: &TicketKey,
+        to: Status,
+        actor: &str,
+        disposition: Option<&str>,
+        note: Option<&str>,
+        now: Timestamp,
+    ) -> StoreResult<Ticket> {
+        let mut tx = self.begin_write().await?;
+        let ticket = ticket_in(&mut tx, key).await?;
+        let next = lifecycle::advance(ticket.status, to).map_err(StoreError::Conflict)?;
+        // Guarded by the status just read: on PostgreSQL a concurrent change makes this match
+        // nothing, and the caller gets a conflict instead of a lost update.
+        let updated = sqlx::query(
+            "UPDATE tickets SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4",
+        )
+        .bind(next.as_str())
+        .bind(now.millis())
+        .bind(&ticket.id)
+        .bind(ticket.status.as_str())
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() != 1 {
+            return Err(StoreError::Conflict(
+                "the ticket was changed meanwhile; reload it".into(),
+            ));
+        }
+        record_event(
+            &mut tx,
+            &ticket.id,
+            now,
+            actor,
+            "status",
+            Some(ticket.status),
+            Some(next),
+            disposition,
+        )
+        .await?;
+        if let Some(text) = note {
+            sqlx::query("INSERT INTO ticket_notes (id, ticket_id, author, body, created_at) VALUES ($1, $2, $3, $4, $5)")
+                .bind(new_id())
+                .bind(&ticket.id)
+                .bind(actor)
+                .bind(text)
+                .bind(now.millis())
+                .execute(&mut *tx)
+                .await?;
+        }
+        let changed = ticket_in(&mut tx, key).await?;
+        tx.commit().await?;
+        Ok(changed)
+    }
+}

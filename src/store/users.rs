@@ -1,0 +1,118 @@
+//! Accounts and login sessions.
+
+use sqlx::Row;
+
+use super::{Store, StoreError, StoreResult, conflict_on_unique, new_id};
+use crate::auth::{Role, User};
+use crate::clock::Timestamp;
+
+/// A user with the hash to check a password against; never leaves the auth module.
+pub struct Credentials {
+    pub user: User,
+    pub password_hash: String,
+}
+
+fn user_from(row: &sqlx::any::AnyRow) -> StoreResult<User> {
+    let role: String = row.try_get("role")?;
+    Ok(User {
+        id: row.try_get("id")?,
+        username: row.try_get("username")?,
+        role: role.parse().map_err(StoreError::Invalid)?,
+    })
+}
+
+impl Store {
+    pub async fn create_user(
+        &self,
+        username: &str,
+        password_hash: &str,
+        role: Role,
+        now: Timestamp,
+    ) -> StoreResult<User> {
+        let id = new_id();
+        sqlx::query("INSERT INTO users (id, username, password_hash, role, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(&id)
+            .bind(username)
+            .bind(password_hash)
+            .bind(role.as_str())
+            .bind(now.millis())
+            .execute(&self.pool)
+            .await
+            .map_err(|e| conflict_on_unique(e, || format!("user '{username}' already exists")))?;
+        Ok(User {
+            id,
+            username: username.to_string(),
+            role,
+        })
+    }
+
+    pub async fn count_users(&self) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    pub async fn credentials(&self, username: &str) -> StoreResult<Option<Credentials>> {
+        let row =
+            sqlx::query("SELECT id, username, role, password_hash FROM users WHERE username = $1")
+                .bind(username)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(|row| {
+            Ok(Credentials {
+                user: user_from(&row)?,
+                password_hash: row.try_get("password_hash")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Stores a new session and sweeps out the expired ones while it is writing anyway.
+    pub async fn create_session(
+        &self,
+        token_hash: &str,
+        user_id: &str,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
+            .bind(now.millis())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+            .bind(token_hash)
+            .bind(user_id)
+            .bind(now.millis())
+            .bind(expires_at.millis())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The user a still-valid session belongs to.
+    pub async fn session_user(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<User>> {
+        let row = sqlx::query(
+            "SELECT u.id, u.username, u.role FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.token_hash = $1 AND s.expires_at > $2",
+        )
+        .bind(token_hash)
+        .bind(now.millis())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(user_from).transpose()
+    }
+
+    pub async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,234 @@
+//! The ticket endpoints of SPEC §5: list, get, create by hand, notes, lifecycle steps.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+
+use super::{
+    Category, Channel, NewTicket, Note, Priority, Status, Ticket, TicketDetail, TicketKey,
+};
+use crate::app::AppState;
+use crate::auth::{Role, User};
+use crate::error::{ApiError, ApiJson, ApiQuery};
+use crate::phone::PhoneNumber;
+use crate::store::{TicketFilter, TicketPage};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/tickets", get(list).post(create))
+        .route("/api/tickets/{key}", get(show))
+        .route("/api/tickets/{key}/notes", post(add_note))
+        .route("/api/tickets/{key}/transition", post(transition))
+}
+
+const MAX_DESCRIPTION: usize = 4000;
+const MAX_ADDRESS: usize = 500;
+const MAX_NOTE: usize = 4000;
+
+fn ticket_key(raw: &str) -> Result<TicketKey, ApiError> {
+    TicketKey::parse(raw).ok_or_else(|| ApiError::not_found(format!("ticket '{raw}'")))
+}
+
+/// Query parameters arrive as text so each bad one gets its own clear message.
+#[derive(Deserialize)]
+struct ListQuery {
+    status: Option<String>,
+    category: Option<String>,
+    settlement_id: Option<String>,
+    q: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
+fn query_param<T>(
+    name: &str,
+    raw: Option<&str>,
+    parse: impl FnOnce(&str) -> Result<T, String>,
+) -> Result<Option<T>, ApiError> {
+    match raw.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(value) => parse(value).map(Some).map_err(|e| ApiError::BadRequest {
+            code: "bad_query",
+            message: format!("{name}: {e}"),
+        }),
+    }
+}
+
+fn number_param(value: &str) -> Result<i64, String> {
+    value
+        .parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("'{value}' is not a positive whole number"))
+}
+
+async fn list(
+    State(state): State<AppState>,
+    user: User,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> Result<Json<TicketPage>, ApiError> {
+    user.require_at_least(Role::Operator)?;
+    let limit = query_param("limit", q.limit.as_deref(), |v| {
+        v.parse::<u32>()
+            .ok()
+            .filter(|n| (1..=200).contains(n))
+            .ok_or_else(|| format!("'{v}' is not from 1 to 200"))
+    })?;
+    let filter = TicketFilter {
+        status: query_param("status", q.status.as_deref(), str::parse)?,
+        category: query_param("category", q.category.as_deref(), str::parse)?,
+        settlement_id: query_param("settlement_id", q.settlement_id.as_deref(), number_param)?,
+        text: q.q.filter(|t| !t.trim().is_empty()),
+        before_number: query_param("cursor", q.cursor.as_deref(), number_param)?,
+        limit: limit.unwrap_or(50),
+    };
+    Ok(Json(state.store.list_tickets(&filter).await?))
+}
+
+async fn show(
+    State(state): State<AppState>,
+    user: User,
+    Path(key): Path<String>,
+) -> Result<Json<TicketDetail>, ApiError> {
+    user.require_at_least(Role::Operator)?;
+    let detail = state.store.ticket_detail(&ticket_key(&key)?).await?;
+    detail
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found(format!("ticket '{key}'")))
+}
+
+#[derive(Deserialize)]
+struct CreateTicket {
+    category: Category,
+    priority: Option<i64>,
+    caller_number: Option<String>,
+    settlement_id: Option<i64>,
+    address: Option<String>,
+    description: String,
+    #[serde(default)]
+    assign_to_me: bool,
+}
+
+fn bounded_text(field: &str, text: &str, max: usize) -> Result<String, ApiError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(ApiError::invalid(format!("{field} must not be empty")));
+    }
+    if text.chars().count() > max {
+        return Err(ApiError::invalid(format!(
+            "{field} is longer than {max} characters"
+        )));
+    }
+    Ok(text.to_string())
+}
+
+async fn create(
+    State(state): State<AppState>,
+    user: User,
+    ApiJson(req): ApiJson<CreateTicket>,
+) -> Result<(StatusCode, Json<Ticket>), ApiError> {
+    user.require_at_least(Role::Operator)?;
+    let priority = match req.priority {
+        Some(p) => Priority::parse(p).map_err(ApiError::invalid)?,
+        None => req.category.default_priority(),
+    };
+    let caller_number = req
+        .caller_number
+        .as_deref()
+        .filter(|n| !n.trim().is_empty())
+        .map(PhoneNumber::parse)
+        .transpose()
+        .map_err(|e| ApiError::invalid(format!("caller_number: {e}")))?;
+    let address = req
+        .address
+        .as_deref()
+        .filter(|a| !a.trim().is_empty())
+        .map(|a| bounded_text("address", a, MAX_ADDRESS))
+        .transpose()?;
+    let new = NewTicket {
+        category: req.category,
+        priority,
+        channel: Channel::Operator,
+        // A ticket made by hand waits for whoever is free, unless its author keeps it.
+        status: if req.assign_to_me {
+            Status::InProgress
+        } else {
+            Status::Queued
+        },
+        caller_number,
+        settlement_id: req.settlement_id,
+        address,
+        description: bounded_text("description", &req.description, MAX_DESCRIPTION)?,
+        recording_url: None,
+        recording_duration_s: None,
+        call_id: None,
+        assignee_id: req.assign_to_me.then(|| user.id.clone()),
+        actor: user.username.clone(),
+    };
+    let ticket = state.store.create_ticket(&new, state.clock.now()).await?;
+    tracing::info!(number = %ticket.number, category = %ticket.category, by = %user.username, "ticket created by hand");
+    Ok((StatusCode::CREATED, Json(ticket)))
+}
+
+#[derive(Deserialize)]
+struct NoteRequest {
+    text: String,
+}
+
+async fn add_note(
+    State(state): State<AppState>,
+    user: User,
+    Path(key): Path<String>,
+    ApiJson(req): ApiJson<NoteRequest>,
+) -> Result<(StatusCode, Json<Note>), ApiError> {
+    user.require_at_least(Role::Operator)?;
+    let key = ticket_key(&key)?;
+    let text = bounded_text("text", &req.text, MAX_NOTE)?;
+    let note = state
+        .store
+        .add_note(&key, &user.username, &text, state.clock.now())
+        .await?;
+    Ok((StatusCode::CREATED, Json(note)))
+}
+
+#[derive(Deserialize)]
+struct TransitionRequest {
+    to: Status,
+    disposition: Option<String>,
+    note: Option<String>,
+}
+
+async fn transition(
+    State(state): State<AppState>,
+    user: User,
+    Path(key): Path<String>,
+    ApiJson(req): ApiJson<TransitionRequest>,
+) -> Result<Json<Ticket>, ApiError> {
+    user.require_at_least(Role::Operator)?;
+    let key = ticket_key(&key)?;
+    let disposition = req
+        .disposition
+        .as_deref()
+        .map(|d| bounded_text("disposition", d, 100))
+        .transpose()?;
+    let note = req
+        .note
+        .as_deref()
+        .filter(|n| !n.trim().is_empty())
+        .map(|n| bounded_text("note", n, MAX_NOTE))
+        .transpose()?;
+    let ticket = state
+        .store
+        .transition_ticket(
+            &key,
+            req.to,
+            &user.username,
+            disposition.as_deref(),
+            note.as_deref(),
+            state.clock.now(),
+        )
+        .await?;
+    Ok(Json(ticket))
+}

@@ -1,0 +1,173 @@
+//! Tickets: what a caller or a web visitor reported, its digits-only number, its lifecycle
+//! and its audit trail.
+
+pub mod http;
+pub mod lifecycle;
+
+use serde::Serialize;
+
+use crate::clock::Timestamp;
+use crate::settlements::SettlementRef;
+use crate::text_enum::text_enum;
+
+text_enum! {
+    pub enum Category {
+        Hazard = "hazard",
+        Outage = "outage",
+        Theft = "theft",
+        Connection = "connection",
+        Callback = "callback",
+        Question = "question",
+        Appeal = "appeal",
+    }
+}
+
+impl Category {
+    /// The priority a ticket of this category gets unless someone says otherwise: danger to
+    /// life first, then people without power, then the rest.
+    pub fn default_priority(self) -> Priority {
+        match self {
+            Category::Hazard => Priority::new(1),
+            Category::Outage => Priority::new(2),
+            Category::Theft | Category::Callback => Priority::new(3),
+            Category::Connection | Category::Question | Category::Appeal => Priority::new(4),
+        }
+    }
+}
+
+/// 1 is the most urgent, 4 the least.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Priority(u8);
+
+impl Priority {
+    const fn new(value: u8) -> Self {
+        Self(value)
+    }
+    pub fn parse(value: i64) -> Result<Self, String> {
+        match value {
+            1..=4 => Ok(Self(value as u8)),
+            _ => Err(format!(
+                "priority must be from 1 (highest) to 4, not {value}"
+            )),
+        }
+    }
+    pub fn get(self) -> i64 {
+        self.0 as i64
+    }
+}
+
+text_enum! {
+    /// Where the ticket came from.
+    pub enum Channel {
+        Phone = "phone",
+        Web = "web",
+        Operator = "operator",
+    }
+}
+
+text_enum! {
+    pub enum Status {
+        New = "new",
+        Queued = "queued",
+        InProgress = "in_progress",
+        Escalated = "escalated",
+        Resolved = "resolved",
+        Closed = "closed",
+        Cancelled = "cancelled",
+    }
+}
+
+/// A ticket as the API shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Ticket {
+    pub id: String,
+    /// Digits only, so it can be read out to a caller and typed on a keypad.
+    pub number: String,
+    pub category: Category,
+    pub priority: Priority,
+    pub status: Status,
+    pub channel: Channel,
+    pub caller_number: Option<String>,
+    pub settlement: Option<SettlementRef>,
+    pub address: Option<String>,
+    pub description: String,
+    pub recording_url: Option<String>,
+    pub recording_duration_s: Option<i64>,
+    pub incident_id: Option<String>,
+    pub call_id: Option<String>,
+    /// The user working on it, if any.
+    pub assignee: Option<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// Everything needed to open a ticket; built by the API, the IVR and the web reception.
+#[derive(Debug, Clone)]
+pub struct NewTicket {
+    pub category: Category,
+    pub priority: Priority,
+    pub channel: Channel,
+    pub status: Status,
+    pub caller_number: Option<crate::phone::PhoneNumber>,
+    pub settlement_id: Option<i64>,
+    pub address: Option<String>,
+    pub description: String,
+    pub recording_url: Option<String>,
+    pub recording_duration_s: Option<i64>,
+    pub call_id: Option<String>,
+    pub assignee_id: Option<String>,
+    /// Who opened it, for the audit trail (a username, `ivr` or `web`).
+    pub actor: String,
+}
+
+/// One line of a ticket's audit trail: who changed what, when, from which status to which.
+#[derive(Debug, Clone, Serialize)]
+pub struct TicketEvent {
+    pub at: Timestamp,
+    pub actor: String,
+    pub kind: String,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Note {
+    pub id: String,
+    pub author: String,
+    pub text: String,
+    pub created_at: Timestamp,
+}
+
+/// A ticket with its history, as `GET /api/tickets/{id}` returns it.
+#[derive(Debug, Clone, Serialize)]
+pub struct TicketDetail {
+    #[serde(flatten)]
+    pub ticket: Ticket,
+    pub events: Vec<TicketEvent>,
+    pub notes: Vec<Note>,
+}
+
+/// How a ticket is named in a URL: its id, or the number a caller reads out.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TicketKey {
+    Id(String),
+    Number(i64),
+}
+
+impl TicketKey {
+    pub fn parse(raw: &str) -> Option<Self> {
+        if !raw.is_empty() && raw.len() <= 18 && raw.bytes().all(|b| b.is_ascii_digit()) {
+            return raw.parse().ok().map(TicketKey::Number);
+        }
+        uuid::Uuid::parse_str(raw)
+            .ok()
+            .map(|id| TicketKey::Id(id.to_string()))
+    }
+}
+
+/// Text for the search box: lower case and ё folded to е, so Cyrillic search works the same
+/// on both databases (neither folds Cyrillic case in LIKE by itself).
+pub fn search_fold(text: &str) -> String {
+    text.to_lowercase().replace('ё', "е")
+}
