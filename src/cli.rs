@@ -170,29 +170,26 @@ async fn serve() -> Result<(), Failure> {
         .map_err(|e| {
             anyhow::anyhow!("cannot listen on {} (HOTLINE_LISTEN): {e}", settings.listen)
         })?;
-    crate::app::run(settings, listener, shutdown_signal()).await?;
+    crate::app::run(settings, listener, shutdown_signal()?).await?;
     Ok(())
 }
 
-/// Completes on SIGINT or SIGTERM, so `serve` stops taking requests and finishes those in flight.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Completes on SIGINT or SIGTERM, so `serve` stops taking requests and finishes those in
+/// flight. The handlers are installed at once, before serving starts, so an early signal is
+/// never met by the default action (which would kill the process mid-request).
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()> + Send + 'static> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    #[cfg(unix)]
+    let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
+    Ok(async move {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = terminate.recv() => {},
+            _ = interrupt.recv() => {},
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = terminate => {},
-    }
-    tracing::info!("shutdown signal received; finishing requests in flight");
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutdown signal received; finishing requests in flight");
+    })
 }

@@ -116,6 +116,9 @@ fn bounded_text(field: &str, text: &str, max: usize) -> Result<String, ApiError>
     if text.is_empty() {
         return Err(ApiError::invalid(format!("{field} must not be empty")));
     }
+    if text.contains('\0') {
+        return Err(ApiError::invalid(format!("{field} must not contain NUL characters")));
+    }
     if text.chars().count() > max {
         return Err(ApiError::invalid(format!(
             "{field} is longer than {max} characters"
@@ -208,6 +211,13 @@ async fn transition(
 ) -> Result<Json<Ticket>, ApiError> {
     user.require_at_least(Role::Operator)?;
     let key = ticket_key(&key)?;
+    let current = state.store.ticket(&key).await?.ok_or_else(|| ApiError::not_found("ticket"))?;
+    // An operator works their own tickets; taking over a colleague's is a supervisor's call.
+    if let Some(assignee) = current.assignee.as_deref().filter(|a| *a != user.username) {
+        if user.role == Role::Operator {
+            return Err(ApiError::Forbidden(format!("ticket {} is being handled by {assignee}", current.number)));
+        }
+    }
     let disposition = req
         .disposition
         .as_deref()

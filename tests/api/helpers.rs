@@ -1,0 +1,274 @@
+//! Test harness: a fresh database per test on either backend, the app started through the same
+//! `run` as production, and the real binary for process-level tests.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::Once;
+use std::time::Duration;
+
+use hotline::auth::{self, Role};
+use hotline::clock::Clock;
+use hotline::config::Settings;
+use hotline::store::Store;
+use serde_json::Value;
+use sqlx::{Connection, Executor};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+use tokio::sync::oneshot;
+
+pub const POSTGRES_VAR: &str = "HOTLINE_TEST_POSTGRES_URL";
+
+/// Generates one test per backend from `async fn name(db: TestDb)`: `on_sqlite::name` always
+/// runs, `on_postgres::name` when HOTLINE_TEST_POSTGRES_URL is set.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($test:ident),+ $(,)?) => {
+        mod on_sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    super::$test($crate::helpers::TestDb::sqlite().await).await
+                }
+            )+
+        }
+        mod on_postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    let Some(db) = $crate::helpers::TestDb::postgres().await else { return };
+                    super::$test(db).await
+                }
+            )+
+        }
+    };
+}
+
+/// A database that exists for one test: a SQLite file in a temporary folder, or a PostgreSQL
+/// database created on the test server and dropped afterwards.
+pub struct TestDb {
+    pub url: String,
+    /// Keeps the SQLite folder alive; also a scratch folder for the test.
+    pub dir: tempfile::TempDir,
+    postgres: Option<(String, String)>,
+}
+
+impl TestDb {
+    pub async fn sqlite() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("hotline.db").display());
+        Self { url, dir, postgres: None }
+    }
+
+    /// `None`, after saying so once, when no PostgreSQL server is configured for tests.
+    pub async fn postgres() -> Option<Self> {
+        let Ok(server) = std::env::var(POSTGRES_VAR) else {
+            static SAID: Once = Once::new();
+            SAID.call_once(|| {
+                // Straight to the terminal: the test harness would swallow a print!.
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "\n{POSTGRES_VAR} is not set: the PostgreSQL half of the suite is skipped\n"
+                );
+            });
+            return None;
+        };
+        sqlx::any::install_default_drivers();
+        let name = format!("hotline_test_{}", uuid::Uuid::now_v7().simple());
+        let mut admin = sqlx::AnyConnection::connect(&server).await.expect("connect to the test PostgreSQL");
+        admin.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
+        admin.close().await.unwrap();
+        let url = with_database(&server, &name);
+        Some(Self { url, dir: tempfile::tempdir().unwrap(), postgres: Some((server, name)) })
+    }
+
+    pub async fn store(&self) -> Store {
+        Store::open(&self.url).await.unwrap()
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some((server, name)) = self.postgres.take() else { return };
+        // Drop runs outside async; a short-lived runtime on its own thread does the cleanup.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async {
+                if let Ok(mut admin) = sqlx::AnyConnection::connect(&server).await {
+                    let _ = admin.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str()).await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// The server URL with its database name replaced.
+fn with_database(server: &str, name: &str) -> String {
+    let (base, query) = server.split_once('?').map_or((server, None), |(b, q)| (b, Some(q)));
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let path_start = base[scheme_end..].find('/').map_or(base.len(), |i| scheme_end + i);
+    let mut url = format!("{}/{name}", &base[..path_start]);
+    if let Some(q) = query {
+        url = format!("{url}?{q}");
+    }
+    url
+}
+
+pub fn settings_for(db_url: &str, listen: SocketAddr) -> Settings {
+    let values: HashMap<&'static str, String> = [
+        ("HOTLINE_DATABASE_URL", db_url.to_string()),
+        ("HOTLINE_LISTEN", listen.to_string()),
+        ("HOTLINE_PUBLIC_URL", format!("http://{listen}")),
+    ]
+    .into_iter()
+    .collect();
+    Settings::from_values(&values).unwrap()
+}
+
+/// The app serving on a free loopback port, started by `hotline::app::run` like `serve` does.
+pub struct TestApp {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub store: Store,
+    pub db: TestDb,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+impl TestApp {
+    pub async fn spawn(db: TestDb) -> Self {
+        // The test's own handle migrates first, so the app and the test never race to migrate.
+        let store = db.store().await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let settings = settings_for(&db.url, addr);
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(hotline::app::run(settings, listener, async {
+            let _ = stopped.await;
+        }));
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
+        Self { base: format!("http://{addr}"), http, store, db, stop: Some(stop), server: Some(server) }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Creates a user with `role` and returns a bearer token for it.
+    pub async fn login_as(&self, role: Role) -> String {
+        let name = format!("{role}-{}", &uuid::Uuid::now_v7().simple().to_string()[20..]);
+        auth::add_user(&self.store, &name, "password123", role, Clock::system().now()).await.unwrap();
+        let response = self
+            .http
+            .post(self.url("/api/auth/login"))
+            .json(&serde_json::json!({"username": name, "password": "password123"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["user"]["role"], role.as_str());
+        body["token"].as_str().unwrap().to_string()
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> (u16, Value) {
+        let response = self.http.post(self.url(path)).bearer_auth(token).json(&body).send().await.unwrap();
+        status_and_json(response).await
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> (u16, Value) {
+        let response = self.http.get(self.url(path)).bearer_auth(token).send().await.unwrap();
+        status_and_json(response).await
+    }
+
+    /// Stops the server the way SIGTERM would and waits for it to finish.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.unwrap().unwrap();
+        }
+    }
+}
+
+pub async fn status_and_json(response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    let json = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+    (status, json)
+}
+
+/// The real `hotline` binary, run in a folder of the test's.
+pub struct Process {
+    pub child: Child,
+    pub addr: SocketAddr,
+    stderr: tokio::io::Lines<BufReader<tokio::process::ChildStderr>>,
+}
+
+pub fn hotline_command(dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_hotline"));
+    command.current_dir(dir).kill_on_drop(true).env("RUST_LOG", "info").env("NO_COLOR", "1");
+    for (name, _) in std::env::vars() {
+        if name.starts_with("HOTLINE_") {
+            command.env_remove(name);
+        }
+    }
+    command
+}
+
+/// A port nobody listens on right now.
+pub fn free_port() -> SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
+}
+
+impl Process {
+    /// Starts `hotline serve` and returns once it says it is serving.
+    pub async fn serve(dir: &Path, env: &[(&str, &str)]) -> Self {
+        let addr = free_port();
+        let mut command = hotline_command(dir);
+        command.arg("serve").env("HOTLINE_LISTEN", addr.to_string()).stderr(Stdio::piped()).stdout(Stdio::null());
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        let mut child = command.spawn().unwrap();
+        let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
+        let mut seen = Vec::new();
+        let serving = tokio::time::timeout(Duration::from_secs(60), async {
+            while let Some(line) = stderr.next_line().await.unwrap() {
+                let is_serving = line.contains("hotline is serving");
+                seen.push(line);
+                if is_serving {
+                    return true;
+                }
+            }
+            false
+        })
+        .await;
+        assert!(matches!(serving, Ok(true)), "the server did not start:\n{}", seen.join("\n"));
+        Self { child, addr, stderr }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// The rest of what the process wrote to stderr, once it has exited.
+    pub async fn remaining_stderr(&mut self) -> String {
+        let mut out = String::new();
+        while let Ok(Some(line)) = self.stderr.next_line().await {
+            out.push_str(&line);
+            out.push('\n');
+        }
+        out
+    }
+}
+
+pub fn scratch_file(dir: &Path, name: &str, contents: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, contents).unwrap();
+    path
+}

@@ -1,0 +1,10 @@
+//! The integration suite: one binary, one module per area. Tests marked by
+//! `on_both_backends!` run on SQLite and, when HOTLINE_TEST_POSTGRES_URL is set, on PostgreSQL.
+
+mod helpers;
+
+mod auth;
+mod contract;
+mod process;
+mod settlements;
+mod tickets;
