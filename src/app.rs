@@ -16,9 +16,10 @@ use tracing::Level;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::error::ApiError;
+use crate::ivr::{self, Flow};
 use crate::phone::mask_phones_in;
 use crate::store::Store;
-use crate::{auth, settlements, tickets};
+use crate::{auth, settlements, telephony, tickets};
 
 /// Every JSON request body is refused above this size (SPEC §6); CSV imports have their own limit.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -29,29 +30,26 @@ pub struct AppState {
     pub store: Store,
     pub settings: Arc<Settings>,
     pub clock: Clock,
+    /// The checked IVR flow; loaded once at start, shared by every webhook.
+    pub flow: Arc<Flow>,
 }
 
 impl AppState {
     /// Opens and migrates the database, loads reference data into an empty one and creates
     /// the bootstrap admin: everything `serve` needs before it takes a request.
     pub async fn prepare(settings: Settings, clock: Clock) -> anyhow::Result<Self> {
+        let (flow, source) = ivr::load(settings.scripts_dir.as_deref())?;
+        tracing::info!(source, nodes = flow.nodes.len(), "IVR scripts checked");
         let store = Store::open(settings.database_url.expose()).await?;
         if let Some(count) = settlements::load_defaults(&store).await? {
-            tracing::info!(
-                count,
-                "loaded the bundled settlements into an empty database"
-            );
+            tracing::info!(count, "loaded the bundled settlements into an empty database");
         }
         if let Some((name, password)) = &settings.bootstrap_admin {
             if auth::bootstrap_admin(&store, name, password.expose(), clock.now()).await? {
                 tracing::info!(username = %name, "created the bootstrap admin");
             }
         }
-        Ok(Self {
-            store,
-            settings: Arc::new(settings),
-            clock,
-        })
+        Ok(Self { store, settings: Arc::new(settings), clock, flow: Arc::new(flow) })
     }
 }
 
@@ -62,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .merge(auth::http::router())
         .merge(tickets::http::router())
         .merge(settlements::http::router())
+        .merge(telephony::http::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -88,9 +87,7 @@ pub async fn run(
     let state = AppState::prepare(settings, Clock::system()).await?;
     let store = state.store.clone();
     tracing::info!(%bound, backend = ?store.backend(), "hotline is serving");
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await?;
     store.close().await;
     tracing::info!("hotline stopped");
     Ok(())
@@ -106,9 +103,7 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     } else {
         (
             StatusCode::SERVICE_UNAVAILABLE,
-            Json(
-                serde_json::json!({"status": "not ready", "reason": "the database is unreachable or not migrated"}),
-            ),
+            Json(serde_json::json!({"status": "not ready", "reason": "the database is unreachable or not migrated"})),
         )
     }
 }

@@ -36,11 +36,38 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Check the IVR scripts: every problem as file:node:reason, non-zero exit if any.
+    Check {
+        /// The scripts folder (default: HOTLINE_SCRIPTS_DIR, else ./ivr-scripts).
+        dir: Option<PathBuf>,
+    },
+    /// Place a simulated call against a running server and print what the caller hears.
+    Call(CallArgs),
     /// Import reference data from a CSV file; a file with any bad row imports nothing.
     Import {
         #[command(subcommand)]
         what: ImportCommand,
     },
+}
+
+#[derive(clap::Args)]
+struct CallArgs {
+    /// The server, as it knows itself (its HOTLINE_PUBLIC_URL).
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    url: String,
+    /// What the caller does at each question, comma-separated: digits to press, `say:words`
+    /// to speak, an empty item for silence. Without it, the caller is asked at the terminal.
+    #[arg(long)]
+    digits: Option<String>,
+    /// twilio or jambonz.
+    #[arg(long, default_value = "twilio")]
+    dialect: String,
+    /// The caller's number.
+    #[arg(long, default_value = "+79101234567")]
+    from: String,
+    /// The Twilio auth token or jambonz secret to sign with (default: from the environment).
+    #[arg(long)]
+    secret: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -86,10 +113,7 @@ impl<E: Into<anyhow::Error>> From<E> for Failure {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     crate::telemetry::init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("hotline: cannot start the async runtime: {e}");
@@ -122,35 +146,42 @@ async fn execute(command: Command) -> Result<(), Failure> {
             println!("database is up to date");
             Ok(())
         }
-        Command::User {
-            command: UserCommand::Add { name, role },
-        } => {
+        Command::User { command: UserCommand::Add { name, role } } => {
             let settings = settings()?;
             let mut password = String::new();
             std::io::stdin().read_to_string(&mut password)?;
             let password = password.lines().next().unwrap_or("").to_string();
             let store = Store::open(settings.database_url.expose()).await?;
-            let user =
-                auth::add_user(&store, &name, &password, role, Clock::system().now()).await?;
+            let user = auth::add_user(&store, &name, &password, role, Clock::system().now()).await?;
             println!("added {} ({})", user.username, user.role);
             Ok(())
         }
-        Command::Import {
-            what: ImportCommand::Settlements { file },
-        } => {
+        Command::Check { dir } => {
+            let dir = dir
+                .or_else(|| std::env::var_os("HOTLINE_SCRIPTS_DIR").map(PathBuf::from))
+                .unwrap_or_else(|| PathBuf::from("ivr-scripts"));
+            match crate::ivr::load_dir(&dir) {
+                Ok(flow) => {
+                    println!("{}: {} nodes, all reachable, no problems", dir.display(), flow.nodes.len());
+                    Ok(())
+                }
+                Err(problems) => {
+                    println!("{problems}");
+                    Err(Failure::Run(anyhow::anyhow!("{} problem(s) in {}", problems.0.len(), dir.display())))
+                }
+            }
+        }
+        Command::Call(args) => crate::simulator::cli::run(args.url, args.digits, args.dialect, args.from, args.secret)
+            .await
+            .map_err(Failure::Run),
+        Command::Import { what: ImportCommand::Settlements { file } } => {
             let settings = settings()?;
-            let text = std::fs::read_to_string(&file)
-                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+            let text =
+                std::fs::read_to_string(&file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
             let rows = settlements::parse_csv(&text).map_err(|errors| {
-                let lines: Vec<String> = errors
-                    .iter()
-                    .map(|e| format!("{}:{}: {}", file.display(), e.line, e.message))
-                    .collect();
-                anyhow::anyhow!(
-                    "{} bad row(s), nothing imported:\n{}",
-                    errors.len(),
-                    lines.join("\n")
-                )
+                let lines: Vec<String> =
+                    errors.iter().map(|e| format!("{}:{}: {}", file.display(), e.line, e.message)).collect();
+                anyhow::anyhow!("{} bad row(s), nothing imported:\n{}", errors.len(), lines.join("\n"))
             })?;
             let store = Store::open(settings.database_url.expose()).await?;
             let count = store.upsert_settlements(&rows).await?;
@@ -162,14 +193,10 @@ async fn execute(command: Command) -> Result<(), Failure> {
 
 async fn serve() -> Result<(), Failure> {
     let settings = settings()?;
-    settings
-        .check_exposure(settings.listen)
-        .map_err(|e| Failure::Config(e.to_string()))?;
+    settings.check_exposure(settings.listen).map_err(|e| Failure::Config(e.to_string()))?;
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
-        .map_err(|e| {
-            anyhow::anyhow!("cannot listen on {} (HOTLINE_LISTEN): {e}", settings.listen)
-        })?;
+        .map_err(|e| anyhow::anyhow!("cannot listen on {} (HOTLINE_LISTEN): {e}", settings.listen))?;
     crate::app::run(settings, listener, shutdown_signal()?).await?;
     Ok(())
 }

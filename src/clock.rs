@@ -70,9 +70,6 @@ mod tests {
     #[test]
     fn timestamps_leave_as_rfc3339_utc() {
         let t = Timestamp(1_796_000_000_123);
-        assert_eq!(
-            serde_json::to_string(&t).unwrap(),
-            "\"2026-11-30T00:53:20.123Z\""
-        );
+        assert_eq!(serde_json::to_string(&t).unwrap(), "\"2026-11-30T00:53:20.123Z\"");
     }
 }

@@ -35,10 +35,7 @@ pub struct ConfigError {
 }
 
 fn invalid(variable: &'static str, reason: impl Into<String>) -> ConfigError {
-    ConfigError {
-        variable,
-        reason: reason.into(),
-    }
+    ConfigError { variable, reason: reason.into() }
 }
 
 #[derive(Debug, Clone)]
@@ -48,7 +45,8 @@ pub struct Settings {
     pub database_url: Secret,
     /// Base of every URL handed to a provider or put in an e-mail, without a trailing slash.
     pub public_url: String,
-    pub scripts_dir: PathBuf,
+    /// `None`: `./ivr-scripts` when it exists, otherwise the menus built into the binary.
+    pub scripts_dir: Option<PathBuf>,
     pub twilio_auth_token: Option<Secret>,
     pub jambonz_secret: Option<Secret>,
     pub smtp_url: Option<Secret>,
@@ -82,14 +80,8 @@ impl Settings {
     /// named by `HOTLINE_CONFIG`).
     pub fn load() -> Result<Self, ConfigError> {
         let explicit = std::env::var_os("HOTLINE_CONFIG").map(PathBuf::from);
-        let path = explicit
-            .clone()
-            .unwrap_or_else(|| PathBuf::from("hotline.toml"));
-        let mut values = if path.exists() || explicit.is_some() {
-            read_toml(&path)?
-        } else {
-            HashMap::new()
-        };
+        let path = explicit.clone().unwrap_or_else(|| PathBuf::from("hotline.toml"));
+        let mut values = if path.exists() || explicit.is_some() { read_toml(&path)? } else { HashMap::new() };
         for name in VARIABLES {
             if let Ok(value) = std::env::var(name) {
                 values.insert(name, value);
@@ -134,61 +126,40 @@ impl Settings {
                     Some((name.to_string(), Secret::new(password)))
                 }
                 _ => {
-                    return Err(invalid(
-                        "HOTLINE_BOOTSTRAP_ADMIN",
-                        "expected NAME:PASSWORD with both parts non-empty",
-                    ));
+                    return Err(invalid("HOTLINE_BOOTSTRAP_ADMIN", "expected NAME:PASSWORD with both parts non-empty"));
                 }
             },
         };
 
         let tz_name = get("HOTLINE_TIMEZONE").unwrap_or("Europe/Moscow");
         let timezone = TimeZone::get(tz_name).map_err(|_| {
-            invalid(
-                "HOTLINE_TIMEZONE",
-                format!("'{tz_name}' is not a known IANA time zone (e.g. Europe/Moscow)"),
-            )
+            invalid("HOTLINE_TIMEZONE", format!("'{tz_name}' is not a known IANA time zone (e.g. Europe/Moscow)"))
         })?;
 
-        let mail_from = get("HOTLINE_MAIL_FROM")
-            .unwrap_or("hotline@localhost")
-            .to_string();
+        let mail_from = get("HOTLINE_MAIL_FROM").unwrap_or("hotline@localhost").to_string();
         if !mail_from.contains('@') {
-            return Err(invalid(
-                "HOTLINE_MAIL_FROM",
-                format!("'{mail_from}' is not an e-mail address"),
-            ));
+            return Err(invalid("HOTLINE_MAIL_FROM", format!("'{mail_from}' is not an e-mail address")));
         }
 
         let smtp_url = secret("HOTLINE_SMTP_URL");
         if let Some(url) = &smtp_url {
             if !(url.expose().starts_with("smtp://") || url.expose().starts_with("smtps://")) {
-                return Err(invalid(
-                    "HOTLINE_SMTP_URL",
-                    "must start with smtp:// or smtps://",
-                ));
+                return Err(invalid("HOTLINE_SMTP_URL", "must start with smtp:// or smtps://"));
             }
         }
 
         let session_hours = match get("HOTLINE_SESSION_HOURS") {
             None => 13,
-            Some(raw) => raw
-                .parse::<u32>()
-                .ok()
-                .filter(|h| (1..=24 * 30).contains(h))
-                .ok_or_else(|| {
-                    invalid(
-                        "HOTLINE_SESSION_HOURS",
-                        format!("'{raw}' is not a number of hours from 1 to 720"),
-                    )
-                })?,
+            Some(raw) => raw.parse::<u32>().ok().filter(|h| (1..=24 * 30).contains(h)).ok_or_else(|| {
+                invalid("HOTLINE_SESSION_HOURS", format!("'{raw}' is not a number of hours from 1 to 720"))
+            })?,
         };
 
         Ok(Settings {
             listen,
             database_url: Secret::new(database_url),
             public_url,
-            scripts_dir: PathBuf::from(get("HOTLINE_SCRIPTS_DIR").unwrap_or("ivr-scripts")),
+            scripts_dir: get("HOTLINE_SCRIPTS_DIR").map(PathBuf::from),
             twilio_auth_token: secret("HOTLINE_TWILIO_AUTH_TOKEN"),
             jambonz_secret: secret("HOTLINE_JAMBONZ_SECRET"),
             smtp_url,
@@ -206,14 +177,12 @@ impl Settings {
         if bound.ip().is_loopback() {
             return Ok(());
         }
-        let missing: Vec<&str> = [
-            ("HOTLINE_TWILIO_AUTH_TOKEN", &self.twilio_auth_token),
-            ("HOTLINE_JAMBONZ_SECRET", &self.jambonz_secret),
-        ]
-        .iter()
-        .filter(|(_, secret)| secret.is_none())
-        .map(|(name, _)| *name)
-        .collect();
+        let missing: Vec<&str> =
+            [("HOTLINE_TWILIO_AUTH_TOKEN", &self.twilio_auth_token), ("HOTLINE_JAMBONZ_SECRET", &self.jambonz_secret)]
+                .iter()
+                .filter(|(_, secret)| secret.is_none())
+                .map(|(name, _)| *name)
+                .collect();
         if missing.is_empty() {
             return Ok(());
         }
@@ -234,12 +203,7 @@ fn parse_public_url(url: &str) -> Result<String, ConfigError> {
     let rest = url
         .strip_prefix("https://")
         .or_else(|| url.strip_prefix("http://"))
-        .ok_or_else(|| {
-            invalid(
-                "HOTLINE_PUBLIC_URL",
-                format!("'{url}' must start with http:// or https://"),
-            )
-        })?;
+        .ok_or_else(|| invalid("HOTLINE_PUBLIC_URL", format!("'{url}' must start with http:// or https://")))?;
     if rest.is_empty() || rest.starts_with('/') || rest.contains(['?', '#', ' ']) {
         return Err(invalid(
             "HOTLINE_PUBLIC_URL",
@@ -250,37 +214,21 @@ fn parse_public_url(url: &str) -> Result<String, ConfigError> {
 }
 
 fn read_toml(path: &Path) -> Result<HashMap<&'static str, String>, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        invalid(
-            "HOTLINE_CONFIG",
-            format!("cannot read {}: {e}", path.display()),
-        )
-    })?;
-    let table: toml::Table = text.parse().map_err(|e| {
-        invalid(
-            "HOTLINE_CONFIG",
-            format!("{} is not valid TOML: {e}", path.display()),
-        )
-    })?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| invalid("HOTLINE_CONFIG", format!("cannot read {}: {e}", path.display())))?;
+    let table: toml::Table =
+        text.parse().map_err(|e| invalid("HOTLINE_CONFIG", format!("{} is not valid TOML: {e}", path.display())))?;
     let mut values = HashMap::new();
     for (key, value) in &table {
         let name = VARIABLES
             .iter()
             .find(|name| *name == key || name["HOTLINE_".len()..].eq_ignore_ascii_case(key))
-            .ok_or_else(|| {
-                invalid(
-                    "HOTLINE_CONFIG",
-                    format!("{}: unknown setting '{key}'", path.display()),
-                )
-            })?;
+            .ok_or_else(|| invalid("HOTLINE_CONFIG", format!("{}: unknown setting '{key}'", path.display())))?;
         let text = match value {
             toml::Value::String(s) => s.clone(),
             toml::Value::Integer(i) => i.to_string(),
             _ => {
-                return Err(invalid(
-                    name,
-                    format!("{}: expected a string", path.display()),
-                ));
+                return Err(invalid(name, format!("{}: expected a string", path.display())));
             }
         };
         values.insert(*name, text);
@@ -326,10 +274,7 @@ mod tests {
     fn off_loopback_every_dialect_needs_its_secret() {
         let open = settings(&[("HOTLINE_LISTEN", "0.0.0.0:8080")]).unwrap();
         let err = open.check_exposure(open.listen).unwrap_err().to_string();
-        assert!(
-            err.contains("HOTLINE_TWILIO_AUTH_TOKEN") && err.contains("HOTLINE_JAMBONZ_SECRET"),
-            "{err}"
-        );
+        assert!(err.contains("HOTLINE_TWILIO_AUTH_TOKEN") && err.contains("HOTLINE_JAMBONZ_SECRET"), "{err}");
         let signed = settings(&[
             ("HOTLINE_LISTEN", "0.0.0.0:8080"),
             ("HOTLINE_TWILIO_AUTH_TOKEN", "t"),
@@ -349,20 +294,11 @@ mod tests {
     fn toml_accepts_both_key_spellings() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("hotline.toml");
-        std::fs::write(
-            &path,
-            "listen = \"127.0.0.1:9000\"\nHOTLINE_MAIL_FROM = \"a@b.ru\"\n",
-        )
-        .unwrap();
+        std::fs::write(&path, "listen = \"127.0.0.1:9000\"\nHOTLINE_MAIL_FROM = \"a@b.ru\"\n").unwrap();
         let s = Settings::from_values(&read_toml(&path).unwrap()).unwrap();
         assert_eq!(s.listen.port(), 9000);
         assert_eq!(s.mail_from, "a@b.ru");
         std::fs::write(&path, "lisen = 1\n").unwrap();
-        assert!(
-            read_toml(&path)
-                .unwrap_err()
-                .to_string()
-                .contains("unknown setting 'lisen'")
-        );
+        assert!(read_toml(&path).unwrap_err().to_string().contains("unknown setting 'lisen'"));
     }
 }

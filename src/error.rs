@@ -35,10 +35,7 @@ pub enum ApiError {
     #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("{message}")]
-    Unprocessable {
-        message: String,
-        details: Vec<LineError>,
-    },
+    Unprocessable { message: String, details: Vec<LineError> },
     #[error("the service is temporarily unavailable")]
     Unavailable(#[source] anyhow::Error),
     #[error("internal error")]
@@ -47,25 +44,17 @@ pub enum ApiError {
 
 impl ApiError {
     pub fn bad_request(message: impl Into<String>) -> Self {
-        Self::BadRequest {
-            code: "bad_request",
-            message: message.into(),
-        }
+        Self::BadRequest { code: "bad_request", message: message.into() }
     }
     pub fn invalid(message: impl Into<String>) -> Self {
-        Self::Unprocessable {
-            message: message.into(),
-            details: Vec::new(),
-        }
+        Self::Unprocessable { message: message.into(), details: Vec::new() }
     }
     pub fn not_found(what: impl Into<String>) -> Self {
         Self::NotFound(what.into())
     }
     /// No valid bearer token on a request that needs one.
     pub fn login_required() -> Self {
-        Self::Unauthorized(
-            "log in first: send Authorization: Bearer <token> from POST /api/auth/login",
-        )
+        Self::Unauthorized("log in first: send Authorization: Bearer <token> from POST /api/auth/login")
     }
 
     fn status_and_code(&self) -> (StatusCode, &'static str) {
@@ -76,9 +65,7 @@ impl ApiError {
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             Self::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
-            Self::UnsupportedMediaType(_) => {
-                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
-            }
+            Self::UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
             Self::Unprocessable { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
             Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
@@ -112,13 +99,7 @@ impl IntoResponse for ApiError {
             Self::Unprocessable { details, .. } => details.as_slice(),
             _ => &[],
         };
-        let body = Body {
-            error: Inner {
-                code,
-                message: self.to_string(),
-                details,
-            },
-        };
+        let body = Body { error: Inner { code, message: self.to_string(), details } };
         (status, axum::Json(body)).into_response()
     }
 }
@@ -138,9 +119,7 @@ impl From<StoreError> for ApiError {
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
         match rejection {
-            JsonRejection::JsonDataError(e) => {
-                Self::invalid(format!("the JSON body does not fit: {}", e.body_text()))
-            }
+            JsonRejection::JsonDataError(e) => Self::invalid(format!("the JSON body does not fit: {}", e.body_text())),
             JsonRejection::JsonSyntaxError(e) => Self::BadRequest {
                 code: "malformed_json",
                 message: format!("the body is not valid JSON: {}", e.body_text()),
@@ -148,9 +127,7 @@ impl From<JsonRejection> for ApiError {
             JsonRejection::MissingJsonContentType(_) => {
                 Self::UnsupportedMediaType("expected Content-Type: application/json".into())
             }
-            JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                Self::PayloadTooLarge
-            }
+            JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge,
             other => Self::bad_request(other.body_text()),
         }
     }
@@ -158,10 +135,7 @@ impl From<JsonRejection> for ApiError {
 
 impl From<QueryRejection> for ApiError {
     fn from(rejection: QueryRejection) -> Self {
-        Self::BadRequest {
-            code: "bad_query",
-            message: rejection.body_text(),
-        }
+        Self::BadRequest { code: "bad_query", message: rejection.body_text() }
     }
 }
 
@@ -191,17 +165,18 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let axum::extract::Query(value) =
-            axum::extract::Query::<T>::from_request_parts(parts, state).await?;
+        let axum::extract::Query(value) = axum::extract::Query::<T>::from_request_parts(parts, state).await?;
         Ok(Self(value))
     }
 }
 
+/// A raw request body up to `limit` bytes, refused in our error shape when larger.
+pub async fn read_body(req: Request, limit: usize) -> Result<axum::body::Bytes, ApiError> {
+    axum::body::to_bytes(req.into_body(), limit).await.map_err(|_| ApiError::PayloadTooLarge)
+}
+
 /// The body of a CSV upload, read as text with the same size rules and error shape.
 pub async fn csv_body(req: Request, limit: usize) -> Result<String, ApiError> {
-    let bytes = axum::body::to_bytes(req.into_body(), limit)
-        .await
-        .map_err(|_| ApiError::PayloadTooLarge)?;
-    String::from_utf8(bytes.to_vec())
-        .map_err(|_| ApiError::bad_request("the file is not UTF-8 text"))
+    let bytes = read_body(req, limit).await?;
+    String::from_utf8(bytes.to_vec()).map_err(|_| ApiError::bad_request("the file is not UTF-8 text"))
 }

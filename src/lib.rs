@@ -6,21 +6,29 @@
 //! - [`error`]: the one error type at the HTTP edge and its JSON shape.
 //! - [`store`]: the only place with SQL; one [`store::Store`] over SQLite or PostgreSQL.
 //! - [`auth`]: accounts, roles, password hashing and bearer tokens.
+//! - [`calls`]: each webhook as one idempotent step of a call; the call lifecycle.
 //! - [`tickets`]: tickets, their numbers, lifecycle (a state machine) and audit trail.
+//! - [`ivr`]: menus as data, their validation and the interpreter that runs them.
+//! - [`telephony`]: provider dialects (Twilio, jambonz) around one set of neutral call actions.
 //! - [`settlements`]: the region's settlements and postcodes (reference data).
+//! - [`simulator`]: a provider in miniature that places calls (`hotline call`, the tests).
 //! - [`phone`], [`clock`]: small value types every domain uses.
 //! - [`telemetry`]: logging, with caller numbers masked.
 //! - [`cli`]: the command line of the `hotline` binary.
 
 pub mod app;
 pub mod auth;
+pub mod calls;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod ivr;
 pub mod phone;
 pub mod settlements;
+pub mod simulator;
 pub mod store;
 pub mod telemetry;
+pub mod telephony;
 mod text_enum;
 pub mod tickets;

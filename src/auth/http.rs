@@ -38,11 +38,7 @@ async fn login(
     match super::login(&state, &req.username, &req.password).await? {
         Some((token, user, expires_at)) => {
             tracing::info!(username = %user.username, role = %user.role, "logged in");
-            Ok(Json(LoginResponse {
-                token,
-                user,
-                expires_at,
-            }))
+            Ok(Json(LoginResponse { token, user, expires_at }))
         }
         None => {
             tracing::warn!(username = %req.username, "failed login");

@@ -4,9 +4,7 @@
 pub mod http;
 
 use argon2::Argon2;
-use argon2::password_hash::{
-    PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
-};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use base64::Engine;
@@ -44,10 +42,7 @@ impl User {
         if self.role as u8 >= role as u8 {
             Ok(())
         } else {
-            Err(ApiError::Forbidden(format!(
-                "this needs the {role} role or higher; you are {}",
-                self.role
-            )))
+            Err(ApiError::Forbidden(format!("this needs the {role} role or higher; you are {}", self.role)))
         }
     }
 
@@ -57,11 +52,7 @@ impl User {
             Ok(())
         } else {
             let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
-            Err(ApiError::Forbidden(format!(
-                "this is for the {} role; you are {}",
-                names.join(" or "),
-                self.role
-            )))
+            Err(ApiError::Forbidden(format!("this is for the {} role; you are {}", names.join(" or "), self.role)))
         }
     }
 }
@@ -69,16 +60,8 @@ impl User {
 /// A username: what people type at the login box, so kept simple.
 pub fn check_username(name: &str) -> Result<(), String> {
     let ok = (1..=64).contains(&name.chars().count())
-        && name
-            .chars()
-            .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "username '{name}' must be 1 to 64 letters, digits or . _ - @"
-        ))
-    }
+        && name.chars().all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
+    if ok { Ok(()) } else { Err(format!("username '{name}' must be 1 to 64 letters, digits or . _ - @")) }
 }
 
 pub fn check_password(password: &str) -> Result<(), String> {
@@ -104,11 +87,8 @@ pub async fn hash_password(password: &str) -> anyhow::Result<String> {
 async fn verify_password(password: &str, hash: &str) -> bool {
     let (password, hash) = (password.to_string(), hash.to_string());
     tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash).is_ok_and(|parsed| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
-        })
+        PasswordHash::new(&hash)
+            .is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
     })
     .await
     .unwrap_or(false)
@@ -124,19 +104,12 @@ pub async fn add_user(
 ) -> Result<User, StoreError> {
     check_username(username).map_err(StoreError::Invalid)?;
     check_password(password).map_err(StoreError::Invalid)?;
-    let hash = hash_password(password)
-        .await
-        .map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let hash = hash_password(password).await.map_err(|e| StoreError::Invalid(e.to_string()))?;
     store.create_user(username, &hash, role, now).await
 }
 
 /// Creates the admin named by HOTLINE_BOOTSTRAP_ADMIN when there is no user at all yet.
-pub async fn bootstrap_admin(
-    store: &Store,
-    username: &str,
-    password: &str,
-    now: Timestamp,
-) -> anyhow::Result<bool> {
+pub async fn bootstrap_admin(store: &Store, username: &str, password: &str, now: Timestamp) -> anyhow::Result<bool> {
     if store.count_users().await? > 0 {
         return Ok(false);
     }
@@ -167,10 +140,9 @@ pub async fn login(
 ) -> Result<Option<(String, User, Timestamp)>, StoreError> {
     let credentials = state.store.credentials(username).await?;
     // Verify against a dummy hash for unknown users too, so timing does not reveal which names exist.
-    const DUMMY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$K6kFT1m9B7ZLvOHXsYF2m9PY1v2qnP5ZrwC3XNFQwRE";
-    let hash = credentials
-        .as_ref()
-        .map_or(DUMMY, |c| c.password_hash.as_str());
+    const DUMMY: &str =
+        "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$K6kFT1m9B7ZLvOHXsYF2m9PY1v2qnP5ZrwC3XNFQwRE";
+    let hash = credentials.as_ref().map_or(DUMMY, |c| c.password_hash.as_str());
     let verified = verify_password(password, hash).await;
     let Some(credentials) = credentials.filter(|_| verified) else {
         return Ok(None);
@@ -178,10 +150,7 @@ pub async fn login(
     let token = new_token();
     let now = state.clock.now();
     let expires_at = now.plus_seconds(state.settings.session_hours as i64 * 3600);
-    state
-        .store
-        .create_session(&token_hash(&token), &credentials.user.id, now, expires_at)
-        .await?;
+    state.store.create_session(&token_hash(&token), &credentials.user.id, now, expires_at).await?;
     Ok(Some((token, credentials.user, expires_at)))
 }
 
@@ -190,32 +159,18 @@ pub async fn logout(state: &AppState, token: &str) -> Result<(), StoreError> {
 }
 
 fn bearer(parts: &Parts) -> Option<&str> {
-    let value = parts
-        .headers
-        .get(axum::http::header::AUTHORIZATION)?
-        .to_str()
-        .ok()?;
+    let value = parts.headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then_some(token.trim())
-        .filter(|t| !t.is_empty())
+    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim()).filter(|t| !t.is_empty())
 }
 
 /// The signed-in user of a request; a request without a valid token is refused with 401.
 impl FromRequestParts<AppState> for User {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let token = bearer(parts).ok_or_else(ApiError::login_required)?;
-        state
-            .store
-            .session_user(&token_hash(token), state.clock.now())
-            .await?
-            .ok_or_else(ApiError::login_required)
+        state.store.session_user(&token_hash(token), state.clock.now()).await?.ok_or_else(ApiError::login_required)
     }
 }
 
@@ -226,9 +181,7 @@ impl<S: Send + Sync> FromRequestParts<S> for BearerToken {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        bearer(parts)
-            .map(|t| BearerToken(t.to_string()))
-            .ok_or_else(ApiError::login_required)
+        bearer(parts).map(|t| BearerToken(t.to_string())).ok_or_else(ApiError::login_required)
     }
 }
 
@@ -238,26 +191,10 @@ mod tests {
 
     #[test]
     fn roles_rise_in_reach() {
-        let user = |role| User {
-            id: String::new(),
-            username: "u".into(),
-            role,
-        };
-        assert!(
-            user(Role::Supervisor)
-                .require_at_least(Role::Dispatcher)
-                .is_ok()
-        );
-        assert!(
-            user(Role::Operator)
-                .require_at_least(Role::Dispatcher)
-                .is_err()
-        );
-        assert!(
-            user(Role::Dispatcher)
-                .require_one_of(&[Role::Operator])
-                .is_err()
-        );
+        let user = |role| User { id: String::new(), username: "u".into(), role };
+        assert!(user(Role::Supervisor).require_at_least(Role::Dispatcher).is_ok());
+        assert!(user(Role::Operator).require_at_least(Role::Dispatcher).is_err());
+        assert!(user(Role::Dispatcher).require_one_of(&[Role::Operator]).is_err());
         assert!(user(Role::Admin).require_one_of(&[Role::Operator]).is_ok());
     }
 

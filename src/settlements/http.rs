@@ -12,9 +12,7 @@ use crate::error::{ApiError, ApiQuery, csv_body};
 use crate::store::SettlementQuery;
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/settlements", get(find))
-        .route("/api/settlements/import", post(import))
+    Router::new().route("/api/settlements", get(find)).route("/api/settlements/import", post(import))
 }
 
 #[derive(Deserialize)]
@@ -28,34 +26,17 @@ struct Found {
     items: Vec<Settlement>,
 }
 
-async fn find(
-    State(state): State<AppState>,
-    ApiQuery(query): ApiQuery<FindQuery>,
-) -> Result<Json<Found>, ApiError> {
-    let postcode = match query
-        .postcode
-        .as_deref()
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-    {
+async fn find(State(state): State<AppState>, ApiQuery(query): ApiQuery<FindQuery>) -> Result<Json<Found>, ApiError> {
+    let postcode = match query.postcode.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
         Some(raw) => Some(
             Postcode::parse(raw)
-                .map_err(|e| ApiError::BadRequest {
-                    code: "bad_query",
-                    message: e,
-                })?
+                .map_err(|e| ApiError::BadRequest { code: "bad_query", message: e })?
                 .as_str()
                 .to_string(),
         ),
         None => None,
     };
-    let items = state
-        .store
-        .find_settlements(&SettlementQuery {
-            postcode,
-            name: query.q,
-        })
-        .await?;
+    let items = state.store.find_settlements(&SettlementQuery { postcode, name: query.q }).await?;
     Ok(Json(Found { items }))
 }
 
@@ -67,18 +48,11 @@ pub struct Imported {
 /// Imports are larger than ordinary requests: a region's settlement list runs to megabytes.
 pub const IMPORT_LIMIT: usize = 8 * 1024 * 1024;
 
-async fn import(
-    State(state): State<AppState>,
-    user: User,
-    request: Request,
-) -> Result<Json<Imported>, ApiError> {
+async fn import(State(state): State<AppState>, user: User, request: Request) -> Result<Json<Imported>, ApiError> {
     user.require_one_of(&[Role::Admin])?;
     let text = csv_body(request, IMPORT_LIMIT).await?;
     let rows = parse_csv(&text).map_err(|details| ApiError::Unprocessable {
-        message: format!(
-            "the file has {} bad row(s); nothing was imported",
-            details.len()
-        ),
+        message: format!("the file has {} bad row(s); nothing was imported", details.len()),
         details,
     })?;
     let imported = state.store.upsert_settlements(&rows).await?;

@@ -9,7 +9,7 @@ use crate::error::LineError;
 /// The region's settlements, loaded into an empty database on first start.
 pub const DEFAULT_CSV: &str = include_str!("yaroslavl.csv");
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct Settlement {
     pub id: i64,
     pub name: String,
@@ -84,27 +84,66 @@ pub fn fold_name(name: &str) -> String {
         .join(" ")
 }
 
+/// Settlements a caller may have meant by `said` (speech, so possibly misheard): an exact match
+/// of the folded name wins; otherwise names within a small edit distance, closest first.
+pub fn match_spoken<'a>(said: &str, settlements: &'a [Settlement]) -> Vec<&'a Settlement> {
+    let said = fold_name(said);
+    if said.chars().count() < 3 {
+        return Vec::new();
+    }
+    let exact: Vec<&Settlement> = settlements.iter().filter(|s| fold_name(&s.name) == said).collect();
+    if !exact.is_empty() {
+        return exact;
+    }
+    // One slip per five letters: "углеч" finds Углич, "ростов великий" finds Ростов by its first word.
+    let mut close: Vec<(usize, &Settlement)> = settlements
+        .iter()
+        .filter_map(|s| {
+            let name = fold_name(&s.name);
+            let allowed = (name.chars().count() / 5).max(1);
+            let whole = edit_distance(&said, &name);
+            let first_words = said.split(' ').take(name.split(' ').count()).collect::<Vec<_>>().join(" ");
+            let distance = whole.min(edit_distance(&first_words, &name));
+            (distance <= allowed).then_some((distance, s))
+        })
+        .collect();
+    close.sort_by_key(|(d, s)| (*d, s.name.clone()));
+    match close.first() {
+        Some((best, _)) => {
+            let best = *best;
+            close.into_iter().filter(|(d, _)| *d == best).map(|(_, s)| s).collect()
+        }
+        None => Vec::new(),
+    }
+}
+
+/// Levenshtein distance over characters (Cyrillic letters count as one each).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous + usize::from(ca != *cb);
+            previous = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(previous + 1);
+        }
+    }
+    row[b.len()]
+}
+
 /// Reads a settlements file (`name,type,district,postcode` with that header). Every row is
 /// checked; any bad row makes the whole file refused, with each problem by line number.
 pub fn parse_csv(text: &str) -> Result<Vec<SettlementRow>, Vec<LineError>> {
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .flexible(true)
-        .from_reader(text.as_bytes());
+    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).from_reader(text.as_bytes());
     let expected = ["name", "type", "district", "postcode"];
     let header_ok = reader
         .headers()
-        .map(|h| {
-            h.iter()
-                .map(|f| f.trim_start_matches('\u{feff}'))
-                .eq(expected.iter().copied())
-        })
+        .map(|h| h.iter().map(|f| f.trim_start_matches('\u{feff}')).eq(expected.iter().copied()))
         .unwrap_or(false);
     if !header_ok {
-        return Err(vec![LineError {
-            line: 1,
-            message: format!("the header must be: {}", expected.join(",")),
-        }]);
+        return Err(vec![LineError { line: 1, message: format!("the header must be: {}", expected.join(",")) }]);
     }
     let mut rows = Vec::new();
     let mut errors = Vec::new();
@@ -114,19 +153,13 @@ pub fn parse_csv(text: &str) -> Result<Vec<SettlementRow>, Vec<LineError>> {
             Ok(r) => r,
             Err(e) => {
                 let line = e.position().map(|p| p.line() as usize).unwrap_or(0);
-                errors.push(LineError {
-                    line,
-                    message: format!("unreadable row: {e}"),
-                });
+                errors.push(LineError { line, message: format!("unreadable row: {e}") });
                 continue;
             }
         };
         let line = record.position().map(|p| p.line() as usize).unwrap_or(0);
         if record.len() != 4 {
-            errors.push(LineError {
-                line,
-                message: format!("expected 4 fields, found {}", record.len()),
-            });
+            errors.push(LineError { line, message: format!("expected 4 fields, found {}", record.len()) });
             continue;
         }
         let mut problems = Vec::new();
@@ -137,14 +170,9 @@ pub fn parse_csv(text: &str) -> Result<Vec<SettlementRow>, Vec<LineError>> {
                 problems.push(format!("{field} is longer than 200 characters"));
             }
         }
-        let postcode = Postcode::parse(&record[3])
-            .map_err(|e| problems.push(e))
-            .ok();
+        let postcode = Postcode::parse(&record[3]).map_err(|e| problems.push(e)).ok();
         if !seen.insert((record[0].to_string(), record[2].to_string())) {
-            problems.push(format!(
-                "'{}' in '{}' appears twice in the file",
-                &record[0], &record[2]
-            ));
+            problems.push(format!("'{}' in '{}' appears twice in the file", &record[0], &record[2]));
         }
         match (problems.is_empty(), postcode) {
             (true, Some(postcode)) => rows.push(SettlementRow {
@@ -153,23 +181,13 @@ pub fn parse_csv(text: &str) -> Result<Vec<SettlementRow>, Vec<LineError>> {
                 district: record[2].to_string(),
                 postcode,
             }),
-            _ => errors.push(LineError {
-                line,
-                message: problems.join("; "),
-            }),
+            _ => errors.push(LineError { line, message: problems.join("; ") }),
         }
     }
     if rows.is_empty() && errors.is_empty() {
-        errors.push(LineError {
-            line: 2,
-            message: "the file has no settlements".into(),
-        });
+        errors.push(LineError { line: 2, message: "the file has no settlements".into() });
     }
-    if errors.is_empty() {
-        Ok(rows)
-    } else {
-        Err(errors)
-    }
+    if errors.is_empty() { Ok(rows) } else { Err(errors) }
 }
 
 /// Loads the bundled settlements into a database that has none, so a fresh install can locate
@@ -178,8 +196,7 @@ pub async fn load_defaults(store: &crate::store::Store) -> anyhow::Result<Option
     if store.count_settlements().await? > 0 {
         return Ok(None);
     }
-    let rows = parse_csv(DEFAULT_CSV)
-        .map_err(|e| anyhow::anyhow!("the bundled settlements file is invalid: {e:?}"))?;
+    let rows = parse_csv(DEFAULT_CSV).map_err(|e| anyhow::anyhow!("the bundled settlements file is invalid: {e:?}"))?;
     Ok(Some(store.upsert_settlements(&rows).await?))
 }
 
@@ -191,10 +208,7 @@ mod tests {
     fn the_bundled_file_is_valid() {
         let rows = parse_csv(DEFAULT_CSV).unwrap();
         assert_eq!(rows.len(), 20);
-        assert!(
-            rows.iter()
-                .any(|r| r.name == "Углич" && r.postcode.as_str() == "152610")
-        );
+        assert!(rows.iter().any(|r| r.name == "Углич" && r.postcode.as_str() == "152610"));
     }
 
     #[test]
@@ -204,11 +218,31 @@ mod tests {
         let lines: Vec<usize> = errors.iter().map(|e| e.line).collect();
         assert_eq!(lines, vec![2, 4, 5], "{errors:?}");
         assert!(errors[0].message.contains("six digits"));
-        assert!(
-            parse_csv("city,postcode\nX,150000\n").unwrap_err()[0]
-                .message
-                .contains("header")
-        );
+        assert!(parse_csv("city,postcode\nX,150000\n").unwrap_err()[0].message.contains("header"));
+    }
+
+    #[test]
+    fn spoken_names_tolerate_case_hyphens_kind_words_and_slips() {
+        let all: Vec<Settlement> = parse_csv(DEFAULT_CSV)
+            .unwrap()
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| Settlement {
+                id: i as i64 + 1,
+                name: r.name,
+                kind: r.kind,
+                district: r.district,
+                postcode: r.postcode.as_str().into(),
+            })
+            .collect();
+        let best = |said: &str| match_spoken(said, &all).iter().map(|s| s.name.clone()).collect::<Vec<_>>();
+        assert_eq!(best("ростов великий"), vec!["Ростов"]);
+        assert_eq!(best("Гаврилов Ям"), vec!["Гаврилов-Ям"]);
+        assert_eq!(best("углич"), vec!["Углич"]);
+        assert_eq!(best("город углеч"), vec!["Углич"]);
+        assert_eq!(best("поселок Борисоглебский"), vec!["Борисоглебский"]);
+        assert!(best("абракадабра").is_empty());
+        assert!(best("да").is_empty());
     }
 
     #[test]

@@ -7,12 +7,14 @@
 //! dialect's own statements beside their twins. Values cross the boundary as integers and
 //! text only (times as Unix milliseconds, ids as UUID text), so one row type fits both.
 
+mod calls;
 mod postgres;
 mod settlements;
 mod sqlite;
 mod tickets;
 mod users;
 
+pub use calls::{CallRecord, CallTx, NewCall, StoredAnswer};
 pub use settlements::SettlementQuery;
 pub use tickets::{TicketFilter, TicketPage};
 
@@ -46,9 +48,7 @@ pub enum StoreError {
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         match e {
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
-                Self::Unavailable(e)
-            }
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => Self::Unavailable(e),
             sqlx::Error::RowNotFound => Self::NotFound("row".into()),
             e => Self::Database(e),
         }
@@ -76,11 +76,7 @@ impl Store {
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
         sqlx::any::install_default_drivers();
         let (backend, url, options) = if url.starts_with("sqlite:") {
-            (
-                Backend::Sqlite,
-                sqlite::connect_url(url),
-                sqlite::pool_options(),
-            )
+            (Backend::Sqlite, sqlite::connect_url(url), sqlite::pool_options())
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             (Backend::Postgres, url.to_string(), postgres::pool_options())
         } else {
@@ -96,10 +92,7 @@ impl Store {
 
     pub async fn migrate(&self) -> anyhow::Result<()> {
         let migrator = self.migrator();
-        migrator
-            .run(&self.pool)
-            .await
-            .map_err(|e| anyhow::anyhow!("applying migrations: {e}"))
+        migrator.run(&self.pool).await.map_err(|e| anyhow::anyhow!("applying migrations: {e}"))
     }
 
     fn migrator(&self) -> &'static sqlx::migrate::Migrator {
@@ -112,10 +105,9 @@ impl Store {
     /// Ready to serve: the database answers and every migration this build knows is applied.
     pub async fn is_ready(&self) -> bool {
         let expected = self.migrator().iter().count() as i64;
-        let applied: Result<i64, _> =
-            sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = TRUE")
-                .fetch_one(&self.pool)
-                .await;
+        let applied: Result<i64, _> = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = TRUE")
+            .fetch_one(&self.pool)
+            .await;
         matches!(applied, Ok(n) if n == expected)
     }
 
@@ -133,17 +125,11 @@ impl Store {
     }
 }
 
-async fn connect_pool(
-    options: AnyPoolOptions,
-    url: &str,
-    backend: Backend,
-) -> anyhow::Result<AnyPool> {
+async fn connect_pool(options: AnyPoolOptions, url: &str, backend: Backend) -> anyhow::Result<AnyPool> {
     options.connect(url).await.map_err(|e| {
         let hint = match backend {
             Backend::Sqlite => "check that the directory exists and is writable",
-            Backend::Postgres => {
-                "check that the server is running and the URL, user and database are right"
-            }
+            Backend::Postgres => "check that the server is running and the URL, user and database are right",
         };
         anyhow::anyhow!("cannot open the {backend:?} database: {e} ({hint})")
     })

@@ -46,37 +46,36 @@ impl Store {
     }
 
     pub async fn count_settlements(&self) -> StoreResult<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM settlements")
-            .fetch_one(&self.pool)
-            .await?)
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM settlements").fetch_one(&self.pool).await?)
     }
 
     pub async fn settlement(&self, id: i64) -> StoreResult<Option<Settlement>> {
-        let row =
-            sqlx::query("SELECT id, name, kind, district, postcode FROM settlements WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await?;
+        let row = sqlx::query("SELECT id, name, kind, district, postcode FROM settlements WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(settlement_from).transpose()
     }
 
     /// Settlements matching the query, by name. A name matches on any part of its folded form.
     pub async fn find_settlements(&self, query: &SettlementQuery) -> StoreResult<Vec<Settlement>> {
-        let pattern = query
-            .name
-            .as_deref()
-            .map(fold_name)
-            .filter(|n| !n.is_empty())
-            .map(|n| format!("%{n}%"));
-        let rows = sqlx::query(
-            "SELECT id, name, kind, district, postcode FROM settlements \
-             WHERE ($1 IS NULL OR postcode = $1) AND ($2 IS NULL OR search_name LIKE $2) \
-             ORDER BY name, district LIMIT 200",
-        )
-        .bind(query.postcode.as_deref())
-        .bind(pattern)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(settlement_from).collect()
+        find_settlements(&self.pool, query).await
     }
+}
+
+pub(super) async fn find_settlements<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+    executor: E,
+    query: &SettlementQuery,
+) -> StoreResult<Vec<Settlement>> {
+    let pattern = query.name.as_deref().map(fold_name).filter(|n| !n.is_empty()).map(|n| format!("%{n}%"));
+    let rows = sqlx::query(
+        "SELECT id, name, kind, district, postcode FROM settlements \
+         WHERE ($1 IS NULL OR postcode = $1) AND ($2 IS NULL OR search_name LIKE $2) \
+         ORDER BY name, district LIMIT 200",
+    )
+    .bind(query.postcode.as_deref())
+    .bind(pattern)
+    .fetch_all(executor)
+    .await?;
+    rows.iter().map(settlement_from).collect()
 }

@@ -22,20 +22,17 @@ pub(super) fn connect_url(url: &str) -> String {
 pub(super) fn pool_options() -> AnyPoolOptions {
     // Writers queue on SQLite's one write lock anyway; a few connections let readers go on
     // beside the writer (WAL) without holding many idle worker threads.
-    AnyPoolOptions::new()
-        .max_connections(4)
-        .acquire_timeout(Duration::from_secs(10))
-        .after_connect(|conn, _meta| {
-            Box::pin(async move {
-                // WAL: readers never block the writer. FULL: a commit that was answered survives
-                // a power cut, not only a crash of the process. busy_timeout: a second writer
-                // waits for the lock instead of failing.
-                conn.execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+    AnyPoolOptions::new().max_connections(4).acquire_timeout(Duration::from_secs(10)).after_connect(|conn, _meta| {
+        Box::pin(async move {
+            // WAL: readers never block the writer. FULL: a commit that was answered survives
+            // a power cut, not only a crash of the process. busy_timeout: a second writer
+            // waits for the lock instead of failing.
+            conn.execute(
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
                      PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
-                )
-                .await?;
-                Ok(())
-            })
+            )
+            .await?;
+            Ok(())
         })
+    })
 }

@@ -7,8 +7,7 @@ use super::{Store, StoreError, StoreResult, new_id};
 use crate::clock::Timestamp;
 use crate::settlements::SettlementRef;
 use crate::tickets::{
-    Category, NewTicket, Note, Priority, Status, Ticket, TicketDetail, TicketEvent, TicketKey,
-    lifecycle, search_fold,
+    Category, NewTicket, Note, Priority, Status, Ticket, TicketDetail, TicketEvent, TicketKey, lifecycle, search_fold,
 };
 
 /// What `GET /api/tickets` may filter on; `cursor` is the number the previous page ended before.
@@ -44,8 +43,7 @@ macro_rules! select_tickets {
 
 fn parsed<T: std::str::FromStr<Err = String>>(row: &AnyRow, column: &str) -> StoreResult<T> {
     let text: String = row.try_get(column)?;
-    text.parse()
-        .map_err(|e| StoreError::Invalid(format!("stored {column}: {e}")))
+    text.parse().map_err(|e| StoreError::Invalid(format!("stored {column}: {e}")))
 }
 
 fn ticket_from(row: &AnyRow) -> StoreResult<Ticket> {
@@ -110,10 +108,7 @@ async fn record_event(
 
 /// Escapes LIKE's wildcards so a search for "50%" means those characters.
 fn like_pattern(text: &str) -> String {
-    let escaped = search_fold(text)
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
+    let escaped = search_fold(text).replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
     format!("%{escaped}%")
 }
 
@@ -122,26 +117,71 @@ async fn fetch_ticket<'e, E: sqlx::Executor<'e, Database = Any>>(
     key: &TicketKey,
 ) -> StoreResult<Option<Ticket>> {
     let row = match key {
-        TicketKey::Id(id) => {
-            sqlx::query(select_tickets!("WHERE t.id = $1"))
-                .bind(id)
-                .fetch_optional(executor)
-                .await?
-        }
+        TicketKey::Id(id) => sqlx::query(select_tickets!("WHERE t.id = $1")).bind(id).fetch_optional(executor).await?,
         TicketKey::Number(n) => {
-            sqlx::query(select_tickets!("WHERE t.number = $1"))
-                .bind(*n)
-                .fetch_optional(executor)
-                .await?
+            sqlx::query(select_tickets!("WHERE t.number = $1")).bind(*n).fetch_optional(executor).await?
         }
     };
     row.as_ref().map(ticket_from).transpose()
 }
 
 async fn ticket_in(tx: &mut Transaction<'static, Any>, key: &TicketKey) -> StoreResult<Ticket> {
-    fetch_ticket(&mut **tx, key)
-        .await?
-        .ok_or_else(|| StoreError::NotFound("ticket".into()))
+    fetch_ticket(&mut **tx, key).await?.ok_or_else(|| StoreError::NotFound("ticket".into()))
+}
+
+/// Opens a ticket with the next number inside `tx`: the number, the row and its first audit
+/// line commit together with whatever else the transaction does.
+pub(super) async fn insert_ticket(
+    tx: &mut Transaction<'static, Any>,
+    new: &NewTicket,
+    now: Timestamp,
+) -> StoreResult<Ticket> {
+    // The counter row is locked until commit, so numbers are unique and increase in the
+    // order tickets are committed, on either database.
+    let number: i64 =
+        sqlx::query_scalar("UPDATE counters SET value = value + 1 WHERE name = 'ticket_number' RETURNING value")
+            .fetch_one(&mut **tx)
+            .await?;
+    let id = new_id();
+    let search_text = search_fold(&format!(
+        "{number} {} {} {}",
+        new.description,
+        new.address.as_deref().unwrap_or(""),
+        new.caller_number.as_ref().map(|p| p.as_str()).unwrap_or("")
+    ));
+    sqlx::query(
+        "INSERT INTO tickets (id, number, category, priority, status, channel, caller_number, settlement_id, \
+         address, description, recording_url, recording_duration_s, call_id, assignee_id, search_text, \
+         created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16)",
+    )
+    .bind(&id)
+    .bind(number)
+    .bind(new.category.as_str())
+    .bind(new.priority.get())
+    .bind(new.status.as_str())
+    .bind(new.channel.as_str())
+    .bind(new.caller_number.as_ref().map(|p| p.as_str().to_string()))
+    .bind(new.settlement_id)
+    .bind(new.address.as_deref())
+    .bind(&new.description)
+    .bind(new.recording_url.as_deref())
+    .bind(new.recording_duration_s)
+    .bind(new.call_id.as_deref())
+    .bind(new.assignee_id.as_deref())
+    .bind(search_text)
+    .bind(now.millis())
+    .execute(&mut **tx)
+    .await
+    .map_err(|e| match &e {
+        sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+            StoreError::Invalid(format!("settlement {} does not exist", new.settlement_id.unwrap_or_default()))
+        }
+        _ => e.into(),
+    })?;
+    let detail = format!("{} via {}", new.category, new.channel);
+    record_event(tx, &id, now, &new.actor, "created", None, Some(new.status), Some(&detail)).await?;
+    ticket_in(tx, &TicketKey::Id(id)).await
 }
 
 impl Store {
@@ -149,63 +189,7 @@ impl Store {
     /// commit together.
     pub async fn create_ticket(&self, new: &NewTicket, now: Timestamp) -> StoreResult<Ticket> {
         let mut tx = self.begin_write().await?;
-        // The counter row is locked until commit, so numbers are unique and increase in the
-        // order tickets are committed, on either database.
-        let number: i64 = sqlx::query_scalar(
-            "UPDATE counters SET value = value + 1 WHERE name = 'ticket_number' RETURNING value",
-        )
-        .fetch_one(&mut *tx)
-        .await?;
-        let id = new_id();
-        let search_text = search_fold(&format!(
-            "{number} {} {} {}",
-            new.description,
-            new.address.as_deref().unwrap_or(""),
-            new.caller_number.as_ref().map(|p| p.as_str()).unwrap_or("")
-        ));
-        sqlx::query(
-            "INSERT INTO tickets (id, number, category, priority, status, channel, caller_number, settlement_id, \
-             address, description, recording_url, recording_duration_s, call_id, assignee_id, search_text, \
-             created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16)",
-        )
-        .bind(&id)
-        .bind(number)
-        .bind(new.category.as_str())
-        .bind(new.priority.get())
-        .bind(new.status.as_str())
-        .bind(new.channel.as_str())
-        .bind(new.caller_number.as_ref().map(|p| p.as_str().to_string()))
-        .bind(new.settlement_id)
-        .bind(new.address.as_deref())
-        .bind(&new.description)
-        .bind(new.recording_url.as_deref())
-        .bind(new.recording_duration_s)
-        .bind(new.call_id.as_deref())
-        .bind(new.assignee_id.as_deref())
-        .bind(search_text)
-        .bind(now.millis())
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| match &e {
-            sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
-                StoreError::Invalid(format!("settlement {} does not exist", new.settlement_id.unwrap_or_default()))
-            }
-            _ => e.into(),
-        })?;
-        let detail = format!("{} via {}", new.category, new.channel);
-        record_event(
-            &mut tx,
-            &id,
-            now,
-            &new.actor,
-            "created",
-            None,
-            Some(new.status),
-            Some(&detail),
-        )
-        .await?;
-        let ticket = ticket_in(&mut tx, &TicketKey::Id(id)).await?;
+        let ticket = insert_ticket(&mut tx, new, now).await?;
         tx.commit().await?;
         Ok(ticket)
     }
@@ -252,11 +236,7 @@ impl Store {
             })
         })
         .collect::<StoreResult<Vec<_>>>()?;
-        Ok(Some(TicketDetail {
-            ticket,
-            events,
-            notes,
-        }))
+        Ok(Some(TicketDetail { ticket, events, notes }))
     }
 
     /// Newest first; a page is `limit` tickets and says where the next one starts.
@@ -275,10 +255,7 @@ impl Store {
         .bind(limit as i64 + 1)
         .fetch_all(&self.pool)
         .await?;
-        let mut items = rows
-            .iter()
-            .map(ticket_from)
-            .collect::<StoreResult<Vec<_>>>()?;
+        let mut items = rows.iter().map(ticket_from).collect::<StoreResult<Vec<_>>>()?;
         let next_cursor = if items.len() > limit as usize {
             items.truncate(limit as usize);
             items.last().map(|t| t.number.clone())
@@ -288,21 +265,10 @@ impl Store {
         Ok(TicketPage { items, next_cursor })
     }
 
-    pub async fn add_note(
-        &self,
-        key: &TicketKey,
-        author: &str,
-        text: &str,
-        now: Timestamp,
-    ) -> StoreResult<Note> {
+    pub async fn add_note(&self, key: &TicketKey, author: &str, text: &str, now: Timestamp) -> StoreResult<Note> {
         let mut tx = self.begin_write().await?;
         let ticket = ticket_in(&mut tx, key).await?;
-        let note = Note {
-            id: new_id(),
-            author: author.to_string(),
-            text: text.to_string(),
-            created_at: now,
-        };
+        let note = Note { id: new_id(), author: author.to_string(), text: text.to_string(), created_at: now };
         sqlx::query("INSERT INTO ticket_notes (id, ticket_id, author, body, created_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(&note.id)
             .bind(&ticket.id)
@@ -316,17 +282,7 @@ impl Store {
             .bind(&ticket.id)
             .execute(&mut *tx)
             .await?;
-        record_event(
-            &mut tx,
-            &ticket.id,
-            now,
-            author,
-            "note",
-            None,
-            None,
-            Some(&note.id),
-        )
-        .await?;
+        record_event(&mut tx, &ticket.id, now, author, "note", None, None, Some(&note.id)).await?;
         tx.commit().await?;
         Ok(note)
     }
@@ -347,40 +303,28 @@ impl Store {
         let next = lifecycle::advance(ticket.status, to).map_err(StoreError::Conflict)?;
         // Guarded by the status just read: on PostgreSQL a concurrent change makes this match
         // nothing, and the caller gets a conflict instead of a lost update.
-        let updated = sqlx::query(
-            "UPDATE tickets SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4",
-        )
-        .bind(next.as_str())
-        .bind(now.millis())
-        .bind(&ticket.id)
-        .bind(ticket.status.as_str())
-        .execute(&mut *tx)
-        .await?;
+        let updated = sqlx::query("UPDATE tickets SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4")
+            .bind(next.as_str())
+            .bind(now.millis())
+            .bind(&ticket.id)
+            .bind(ticket.status.as_str())
+            .execute(&mut *tx)
+            .await?;
         if updated.rows_affected() != 1 {
-            return Err(StoreError::Conflict(
-                "the ticket was changed meanwhile; reload it".into(),
-            ));
+            return Err(StoreError::Conflict("the ticket was changed meanwhile; reload it".into()));
         }
-        record_event(
-            &mut tx,
-            &ticket.id,
-            now,
-            actor,
-            "status",
-            Some(ticket.status),
-            Some(next),
-            disposition,
-        )
-        .await?;
+        record_event(&mut tx, &ticket.id, now, actor, "status", Some(ticket.status), Some(next), disposition).await?;
         if let Some(text) = note {
-            sqlx::query("INSERT INTO ticket_notes (id, ticket_id, author, body, created_at) VALUES ($1, $2, $3, $4, $5)")
-                .bind(new_id())
-                .bind(&ticket.id)
-                .bind(actor)
-                .bind(text)
-                .bind(now.millis())
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO ticket_notes (id, ticket_id, author, body, created_at) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(new_id())
+            .bind(&ticket.id)
+            .bind(actor)
+            .bind(text)
+            .bind(now.millis())
+            .execute(&mut *tx)
+            .await?;
         }
         let changed = ticket_in(&mut tx, key).await?;
         tx.commit().await?;

@@ -39,32 +39,20 @@ impl Store {
             .execute(&self.pool)
             .await
             .map_err(|e| conflict_on_unique(e, || format!("user '{username}' already exists")))?;
-        Ok(User {
-            id,
-            username: username.to_string(),
-            role,
-        })
+        Ok(User { id, username: username.to_string(), role })
     }
 
     pub async fn count_users(&self) -> StoreResult<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users")
-            .fetch_one(&self.pool)
-            .await?)
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&self.pool).await?)
     }
 
     pub async fn credentials(&self, username: &str) -> StoreResult<Option<Credentials>> {
-        let row =
-            sqlx::query("SELECT id, username, role, password_hash FROM users WHERE username = $1")
-                .bind(username)
-                .fetch_optional(&self.pool)
-                .await?;
-        row.map(|row| {
-            Ok(Credentials {
-                user: user_from(&row)?,
-                password_hash: row.try_get("password_hash")?,
-            })
-        })
-        .transpose()
+        let row = sqlx::query("SELECT id, username, role, password_hash FROM users WHERE username = $1")
+            .bind(username)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| Ok(Credentials { user: user_from(&row)?, password_hash: row.try_get("password_hash")? }))
+            .transpose()
     }
 
     /// Stores a new session and sweeps out the expired ones while it is writing anyway.
@@ -76,10 +64,7 @@ impl Store {
         expires_at: Timestamp,
     ) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
-        sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
-            .bind(now.millis())
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(now.millis()).execute(&mut *tx).await?;
         sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
             .bind(token_hash)
             .bind(user_id)
@@ -92,11 +77,7 @@ impl Store {
     }
 
     /// The user a still-valid session belongs to.
-    pub async fn session_user(
-        &self,
-        token_hash: &str,
-        now: Timestamp,
-    ) -> StoreResult<Option<User>> {
+    pub async fn session_user(&self, token_hash: &str, now: Timestamp) -> StoreResult<Option<User>> {
         let row = sqlx::query(
             "SELECT u.id, u.username, u.role FROM sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.token_hash = $1 AND s.expires_at > $2",
@@ -109,10 +90,7 @@ impl Store {
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
-            .bind(token_hash)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&self.pool).await?;
         Ok(())
     }
 }

@@ -6,9 +6,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 
-use super::{
-    Category, Channel, NewTicket, Note, Priority, Status, Ticket, TicketDetail, TicketKey,
-};
+use super::{Category, Channel, NewTicket, Note, Priority, Status, Ticket, TicketDetail, TicketKey};
 use crate::app::AppState;
 use crate::auth::{Role, User};
 use crate::error::{ApiError, ApiJson, ApiQuery};
@@ -49,19 +47,14 @@ fn query_param<T>(
 ) -> Result<Option<T>, ApiError> {
     match raw.map(str::trim).filter(|v| !v.is_empty()) {
         None => Ok(None),
-        Some(value) => parse(value).map(Some).map_err(|e| ApiError::BadRequest {
-            code: "bad_query",
-            message: format!("{name}: {e}"),
-        }),
+        Some(value) => parse(value)
+            .map(Some)
+            .map_err(|e| ApiError::BadRequest { code: "bad_query", message: format!("{name}: {e}") }),
     }
 }
 
 fn number_param(value: &str) -> Result<i64, String> {
-    value
-        .parse::<i64>()
-        .ok()
-        .filter(|n| *n > 0)
-        .ok_or_else(|| format!("'{value}' is not a positive whole number"))
+    value.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| format!("'{value}' is not a positive whole number"))
 }
 
 async fn list(
@@ -71,10 +64,7 @@ async fn list(
 ) -> Result<Json<TicketPage>, ApiError> {
     user.require_at_least(Role::Operator)?;
     let limit = query_param("limit", q.limit.as_deref(), |v| {
-        v.parse::<u32>()
-            .ok()
-            .filter(|n| (1..=200).contains(n))
-            .ok_or_else(|| format!("'{v}' is not from 1 to 200"))
+        v.parse::<u32>().ok().filter(|n| (1..=200).contains(n)).ok_or_else(|| format!("'{v}' is not from 1 to 200"))
     })?;
     let filter = TicketFilter {
         status: query_param("status", q.status.as_deref(), str::parse)?,
@@ -94,9 +84,7 @@ async fn show(
 ) -> Result<Json<TicketDetail>, ApiError> {
     user.require_at_least(Role::Operator)?;
     let detail = state.store.ticket_detail(&ticket_key(&key)?).await?;
-    detail
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found(format!("ticket '{key}'")))
+    detail.map(Json).ok_or_else(|| ApiError::not_found(format!("ticket '{key}'")))
 }
 
 #[derive(Deserialize)]
@@ -120,9 +108,7 @@ fn bounded_text(field: &str, text: &str, max: usize) -> Result<String, ApiError>
         return Err(ApiError::invalid(format!("{field} must not contain NUL characters")));
     }
     if text.chars().count() > max {
-        return Err(ApiError::invalid(format!(
-            "{field} is longer than {max} characters"
-        )));
+        return Err(ApiError::invalid(format!("{field} is longer than {max} characters")));
     }
     Ok(text.to_string())
 }
@@ -155,11 +141,7 @@ async fn create(
         priority,
         channel: Channel::Operator,
         // A ticket made by hand waits for whoever is free, unless its author keeps it.
-        status: if req.assign_to_me {
-            Status::InProgress
-        } else {
-            Status::Queued
-        },
+        status: if req.assign_to_me { Status::InProgress } else { Status::Queued },
         caller_number,
         settlement_id: req.settlement_id,
         address,
@@ -189,10 +171,7 @@ async fn add_note(
     user.require_at_least(Role::Operator)?;
     let key = ticket_key(&key)?;
     let text = bounded_text("text", &req.text, MAX_NOTE)?;
-    let note = state
-        .store
-        .add_note(&key, &user.username, &text, state.clock.now())
-        .await?;
+    let note = state.store.add_note(&key, &user.username, &text, state.clock.now()).await?;
     Ok((StatusCode::CREATED, Json(note)))
 }
 
@@ -218,27 +197,12 @@ async fn transition(
             return Err(ApiError::Forbidden(format!("ticket {} is being handled by {assignee}", current.number)));
         }
     }
-    let disposition = req
-        .disposition
-        .as_deref()
-        .map(|d| bounded_text("disposition", d, 100))
-        .transpose()?;
-    let note = req
-        .note
-        .as_deref()
-        .filter(|n| !n.trim().is_empty())
-        .map(|n| bounded_text("note", n, MAX_NOTE))
-        .transpose()?;
+    let disposition = req.disposition.as_deref().map(|d| bounded_text("disposition", d, 100)).transpose()?;
+    let note =
+        req.note.as_deref().filter(|n| !n.trim().is_empty()).map(|n| bounded_text("note", n, MAX_NOTE)).transpose()?;
     let ticket = state
         .store
-        .transition_ticket(
-            &key,
-            req.to,
-            &user.username,
-            disposition.as_deref(),
-            note.as_deref(),
-            state.clock.now(),
-        )
+        .transition_ticket(&key, req.to, &user.username, disposition.as_deref(), note.as_deref(), state.clock.now())
         .await?;
     Ok(Json(ticket))
 }

@@ -85,10 +85,7 @@ pub fn next_statuses(from: Status) -> Vec<Status> {
     Status::ALL
         .iter()
         .copied()
-        .filter(|to| {
-            Step::toward(*to)
-                .is_some_and(|step| ticket_lifecycle::Impl::transition(&from, &step).is_some())
-        })
+        .filter(|to| Step::toward(*to).is_some_and(|step| ticket_lifecycle::Impl::transition(&from, &step).is_some()))
         .collect()
 }
 
@@ -114,9 +111,6 @@ mod tests {
             advance(Status::Closed, Status::InProgress).unwrap_err(),
             "a ticket cannot go from closed to in_progress"
         );
-        assert_eq!(
-            advance(Status::Resolved, Status::InProgress),
-            Ok(Status::InProgress)
-        );
+        assert_eq!(advance(Status::Resolved, Status::InProgress), Ok(Status::InProgress));
     }
 }

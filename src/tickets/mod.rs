@@ -46,9 +46,7 @@ impl Priority {
     pub fn parse(value: i64) -> Result<Self, String> {
         match value {
             1..=4 => Ok(Self(value as u8)),
-            _ => Err(format!(
-                "priority must be from 1 (highest) to 4, not {value}"
-            )),
+            _ => Err(format!("priority must be from 1 (highest) to 4, not {value}")),
         }
     }
     pub fn get(self) -> i64 {
@@ -160,9 +158,7 @@ impl TicketKey {
         if !raw.is_empty() && raw.len() <= 18 && raw.bytes().all(|b| b.is_ascii_digit()) {
             return raw.parse().ok().map(TicketKey::Number);
         }
-        uuid::Uuid::parse_str(raw)
-            .ok()
-            .map(|id| TicketKey::Id(id.to_string()))
+        uuid::Uuid::parse_str(raw).ok().map(|id| TicketKey::Id(id.to_string()))
     }
 }
 

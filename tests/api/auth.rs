@@ -24,8 +24,13 @@ async fn a_token_works_until_logout_and_a_wrong_password_gets_none() {
     let (status, body) = status_and_json(response).await;
     assert_eq!(status, 401);
     assert_eq!(body["error"]["message"], "wrong username or password");
-    let response =
-        app.http.post(app.url("/api/auth/login")).json(&json!({"username": "nobody", "password": "whatever1"})).send().await.unwrap();
+    let response = app
+        .http
+        .post(app.url("/api/auth/login"))
+        .json(&json!({"username": "nobody", "password": "whatever1"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 401);
 
     let response = app.http.post(app.url("/api/auth/logout")).bearer_auth(&token).send().await.unwrap();

@@ -74,11 +74,13 @@ async fn lifecycle_steps_are_audited_and_impossible_ones_change_nothing(db: Test
     let t = store.create_ticket(&outage("нет света"), T0).await.unwrap();
     let key = TicketKey::Number(t.number.parse().unwrap());
     for (i, to) in [Status::Queued, Status::InProgress, Status::Resolved, Status::Closed].into_iter().enumerate() {
-        let changed = store.transition_ticket(&key, to, "olga", Some("done"), None, T0.plus_seconds(i as i64 + 1)).await.unwrap();
+        let changed =
+            store.transition_ticket(&key, to, "olga", Some("done"), None, T0.plus_seconds(i as i64 + 1)).await.unwrap();
         assert_eq!(changed.status, to);
     }
     let before = store.ticket_detail(&key).await.unwrap().unwrap();
-    let refused = store.transition_ticket(&key, Status::InProgress, "olga", None, Some("try"), T0.plus_seconds(9)).await;
+    let refused =
+        store.transition_ticket(&key, Status::InProgress, "olga", None, Some("try"), T0.plus_seconds(9)).await;
     assert!(matches!(refused, Err(StoreError::Conflict(ref m)) if m.contains("closed")), "{refused:?}");
     let after = store.ticket_detail(&key).await.unwrap().unwrap();
     assert_eq!(after.ticket.status, Status::Closed);
@@ -168,9 +170,11 @@ async fn settlements_upsert_and_match_by_postcode_or_folded_name(db: TestDb) {
     assert_eq!(store.upsert_settlements(&rows).await.unwrap(), 20);
     assert_eq!(store.count_settlements().await.unwrap(), 20, "an import updates, never duplicates");
 
-    let by_postcode = store.find_settlements(&SettlementQuery { postcode: Some("152610".into()), name: None }).await.unwrap();
+    let by_postcode =
+        store.find_settlements(&SettlementQuery { postcode: Some("152610".into()), name: None }).await.unwrap();
     assert_eq!(by_postcode.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), vec!["Углич"]);
-    for (said, expected) in [("гаврилов ям", "Гаврилов-Ям"), ("ПОСЁЛОК Пречистое", "Пречистое"), ("ростов", "Ростов")] {
+    for (said, expected) in [("гаврилов ям", "Гаврилов-Ям"), ("ПОСЁЛОК Пречистое", "Пречистое"), ("ростов", "Ростов")]
+    {
         let found = store.find_settlements(&SettlementQuery { postcode: None, name: Some(said.into()) }).await.unwrap();
         assert_eq!(found.first().map(|s| s.name.as_str()), Some(expected), "{said}");
     }

@@ -91,7 +91,9 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        let Some((server, name)) = self.postgres.take() else { return };
+        let Some((server, name)) = self.postgres.take() else {
+            return;
+        };
         // Drop runs outside async; a short-lived runtime on its own thread does the cleanup.
         let _ = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
@@ -117,14 +119,15 @@ fn with_database(server: &str, name: &str) -> String {
     url
 }
 
-pub fn settings_for(db_url: &str, listen: SocketAddr) -> Settings {
-    let values: HashMap<&'static str, String> = [
+pub fn settings_for(db_url: &str, listen: SocketAddr, extra: &[(&'static str, &str)]) -> Settings {
+    let mut values: HashMap<&'static str, String> = [
         ("HOTLINE_DATABASE_URL", db_url.to_string()),
         ("HOTLINE_LISTEN", listen.to_string()),
         ("HOTLINE_PUBLIC_URL", format!("http://{listen}")),
     ]
     .into_iter()
     .collect();
+    values.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
     Settings::from_values(&values).unwrap()
 }
 
@@ -140,11 +143,16 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn(db: TestDb) -> Self {
+        Self::spawn_with(db, &[]).await
+    }
+
+    /// The app with some settings of the test's own (`HOTLINE_*` names).
+    pub async fn spawn_with(db: TestDb, extra: &[(&'static str, &str)]) -> Self {
         // The test's own handle migrates first, so the app and the test never race to migrate.
         let store = db.store().await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let settings = settings_for(&db.url, addr);
+        let settings = settings_for(&db.url, addr, extra);
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(hotline::app::run(settings, listener, async {
             let _ = stopped.await;

@@ -5,6 +5,8 @@ mod helpers;
 
 mod auth;
 mod contract;
+mod ivr;
 mod process;
 mod settlements;
 mod tickets;
+mod webhooks;

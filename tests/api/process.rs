@@ -22,8 +22,12 @@ async fn serve_with_no_configuration_creates_the_database_and_answers_health() {
 }
 
 async fn login(http: &reqwest::Client, server: &Process, user: &str, password: &str) -> String {
-    let response =
-        http.post(server.url("/api/auth/login")).json(&json!({"username": user, "password": password})).send().await.unwrap();
+    let response = http
+        .post(server.url("/api/auth/login"))
+        .json(&json!({"username": user, "password": password}))
+        .send()
+        .await
+        .unwrap();
     let (status, body) = status_and_json(response).await;
     assert_eq!(status, 200, "{body}");
     body["token"].as_str().unwrap().to_string()
@@ -66,7 +70,12 @@ async fn sigterm_stops_the_server_cleanly() {
     assert!(server.remaining_stderr().await.contains("hotline stopped"));
 }
 
-async fn run_to_end(args: &[&str], env: &[(&str, &str)], stdin: Option<&str>, dir: &std::path::Path) -> (i32, String, String) {
+async fn run_to_end(
+    args: &[&str],
+    env: &[(&str, &str)],
+    stdin: Option<&str>,
+    dir: &std::path::Path,
+) -> (i32, String, String) {
     let mut command = hotline_command(dir);
     command.args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
     for (k, v) in env {
@@ -78,7 +87,11 @@ async fn run_to_end(args: &[&str], env: &[(&str, &str)], stdin: Option<&str>, di
     let _ = input.write_all(stdin.unwrap_or("").as_bytes()).await;
     drop(input);
     let out = child.wait_with_output().await.unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -108,10 +121,12 @@ async fn user_add_reads_the_password_from_stdin_and_import_refuses_a_bad_file() 
     let db = TestDb::sqlite().await;
     let env = [("HOTLINE_DATABASE_URL", db.url.as_str())];
     let dir = db.dir.path();
-    let (code, out, err) = run_to_end(&["user", "add", "olga", "--role", "operator"], &env, Some("s3cret-pass\n"), dir).await;
+    let (code, out, err) =
+        run_to_end(&["user", "add", "olga", "--role", "operator"], &env, Some("s3cret-pass\n"), dir).await;
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("olga"));
-    let (code, _, err) = run_to_end(&["user", "add", "olga", "--role", "operator"], &env, Some("s3cret-pass\n"), dir).await;
+    let (code, _, err) =
+        run_to_end(&["user", "add", "olga", "--role", "operator"], &env, Some("s3cret-pass\n"), dir).await;
     assert_eq!(code, 1);
     assert!(err.contains("already exists"), "{err}");
     let (code, _, err) = run_to_end(&["user", "add", "ivan", "--role", "boss"], &env, Some("s3cret-pass\n"), dir).await;

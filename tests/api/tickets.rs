@@ -45,7 +45,8 @@ async fn create_find_note_and_walk_a_ticket(db: TestDb) {
     let last = detail["events"].as_array().unwrap().last().unwrap().clone();
     assert_eq!((last["from"].as_str(), last["to"].as_str()), (Some("queued"), Some("in_progress")));
 
-    let (status, page) = app.get("/api/tickets?status=in_progress&category=outage&settlement_id=6&q=ДОМЕ", &token).await;
+    let (status, page) =
+        app.get("/api/tickets?status=in_progress&category=outage&settlement_id=6&q=ДОМЕ", &token).await;
     assert_eq!(status, 200);
     assert_eq!(page["items"].as_array().unwrap().len(), 1);
     assert_eq!(page["next_cursor"], Value::Null);
@@ -58,7 +59,11 @@ async fn every_refusal_has_its_status_and_a_json_error() {
     let operator = app.login_as(Role::Operator).await;
     let other = app.login_as(Role::Operator).await;
     let (_, mine) = app
-        .post("/api/tickets", &operator, json!({"category": "question", "description": "Как подать заявку?", "assign_to_me": true}))
+        .post(
+            "/api/tickets",
+            &operator,
+            json!({"category": "question", "description": "Как подать заявку?", "assign_to_me": true}),
+        )
         .await;
     assert_eq!(mine["status"], "in_progress");
     let number = mine["number"].as_str().unwrap().to_string();
@@ -94,11 +99,14 @@ async fn every_refusal_has_its_status_and_a_json_error() {
     assert_error(status, &body, 401, "unauthorized");
 
     // 403: an operator may not move a colleague's ticket.
-    let (status, body) = app.post(&format!("/api/tickets/{number}/transition"), &other, json!({"to": "resolved"})).await;
+    let (status, body) =
+        app.post(&format!("/api/tickets/{number}/transition"), &other, json!({"to": "resolved"})).await;
     assert_error(status, &body, 403, "forbidden");
 
     // 404: unknown number, unknown id, garbage key, unknown route.
-    for path in ["/api/tickets/999999", "/api/tickets/0193a8f0-0000-7000-8000-000000000000", "/api/tickets/abc", "/api/nothing"] {
+    for path in
+        ["/api/tickets/999999", "/api/tickets/0193a8f0-0000-7000-8000-000000000000", "/api/tickets/abc", "/api/nothing"]
+    {
         let (status, body) = app.get(path, &operator).await;
         assert_error(status, &body, 404, "not_found");
     }
@@ -106,18 +114,21 @@ async fn every_refusal_has_its_status_and_a_json_error() {
     assert_error(status, &body, 404, "not_found");
 
     // 409: the lifecycle forbids it, and nothing changes.
-    let (status, _) = app.post(&format!("/api/tickets/{number}/transition"), &operator, json!({"to": "resolved"})).await;
+    let (status, _) =
+        app.post(&format!("/api/tickets/{number}/transition"), &operator, json!({"to": "resolved"})).await;
     assert_eq!(status, 200);
     let (status, _) = app.post(&format!("/api/tickets/{number}/transition"), &operator, json!({"to": "closed"})).await;
     assert_eq!(status, 200);
-    let (status, body) = app.post(&format!("/api/tickets/{number}/transition"), &operator, json!({"to": "queued"})).await;
+    let (status, body) =
+        app.post(&format!("/api/tickets/{number}/transition"), &operator, json!({"to": "queued"})).await;
     assert_error(status, &body, 409, "conflict");
     let (_, detail) = app.get(&format!("/api/tickets/{number}"), &operator).await;
     assert_eq!(detail["status"], "closed");
 
     // 413: over 64 KiB.
     let huge = "я".repeat(40 * 1024);
-    let (status, body) = app.post("/api/tickets", &operator, json!({"category": "question", "description": huge})).await;
+    let (status, body) =
+        app.post("/api/tickets", &operator, json!({"category": "question", "description": huge})).await;
     assert_error(status, &body, 413, "payload_too_large");
 
     // 422: well-formed JSON that does not fit.
@@ -135,7 +146,8 @@ async fn every_refusal_has_its_status_and_a_json_error() {
         let (status, body) = app.post("/api/tickets", &operator, bad.clone()).await;
         assert_error(status, &body, 422, "invalid");
     }
-    let (status, body) = app.post(&format!("/api/tickets/{number}/transition"), &operator, json!({"to": "vanished"})).await;
+    let (status, body) =
+        app.post(&format!("/api/tickets/{number}/transition"), &operator, json!({"to": "vanished"})).await;
     assert_error(status, &body, 422, "invalid");
 
     let (_, page) = app.get("/api/tickets", &operator).await;
@@ -148,7 +160,8 @@ async fn hostile_strings_are_stored_as_text() {
     let app = TestApp::spawn(TestDb::sqlite().await).await;
     let token = app.login_as(Role::Supervisor).await;
     let hostile = "'); DROP TABLE tickets; -- <script>alert(1)</script> %_ \u{202e}";
-    let (status, ticket) = app.post("/api/tickets", &token, json!({"category": "appeal", "description": hostile})).await;
+    let (status, ticket) =
+        app.post("/api/tickets", &token, json!({"category": "appeal", "description": hostile})).await;
     assert_eq!(status, 201, "{ticket}");
     let (_, found) = app.get(&format!("/api/tickets/{}", ticket["number"].as_str().unwrap()), &token).await;
     assert_eq!(found["description"], hostile.trim());

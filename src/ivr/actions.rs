@@ -1,0 +1,61 @@
+//! The catalogue of domain actions a script may name in `do = "..."`: what each takes, which
+//! outcomes it can have and which variables it sets. The validator checks scripts against it;
+//! `calls::effects` carries the actions out.
+
+/// A parameter of an action, as written under `with = { ... }`.
+#[derive(Debug, Clone, Copy)]
+pub struct Param {
+    pub name: &'static str,
+    pub required: bool,
+    pub check: fn(&toml::Value) -> Result<(), String>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct ActionSpec {
+    pub name: &'static str,
+    pub params: &'static [Param],
+    /// Outcomes the script must route; an action with the single outcome `next` is routed by `next = "..."`.
+    pub outcomes: &'static [&'static str],
+    /// Variables the action sets for later prompts.
+    pub sets: &'static [&'static str],
+}
+
+pub const NEXT: &str = "next";
+
+fn category(value: &toml::Value) -> Result<(), String> {
+    let text = value.as_str().ok_or("category must be a string")?;
+    text.parse::<crate::tickets::Category>().map(|_| ())
+}
+
+fn text(value: &toml::Value) -> Result<(), String> {
+    value.as_str().filter(|t| !t.trim().is_empty()).map(|_| ()).ok_or_else(|| "must be a non-empty string".into())
+}
+
+fn priority(value: &toml::Value) -> Result<(), String> {
+    let n = value.as_integer().ok_or("priority must be a whole number")?;
+    crate::tickets::Priority::parse(n).map(|_| ())
+}
+
+pub const CATALOG: &[ActionSpec] = &[
+    ActionSpec {
+        name: "lookup_settlement",
+        params: &[],
+        outcomes: &["found", "several", "unknown"],
+        sets: &["settlement", "settlement_choices"],
+    },
+    ActionSpec { name: "choose_settlement", params: &[], outcomes: &["found", "unknown"], sets: &["settlement"] },
+    ActionSpec {
+        name: "create_ticket",
+        params: &[
+            Param { name: "category", required: true, check: category },
+            Param { name: "priority", required: false, check: priority },
+            Param { name: "description", required: false, check: text },
+        ],
+        outcomes: &[NEXT],
+        sets: &["ticket_number"],
+    },
+];
+
+pub fn find(name: &str) -> Option<&'static ActionSpec> {
+    CATALOG.iter().find(|spec| spec.name == name)
+}

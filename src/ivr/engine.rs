@@ -1,0 +1,283 @@
+//! The interpreter: given where a call stands and what the caller just did, it walks the flow
+//! until the caller must act again, carrying out domain actions on the way, and returns the
+//! provider-neutral actions to send back.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+
+use serde::{Deserialize, Serialize};
+
+use super::flow::{Flow, Node, NodeKind, Part, Retry};
+use super::speech;
+use crate::telephony::{Action, Gather, Prompt};
+
+/// What the caller did since the last step.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    /// The call has just arrived.
+    Start,
+    Digits(String),
+    Speech(String),
+    /// The gather timed out.
+    Silence,
+    /// A recording finished (the URL may be absent if the caller hung up at once).
+    Recording {
+        url: Option<String>,
+        duration_s: Option<i64>,
+    },
+    /// The caller left the operator queue, with the provider's reason.
+    LeftQueue(String),
+}
+
+/// Where a call stands between two webhooks; stored with the call so any instance can go on.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CallState {
+    /// The node waiting for the caller (empty before the first step).
+    pub node: String,
+    /// Failed attempts at that node in a row (silence or a wrong key).
+    pub tries: u32,
+    pub vars: BTreeMap<String, String>,
+    /// Where each `use` in progress returns to, innermost last.
+    #[serde(default)]
+    pub returns: Vec<String>,
+    pub ended: bool,
+}
+
+/// The URLs the provider should use for the next step; issued by the webhook layer.
+#[derive(Debug, Clone)]
+pub struct StepUrls {
+    /// Where a gather, recording or queue exit posts its result.
+    pub action: String,
+    /// Where the provider goes on silence (Twilio falls through a gather).
+    pub no_input: String,
+    /// Polled while the caller waits in the queue.
+    pub wait: String,
+}
+
+/// The domain behind the script's `do = "..."` actions.
+pub trait Effects {
+    /// Carries out `action` and returns the outcome the script routes on; may set variables.
+    fn perform(
+        &mut self,
+        action: &str,
+        args: &toml::Table,
+        vars: &mut BTreeMap<String, String>,
+    ) -> impl Future<Output = anyhow::Result<String>> + Send;
+
+    /// Names the speech recogniser should expect where a gather asks for a settlement.
+    fn settlement_names(&mut self) -> impl Future<Output = anyhow::Result<Vec<String>>> + Send;
+}
+
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub actions: Vec<Action>,
+    pub state: CallState,
+}
+
+/// More nodes than this in one step means a flow bug; validation forbids input-free loops, so
+/// this only guards against the impossible.
+const MAX_NODES_PER_STEP: usize = 64;
+
+pub async fn step<E: Effects>(
+    flow: &Flow,
+    mut state: CallState,
+    input: Input,
+    urls: &StepUrls,
+    effects: &mut E,
+) -> anyhow::Result<Step> {
+    if state.ended {
+        return Ok(Step { actions: vec![Action::Hangup], state });
+    }
+    let mut spoken = Vec::new();
+    let target = match input {
+        Input::Start => flow.start.clone(),
+        input => match flow.node(&state.node) {
+            Some(node) => respond(node, &mut state, input, &mut spoken),
+            // The flow changed under a live call: start it over rather than drop the caller.
+            None => flow.start.clone(),
+        },
+    };
+    let actions = walk(flow, &mut state, target, spoken, urls, effects).await?;
+    Ok(Step { actions, state })
+}
+
+/// Interprets the caller's input at the node that asked; returns the node to enter next.
+fn respond(node: &Node, state: &mut CallState, input: Input, spoken: &mut Vec<Prompt>) -> String {
+    let here = node.id.clone();
+    match (&node.kind, input) {
+        (NodeKind::Menu { branches, no_input, invalid, gather }, input) => {
+            let key = match input {
+                Input::Digits(d) => Some(strip_finish_key(&d, gather.finish_on_key)),
+                Input::Speech(s) => Some(crate::settlements::fold_name(&s)),
+                _ => None,
+            };
+            match key {
+                None => retry(no_input, state, &here, spoken),
+                Some(k) if k.is_empty() => retry(no_input, state, &here, spoken),
+                Some(k) => match branches.get(&k) {
+                    Some(target) => target.clone(),
+                    None => retry(invalid, state, &here, spoken),
+                },
+            }
+        }
+        (NodeKind::Capture { var, next, no_input, gather }, input) => {
+            let value = match input {
+                Input::Digits(d) => strip_finish_key(&d, gather.finish_on_key),
+                Input::Speech(s) => s.trim().to_string(),
+                _ => String::new(),
+            };
+            if value.is_empty() {
+                retry(no_input, state, &here, spoken)
+            } else {
+                state.vars.insert(var.clone(), value);
+                next.clone()
+            }
+        }
+        (NodeKind::Record { next, .. }, Input::Recording { url, duration_s }) => {
+            if let Some(url) = url {
+                state.vars.insert("recording_url".into(), url);
+            }
+            if let Some(d) = duration_s {
+                state.vars.insert("recording_duration".into(), d.to_string());
+            }
+            next.clone()
+        }
+        (NodeKind::Record { next, .. }, Input::Silence) => next.clone(),
+        (NodeKind::Enqueue { next, .. }, Input::LeftQueue(result)) => {
+            state.vars.insert("queue_result".into(), result);
+            next.clone()
+        }
+        // Anything else (a late or stray webhook) repeats where the caller is.
+        _ => here,
+    }
+}
+
+fn strip_finish_key(digits: &str, finish: Option<char>) -> String {
+    let d = digits.trim();
+    match finish {
+        Some(key) => d.trim_end_matches(key).to_string(),
+        None => d.to_string(),
+    }
+}
+
+/// One more try at the same question, or on to `then` when the tries are used up.
+fn retry(retry: &Retry, state: &mut CallState, here: &str, spoken: &mut Vec<Prompt>) -> String {
+    state.tries += 1;
+    if state.tries <= retry.retries {
+        if let Some(text) = &retry.say {
+            spoken.push(Prompt::Say { text: speech::fill(text, &state.vars), voice: Default::default() });
+        }
+        here.to_string()
+    } else {
+        retry.then.clone()
+    }
+}
+
+/// Enters `target` and follows the flow until a node waits for the caller or ends the call.
+async fn walk<E: Effects>(
+    flow: &Flow,
+    state: &mut CallState,
+    mut target: String,
+    mut spoken: Vec<Prompt>,
+    urls: &StepUrls,
+    effects: &mut E,
+) -> anyhow::Result<Vec<Action>> {
+    for prompt in &mut spoken {
+        if let Prompt::Say { voice, .. } = prompt {
+            *voice = flow.voice.clone();
+        }
+    }
+    for _ in 0..MAX_NODES_PER_STEP {
+        let node = flow.node(&target).ok_or_else(|| anyhow::anyhow!("the flow has no node '{target}'"))?;
+        if node.id != state.node {
+            state.tries = 0;
+        }
+        for part in &node.parts {
+            spoken.push(match part {
+                Part::Say(text) => Prompt::Say { text: speech::fill(text, &state.vars), voice: flow.voice.clone() },
+                Part::Play(url) => Prompt::Play { url: url.clone() },
+                Part::Pause(seconds) => Prompt::Pause { seconds: *seconds },
+            });
+        }
+        let waits_here = |state: &mut CallState| state.node = node.id.clone();
+        match &node.kind {
+            NodeKind::Message { next } => target = next.clone(),
+            NodeKind::Use { sub, then } => {
+                state.returns.push(then.clone());
+                target = sub.clone();
+            }
+            // A return with nothing to return to (a flow edited under a live call) starts over.
+            NodeKind::Return => target = state.returns.pop().unwrap_or_else(|| flow.start.clone()),
+            NodeKind::Action { name, args, outcomes } => {
+                let outcome = effects.perform(name, args, &mut state.vars).await?;
+                target = outcomes
+                    .get(&outcome)
+                    .ok_or_else(|| {
+                        anyhow::anyhow!("action {name} gave outcome '{outcome}', which {} does not route", node.id)
+                    })?
+                    .clone();
+            }
+            NodeKind::Menu { gather, .. } | NodeKind::Capture { gather, .. } => {
+                let mut hints = gather.hints.clone();
+                if gather.settlement_hints {
+                    hints.extend(effects.settlement_names().await?);
+                }
+                waits_here(state);
+                return Ok(vec![Action::Gather(Gather {
+                    dtmf: gather.dtmf,
+                    speech: gather.speech,
+                    num_digits: gather.num_digits,
+                    finish_on_key: gather.finish_on_key,
+                    timeout_s: gather.timeout_s,
+                    hints,
+                    language: flow.voice.language.clone(),
+                    action_url: urls.action.clone(),
+                    no_input_url: urls.no_input.clone(),
+                    prompts: spoken,
+                })]);
+            }
+            NodeKind::Record { max_length_s, finish_on_key, .. } => {
+                waits_here(state);
+                let mut actions = into_actions(spoken);
+                actions.push(Action::Record {
+                    action_url: urls.action.clone(),
+                    max_length_s: *max_length_s,
+                    timeout_s: 5,
+                    finish_on_key: *finish_on_key,
+                    play_beep: true,
+                });
+                return Ok(actions);
+            }
+            NodeKind::Enqueue { queue, .. } => {
+                waits_here(state);
+                state.returns.clear();
+                let mut actions = into_actions(spoken);
+                actions.push(Action::Enqueue {
+                    queue: queue.clone(),
+                    wait_url: urls.wait.clone(),
+                    action_url: urls.action.clone(),
+                });
+                return Ok(actions);
+            }
+            NodeKind::Hangup => {
+                waits_here(state);
+                state.ended = true;
+                let mut actions = into_actions(spoken);
+                actions.push(Action::Hangup);
+                return Ok(actions);
+            }
+        }
+    }
+    anyhow::bail!("the flow passed {MAX_NODES_PER_STEP} nodes without waiting for the caller")
+}
+
+fn into_actions(prompts: Vec<Prompt>) -> Vec<Action> {
+    prompts
+        .into_iter()
+        .map(|p| match p {
+            Prompt::Say { text, voice } => Action::Say { text, voice },
+            Prompt::Play { url } => Action::Play { url },
+            Prompt::Pause { seconds } => Action::Pause { seconds },
+        })
+        .collect()
+}

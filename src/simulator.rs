@@ -1,0 +1,479 @@
+//! A telephony provider in miniature: places a call against a running server in either dialect
+//! (signing its webhooks when given the secret), follows gathers, redirects, recordings and
+//! the queue, and reports what the caller hears. `hotline call` and the tests both use it.
+
+use anyhow::{Context, bail};
+use quick_xml::events::Event;
+
+use crate::telephony::{Dialect, jambonz, twilio};
+
+/// What the caller is asked for after a turn.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Waiting {
+    /// A gather: the caller may press keys or speak.
+    Input {
+        action_url: String,
+        no_input_url: Option<String>,
+        num_digits: Option<u32>,
+        speech: bool,
+    },
+    /// A recording after the beep.
+    Recording {
+        action_url: String,
+    },
+    /// In the operator queue.
+    Queue {
+        wait_url: String,
+        action_url: String,
+    },
+    /// Connected to someone else (an operator's phone).
+    Dialed {
+        target: String,
+    },
+    Ended,
+}
+
+/// One answer of the server, from the caller's side.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Turn {
+    /// Everything said, in order.
+    pub heard: Vec<String>,
+    pub waiting: Waiting,
+}
+
+impl Turn {
+    pub fn text(&self) -> String {
+        self.heard.join(" ")
+    }
+}
+
+/// A webhook as sent: URL, form parameters (Twilio) and JSON body (jambonz).
+type Webhook = (String, Vec<(String, String)>, Option<serde_json::Value>);
+
+/// One simulated call.
+pub struct Caller {
+    http: reqwest::Client,
+    base_url: String,
+    pub dialect: Dialect,
+    pub call_id: String,
+    pub from: String,
+    pub to: String,
+    /// Twilio auth token or jambonz secret, when the server checks signatures.
+    pub secret: Option<String>,
+    /// The last webhook sent, so a test can deliver it again.
+    last: Option<Webhook>,
+    pub waiting: Waiting,
+}
+
+impl Caller {
+    /// A caller for the server at `base_url` (as the server knows itself: its HOTLINE_PUBLIC_URL).
+    pub fn new(base_url: &str, dialect: Dialect, from: &str) -> Self {
+        Self {
+            http: reqwest::Client::builder().timeout(std::time::Duration::from_secs(20)).build().unwrap_or_default(),
+            base_url: base_url.trim_end_matches('/').to_string(),
+            dialect,
+            call_id: match dialect {
+                Dialect::Twilio => format!("CA{}", uuid::Uuid::now_v7().simple()),
+                Dialect::Jambonz => uuid::Uuid::now_v7().to_string(),
+            },
+            from: from.to_string(),
+            to: "+78005050115".to_string(),
+            secret: None,
+            last: None,
+            waiting: Waiting::Ended,
+        }
+    }
+
+    pub fn with_secret(mut self, secret: Option<String>) -> Self {
+        self.secret = secret;
+        self
+    }
+
+    /// The call comes in on the number's voice URL.
+    pub async fn dial(&mut self) -> anyhow::Result<Turn> {
+        let url = format!("{}/telephony/{}/voice", self.base_url, self.dialect.as_str());
+        self.post(&url, vec![("CallStatus".into(), "ringing".into())], serde_json::json!({"call_status": "ringing"}))
+            .await
+    }
+
+    /// Presses keys at the current gather.
+    pub async fn press(&mut self, digits: &str) -> anyhow::Result<Turn> {
+        let url = self.input_url()?;
+        self.post(
+            &url,
+            vec![("Digits".into(), digits.into())],
+            serde_json::json!({"reason": "dtmfDetected", "digits": digits}),
+        )
+        .await
+    }
+
+    /// Says something at the current gather.
+    pub async fn say(&mut self, speech: &str) -> anyhow::Result<Turn> {
+        let url = self.input_url()?;
+        let jambonz = serde_json::json!({"reason": "speechDetected",
+            "speech": {"is_final": true, "alternatives": [{"transcript": speech, "confidence": 0.9}]}});
+        self.post(&url, vec![("SpeechResult".into(), speech.into()), ("Confidence".into(), "0.9".into())], jambonz)
+            .await
+    }
+
+    /// Stays silent: Twilio falls through the gather to its redirect, jambonz reports a timeout.
+    pub async fn silence(&mut self) -> anyhow::Result<Turn> {
+        match (&self.waiting, self.dialect) {
+            (Waiting::Input { no_input_url: Some(url), .. }, Dialect::Twilio) => {
+                let url = url.clone();
+                self.post(&url, vec![], serde_json::json!({})).await
+            }
+            (Waiting::Input { action_url, .. }, Dialect::Jambonz) => {
+                let url = action_url.clone();
+                self.post(&url, vec![], serde_json::json!({"reason": "timeout"})).await
+            }
+            (Waiting::Recording { action_url }, _) => {
+                let url = action_url.clone();
+                self.post(&url, vec![], serde_json::json!({})).await
+            }
+            (other, _) => bail!("nothing to be silent at: {other:?}"),
+        }
+    }
+
+    /// Finishes a recording, as the provider reports it.
+    pub async fn record(&mut self, recording_url: &str, seconds: i64) -> anyhow::Result<Turn> {
+        let Waiting::Recording { action_url } = &self.waiting else { bail!("not recording: {:?}", self.waiting) };
+        let url = action_url.clone();
+        let params =
+            vec![("RecordingUrl".into(), recording_url.into()), ("RecordingDuration".into(), seconds.to_string())];
+        self.post(&url, params, serde_json::json!({"recording_url": recording_url, "recording_duration": seconds}))
+            .await
+    }
+
+    /// One poll of the queue's wait URL.
+    pub async fn wait_in_queue(&mut self) -> anyhow::Result<Turn> {
+        let Waiting::Queue { wait_url, .. } = &self.waiting else { bail!("not in a queue: {:?}", self.waiting) };
+        let url = wait_url.clone();
+        let waiting = self.waiting.clone();
+        let turn = self
+            .post(&url, vec![("QueuePosition".into(), "1".into())], serde_json::json!({"queuePosition": 0}))
+            .await?;
+        // A hold message does not move the caller; a <Leave/> would.
+        if turn.waiting == Waiting::Ended && !turn.heard.is_empty() {
+            self.waiting = waiting;
+        }
+        Ok(turn)
+    }
+
+    /// The caller leaves the queue (`hangup`, `leave`, `bridged`).
+    pub async fn leave_queue(&mut self, result: &str) -> anyhow::Result<Turn> {
+        let Waiting::Queue { action_url, .. } = &self.waiting else { bail!("not in a queue: {:?}", self.waiting) };
+        let url = action_url.clone();
+        self.post(&url, vec![("QueueResult".into(), result.into())], serde_json::json!({"queueResult": result})).await
+    }
+
+    /// A status callback, as the provider sends them (possibly late or twice).
+    pub async fn status(&mut self, status: &str, sequence: i64) -> anyhow::Result<u16> {
+        let url = format!("{}/telephony/{}/status", self.base_url, self.dialect.as_str());
+        let params =
+            self.params(vec![("CallStatus".into(), status.into()), ("SequenceNumber".into(), sequence.to_string())]);
+        let body = self.json_body(serde_json::json!({"call_status": status, "sequence": sequence}));
+        let response = self.send(&url, &params, &body).await?;
+        Ok(response.status().as_u16())
+    }
+
+    /// Delivers the last webhook once more, as a provider retry would.
+    pub async fn replay_last(&mut self) -> anyhow::Result<Turn> {
+        let (url, params, body) = self.last.clone().context("nothing was sent yet")?;
+        let response = self.send(&url, &params, &body).await?;
+        self.read_turn(response).await
+    }
+
+    fn input_url(&self) -> anyhow::Result<String> {
+        match &self.waiting {
+            Waiting::Input { action_url, .. } => Ok(action_url.clone()),
+            other => bail!("the caller is not at a gather: {other:?}"),
+        }
+    }
+
+    fn params(&self, extra: Vec<(String, String)>) -> Vec<(String, String)> {
+        let mut params = vec![
+            ("CallSid".to_string(), self.call_id.clone()),
+            ("AccountSid".to_string(), "AC00000000000000000000000000000000".to_string()),
+            ("From".to_string(), self.from.clone()),
+            ("To".to_string(), self.to.clone()),
+            ("Direction".to_string(), "inbound".to_string()),
+        ];
+        if !extra.iter().any(|(k, _)| k == "CallStatus") {
+            params.push(("CallStatus".into(), "in-progress".into()));
+        }
+        params.extend(extra);
+        params
+    }
+
+    fn json_body(&self, extra: serde_json::Value) -> Option<serde_json::Value> {
+        let mut body = serde_json::json!({
+            "call_sid": self.call_id, "from": self.from, "to": self.to, "direction": "inbound",
+            "call_status": "in-progress",
+        });
+        if let (Some(target), serde_json::Value::Object(extra)) = (body.as_object_mut(), extra) {
+            target.extend(extra);
+        }
+        Some(body)
+    }
+
+    async fn post(
+        &mut self,
+        url: &str,
+        extra: Vec<(String, String)>,
+        jambonz: serde_json::Value,
+    ) -> anyhow::Result<Turn> {
+        let params = self.params(extra);
+        let body = self.json_body(jambonz);
+        self.last = Some((url.to_string(), params.clone(), body.clone()));
+        let response = self.send(url, &params, &body).await?;
+        self.read_turn(response).await
+    }
+
+    async fn send(
+        &self,
+        url: &str,
+        params: &[(String, String)],
+        body: &Option<serde_json::Value>,
+    ) -> anyhow::Result<reqwest::Response> {
+        let request = match self.dialect {
+            Dialect::Twilio => {
+                let form: String = form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(params.iter().map(|(k, v)| (k, v)))
+                    .finish();
+                let mut request =
+                    self.http.post(url).header("content-type", "application/x-www-form-urlencoded").body(form);
+                if let Some(token) = &self.secret {
+                    request = request.header("X-Twilio-Signature", twilio::signature(token, url, params));
+                }
+                request
+            }
+            Dialect::Jambonz => {
+                let raw = serde_json::to_vec(body.as_ref().unwrap_or(&serde_json::Value::Null))?;
+                let mut request = self.http.post(url).header("content-type", "application/json");
+                if let Some(secret) = &self.secret {
+                    let t = jiff::Timestamp::now().as_second();
+                    request = request
+                        .header("Jambonz-Signature", format!("t={t},v1={}", jambonz::signature(secret, t, &raw)));
+                }
+                request.body(raw)
+            }
+        };
+        request.send().await.with_context(|| format!("posting to {url}"))
+    }
+
+    async fn read_turn(&mut self, response: reqwest::Response) -> anyhow::Result<Turn> {
+        let status = response.status();
+        let text = response.text().await?;
+        if !status.is_success() {
+            bail!("the server answered {status}: {text}");
+        }
+        let turn = match self.dialect {
+            Dialect::Twilio => parse_twiml(&text)?,
+            Dialect::Jambonz => parse_jambonz(&text)?,
+        };
+        self.waiting = turn.waiting.clone();
+        Ok(turn)
+    }
+}
+
+/// `hotline call`: walks a call at the terminal, or from a list of answers.
+pub mod cli {
+    use std::collections::VecDeque;
+    use std::io::{BufRead, Write};
+
+    use super::{Caller, Turn, Waiting};
+    use crate::telephony::Dialect;
+
+    fn show(turn: &Turn) {
+        for line in &turn.heard {
+            println!("  << {line}");
+        }
+    }
+
+    pub async fn run(
+        url: String,
+        digits: Option<String>,
+        dialect: String,
+        from: String,
+        secret: Option<String>,
+    ) -> anyhow::Result<()> {
+        let (dialect, secret_var) = match dialect.as_str() {
+            "twilio" => (Dialect::Twilio, "HOTLINE_TWILIO_AUTH_TOKEN"),
+            "jambonz" => (Dialect::Jambonz, "HOTLINE_JAMBONZ_SECRET"),
+            other => anyhow::bail!("--dialect must be twilio or jambonz, not '{other}'"),
+        };
+        let secret = secret.or_else(|| std::env::var(secret_var).ok().filter(|s| !s.is_empty()));
+        let mut answers: Option<VecDeque<String>> =
+            digits.map(|d| d.split(',').map(|a| a.trim().to_string()).collect());
+        let mut caller = Caller::new(&url, dialect, &from).with_secret(secret);
+        println!("calling {url} as {from} ({})", dialect.as_str());
+        let mut turn = caller.dial().await?;
+        loop {
+            show(&turn);
+            turn = match caller.waiting.clone() {
+                Waiting::Input { .. } => {
+                    let answer = match answers.as_mut() {
+                        Some(queue) => match queue.pop_front() {
+                            Some(answer) => answer,
+                            None => {
+                                println!("  [no more answers: the caller hangs up]");
+                                caller.status("completed", 99).await?;
+                                return Ok(());
+                            }
+                        },
+                        None => {
+                            print!("  >> keys (or say:words, empty for silence): ");
+                            std::io::stdout().flush()?;
+                            let mut line = String::new();
+                            if std::io::stdin().lock().read_line(&mut line)? == 0 {
+                                caller.status("completed", 99).await?;
+                                return Ok(());
+                            }
+                            line.trim().to_string()
+                        }
+                    };
+                    if answer.is_empty() {
+                        println!("  >> (silence)");
+                        caller.silence().await?
+                    } else if let Some(words) = answer.strip_prefix("say:") {
+                        println!("  >> «{words}»");
+                        caller.say(words).await?
+                    } else {
+                        println!("  >> {answer}");
+                        caller.press(&answer).await?
+                    }
+                }
+                Waiting::Recording { .. } => {
+                    println!("  >> (the caller leaves a 20-second message)");
+                    caller.record("https://recordings.example/simulated.wav", 20).await?
+                }
+                Waiting::Queue { .. } => {
+                    println!("  [waiting for an operator]");
+                    show(&caller.wait_in_queue().await?);
+                    println!("  [the caller hangs up while waiting]");
+                    caller.leave_queue("hangup").await?;
+                    caller.status("completed", 99).await?;
+                    return Ok(());
+                }
+                Waiting::Dialed { target } => {
+                    println!("  [connected to {target}]");
+                    return Ok(());
+                }
+                Waiting::Ended => {
+                    println!("  [call ended]");
+                    caller.status("completed", 99).await?;
+                    return Ok(());
+                }
+            };
+        }
+    }
+}
+
+/// Reads a TwiML document the way Twilio would for a caller: what is said, and what it waits for.
+pub fn parse_twiml(xml: &str) -> anyhow::Result<Turn> {
+    let mut reader = quick_xml::Reader::from_str(xml);
+    let mut heard = Vec::new();
+    let mut waiting = Waiting::Ended;
+    let mut gather: Option<(String, Option<u32>, bool)> = None;
+    let mut stack: Vec<(String, Vec<(String, String)>)> = Vec::new();
+    let mut text = String::new();
+    loop {
+        match reader.read_event().context("reading TwiML")? {
+            Event::Start(e) => {
+                let attrs = attributes(&e)?;
+                let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
+                if name == "Gather" {
+                    let get = |k: &str| attrs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+                    gather = Some((
+                        get("action").unwrap_or_default(),
+                        get("numDigits").and_then(|d| d.parse().ok()),
+                        get("input").is_some_and(|i| i.contains("speech")),
+                    ));
+                }
+                stack.push((name, attrs));
+                text.clear();
+            }
+            Event::Empty(e) => {
+                let attrs = attributes(&e)?;
+                let get = |k: &str| attrs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+                match e.name().as_ref() {
+                    b"Record" => waiting = Waiting::Recording { action_url: get("action") },
+                    b"Hangup" | b"Reject" | b"Leave" => waiting = Waiting::Ended,
+                    _ => {}
+                }
+            }
+            Event::Text(t) => text.push_str(&t.unescape().context("TwiML text")?),
+            Event::End(_) => {
+                let Some((name, attrs)) = stack.pop() else { continue };
+                let get = |k: &str| attrs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+                let body = std::mem::take(&mut text).trim().to_string();
+                match name.as_str() {
+                    "Say" => heard.push(body),
+                    "Redirect" => match gather.take() {
+                        Some((action_url, num_digits, speech)) => {
+                            waiting = Waiting::Input { action_url, no_input_url: Some(body), num_digits, speech }
+                        }
+                        None => bail!("a <Redirect> outside a gather is not followed by this simulator: {body}"),
+                    },
+                    "Enqueue" => waiting = Waiting::Queue { wait_url: get("waitUrl"), action_url: get("action") },
+                    "Number" | "Sip" => waiting = Waiting::Dialed { target: body },
+                    _ => {}
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    if let Some((action_url, num_digits, speech)) = gather {
+        waiting = Waiting::Input { action_url, no_input_url: None, num_digits, speech };
+    }
+    Ok(Turn { heard, waiting })
+}
+
+fn attributes(e: &quick_xml::events::BytesStart) -> anyhow::Result<Vec<(String, String)>> {
+    e.attributes()
+        .map(|a| {
+            let a = a.context("TwiML attribute")?;
+            Ok((
+                String::from_utf8_lossy(a.key.as_ref()).into_owned(),
+                a.unescape_value().context("TwiML attribute")?.into_owned(),
+            ))
+        })
+        .collect()
+}
+
+/// Reads a jambonz verb array the way jambonz would for a caller.
+pub fn parse_jambonz(json: &str) -> anyhow::Result<Turn> {
+    let verbs: Vec<serde_json::Value> = serde_json::from_str(json).context("a jambonz answer is a JSON array")?;
+    let mut heard = Vec::new();
+    let mut waiting = Waiting::Ended;
+    let text = |v: &serde_json::Value, k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or_default().to_string();
+    for verb in &verbs {
+        match verb.get("verb").and_then(|v| v.as_str()).unwrap_or_default() {
+            "say" => heard.push(text(verb, "text")),
+            "gather" => {
+                if let Some(say) = verb.get("say") {
+                    heard.push(text(say, "text"));
+                }
+                let input = verb.get("input").map(|i| i.to_string()).unwrap_or_default();
+                waiting = Waiting::Input {
+                    action_url: text(verb, "actionHook"),
+                    no_input_url: None,
+                    num_digits: verb.get("numDigits").and_then(|n| n.as_u64()).map(|n| n as u32),
+                    speech: input.contains("speech"),
+                };
+            }
+            "enqueue" => {
+                waiting = Waiting::Queue { wait_url: text(verb, "waitHook"), action_url: text(verb, "actionHook") }
+            }
+            "dial" => {
+                let target = verb["target"][0].get("number").or(verb["target"][0].get("sipUri"));
+                waiting = Waiting::Dialed { target: target.and_then(|t| t.as_str()).unwrap_or_default().to_string() };
+            }
+            "hangup" | "sip:decline" | "leave" => waiting = Waiting::Ended,
+            _ => {}
+        }
+    }
+    Ok(Turn { heard, waiting })
+}

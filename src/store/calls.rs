@@ -1,0 +1,209 @@
+//! Calls: one row per provider call, the stored answer of every step, the webhook log. A step
+//! runs in one [`CallTx`], so its effects, the call's new state and the answer commit together.
+
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+
+use super::{Backend, SettlementQuery, Store, StoreError, StoreResult, new_id, settlements, tickets};
+use crate::calls::CallStatus;
+use crate::clock::Timestamp;
+use crate::settlements::Settlement;
+use crate::tickets::{NewTicket, Ticket};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallRecord {
+    pub id: String,
+    pub provider_call_id: String,
+    pub dialect: String,
+    pub caller_number: Option<String>,
+    pub called_number: Option<String>,
+    pub status: CallStatus,
+    /// The IVR position as JSON (see `ivr::engine::CallState`).
+    pub state: String,
+    /// Steps answered so far: the provider's next step is this number.
+    pub seq: i64,
+    pub created_at: Timestamp,
+    pub queued_at: Option<Timestamp>,
+    pub ended_at: Option<Timestamp>,
+}
+
+/// A call as first seen.
+#[derive(Debug, Clone)]
+pub struct NewCall<'a> {
+    pub provider_call_id: &'a str,
+    pub dialect: &'a str,
+    pub caller_number: Option<&'a str>,
+    pub called_number: Option<&'a str>,
+    pub status: CallStatus,
+    pub state: &'a str,
+}
+
+/// A stored webhook answer, replayed as it was.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredAnswer {
+    pub content_type: String,
+    pub body: String,
+}
+
+fn call_from(row: &AnyRow) -> StoreResult<CallRecord> {
+    let status: String = row.try_get("status")?;
+    Ok(CallRecord {
+        id: row.try_get("id")?,
+        provider_call_id: row.try_get("provider_call_id")?,
+        dialect: row.try_get("dialect")?,
+        caller_number: row.try_get("caller_number")?,
+        called_number: row.try_get("called_number")?,
+        status: status.parse().map_err(StoreError::Invalid)?,
+        state: row.try_get("state")?,
+        seq: row.try_get("seq")?,
+        created_at: Timestamp(row.try_get("created_at")?),
+        queued_at: row.try_get::<Option<i64>, _>("queued_at")?.map(Timestamp),
+        ended_at: row.try_get::<Option<i64>, _>("ended_at")?.map(Timestamp),
+    })
+}
+
+const CALL_COLUMNS: &str = "id, provider_call_id, dialect, caller_number, called_number, status, state, seq, \
+                            created_at, queued_at, ended_at";
+
+/// One webhook's transaction, holding the call's row lock until commit.
+pub struct CallTx {
+    tx: Transaction<'static, Any>,
+    backend: Backend,
+}
+
+impl Store {
+    pub async fn begin_call_step(&self) -> StoreResult<CallTx> {
+        Ok(CallTx { tx: self.begin_write().await?, backend: self.backend })
+    }
+
+    pub async fn call_by_provider_id(&self, dialect: &str, provider_call_id: &str) -> StoreResult<Option<CallRecord>> {
+        let sql = format!("SELECT {CALL_COLUMNS} FROM calls WHERE dialect = $1 AND provider_call_id = $2");
+        let row = sqlx::query(&sql).bind(dialect).bind(provider_call_id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(call_from).transpose()
+    }
+
+    /// Row counts of the call tables, for checking that a replay wrote nothing.
+    pub async fn call_table_counts(&self) -> StoreResult<[i64; 4]> {
+        let count = |table: &'static str| async move {
+            sqlx::query_scalar::<_, i64>(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(&self.pool).await
+        };
+        Ok([count("calls").await?, count("call_steps").await?, count("call_events").await?, count("tickets").await?])
+    }
+}
+
+impl CallTx {
+    /// The call, created on first sight, locked for the rest of the transaction so two
+    /// deliveries of one step are served one after the other.
+    pub async fn lock_or_create(&mut self, new: &NewCall<'_>, now: Timestamp) -> StoreResult<(CallRecord, bool)> {
+        let inserted = sqlx::query(
+            "INSERT INTO calls (id, provider_call_id, dialect, caller_number, called_number, status, state, seq, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $8) \
+             ON CONFLICT (dialect, provider_call_id) DO NOTHING",
+        )
+        .bind(new_id())
+        .bind(new.provider_call_id)
+        .bind(new.dialect)
+        .bind(new.caller_number)
+        .bind(new.called_number)
+        .bind(new.status.as_str())
+        .bind(new.state)
+        .bind(now.millis())
+        .execute(&mut *self.tx)
+        .await?
+        .rows_affected()
+            == 1;
+        // SQLite already holds the database's write lock (BEGIN IMMEDIATE); PostgreSQL locks the row.
+        let sql = match self.backend {
+            Backend::Sqlite => format!("SELECT {CALL_COLUMNS} FROM calls WHERE dialect = $1 AND provider_call_id = $2"),
+            Backend::Postgres => {
+                format!("SELECT {CALL_COLUMNS} FROM calls WHERE dialect = $1 AND provider_call_id = $2 FOR UPDATE")
+            }
+        };
+        let row = sqlx::query(&sql).bind(new.dialect).bind(new.provider_call_id).fetch_one(&mut *self.tx).await?;
+        Ok((call_from(&row)?, inserted))
+    }
+
+    pub async fn stored_answer(&mut self, call_id: &str, seq: i64) -> StoreResult<Option<StoredAnswer>> {
+        let row = sqlx::query("SELECT content_type, response FROM call_steps WHERE call_id = $1 AND seq = $2")
+            .bind(call_id)
+            .bind(seq)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        row.map(|r| Ok(StoredAnswer { content_type: r.try_get("content_type")?, body: r.try_get("response")? }))
+            .transpose()
+    }
+
+    pub async fn store_answer(
+        &mut self,
+        call_id: &str,
+        seq: i64,
+        answer: &StoredAnswer,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO call_steps (call_id, seq, content_type, response, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(call_id)
+        .bind(seq)
+        .bind(&answer.content_type)
+        .bind(&answer.body)
+        .bind(now.millis())
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn update_call(&mut self, call: &CallRecord, now: Timestamp) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE calls SET status = $1, state = $2, seq = $3, updated_at = $4, queued_at = $5, ended_at = $6 \
+             WHERE id = $7",
+        )
+        .bind(call.status.as_str())
+        .bind(&call.state)
+        .bind(call.seq)
+        .bind(now.millis())
+        .bind(call.queued_at.map(Timestamp::millis))
+        .bind(call.ended_at.map(Timestamp::millis))
+        .bind(&call.id)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Appends a webhook to the call's log; a redelivery (same key) adds nothing. Returns
+    /// whether it was new.
+    pub async fn log_event(
+        &mut self,
+        call_id: &str,
+        now: Timestamp,
+        kind: &str,
+        dedup_key: &str,
+        payload: &str,
+    ) -> StoreResult<bool> {
+        let inserted = sqlx::query(
+            "INSERT INTO call_events (call_id, at, kind, dedup_key, payload) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (call_id, dedup_key) DO NOTHING",
+        )
+        .bind(call_id)
+        .bind(now.millis())
+        .bind(kind)
+        .bind(dedup_key)
+        .bind(payload)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(inserted.rows_affected() == 1)
+    }
+
+    pub async fn create_ticket(&mut self, new: &NewTicket, now: Timestamp) -> StoreResult<Ticket> {
+        tickets::insert_ticket(&mut self.tx, new, now).await
+    }
+
+    pub async fn find_settlements(&mut self, query: &SettlementQuery) -> StoreResult<Vec<Settlement>> {
+        settlements::find_settlements(&mut *self.tx, query).await
+    }
+
+    pub async fn commit(self) -> StoreResult<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,146 @@
+//! The webhook endpoints of SPEC §3: each dialect verifies the signature before reading
+//! anything, normalises the request and renders the call step's answer in its own format.
+
+use axum::Router;
+use axum::extract::{Path, Request, State};
+use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+
+use super::{Action, Dialect, Inbound, jambonz, twilio};
+use crate::app::{AppState, BODY_LIMIT};
+use crate::calls::{self, StepKind};
+use crate::error::{ApiError, read_body};
+use crate::store::StoredAnswer;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/telephony/twilio/voice", post(twilio_entry))
+        .route("/telephony/twilio/step/{seq}", post(twilio_step))
+        .route("/telephony/twilio/status", post(twilio_status))
+        .route("/telephony/twilio/wait", post(twilio_wait))
+        .route("/telephony/jambonz/voice", post(jambonz_entry))
+        .route("/telephony/jambonz/step/{seq}", post(jambonz_step))
+        .route("/telephony/jambonz/status", post(jambonz_status))
+        .route("/telephony/jambonz/wait", post(jambonz_wait))
+}
+
+fn answer(stored: StoredAnswer) -> Response {
+    ([(CONTENT_TYPE, stored.content_type)], stored.body).into_response()
+}
+
+fn twilio_answer(actions: &[Action]) -> StoredAnswer {
+    StoredAnswer { content_type: "text/xml; charset=utf-8".into(), body: twilio::render(actions) }
+}
+
+fn jambonz_answer(actions: &[Action]) -> StoredAnswer {
+    // jambonz has no verb that records to a URL: such a step goes to an operator instead.
+    if actions.iter().any(|a| !jambonz::supports(a)) {
+        let fallback = unsupported_fallback();
+        return StoredAnswer { content_type: "application/json".into(), body: jambonz::render(&fallback).to_string() };
+    }
+    StoredAnswer { content_type: "application/json".into(), body: jambonz::render(actions).to_string() }
+}
+
+/// What a jambonz caller hears where the script needs something jambonz cannot do.
+fn unsupported_fallback() -> Vec<Action> {
+    vec![
+        Action::Say {
+            text: "Эту услугу оформит оператор. Пожалуйста, оставайтесь на линии.".into(),
+            voice: super::Voice { language: "ru-RU".into(), name: None },
+        },
+        Action::Hangup,
+    ]
+}
+
+fn bad_webhook(message: String) -> ApiError {
+    ApiError::BadRequest { code: "bad_webhook", message }
+}
+
+fn refused(e: super::SignatureError) -> ApiError {
+    tracing::warn!(error = %e, "webhook refused");
+    ApiError::Forbidden(format!("webhook signature check failed: {e}"))
+}
+
+/// Reads, verifies and parses a Twilio webhook; nothing is touched before the signature holds.
+async fn twilio_inbound(state: &AppState, req: Request) -> Result<(Inbound, String), ApiError> {
+    let headers = req.headers().clone();
+    // The URL Twilio signed is ours, as configured: never trust the Host header behind a proxy.
+    let path = req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into());
+    let body = read_body(req, BODY_LIMIT).await?;
+    let params = twilio::parse_form(&body);
+    if let Some(token) = &state.settings.twilio_auth_token {
+        let url = format!("{}{path}", state.settings.public_url);
+        let signature = headers.get("x-twilio-signature").and_then(|v| v.to_str().ok());
+        twilio::verify(token.expose(), &url, &params, signature).map_err(refused)?;
+    }
+    let inbound = twilio::inbound(&params).map_err(bad_webhook)?;
+    Ok((inbound, String::from_utf8_lossy(&body).into_owned()))
+}
+
+async fn jambonz_inbound(state: &AppState, req: Request) -> Result<(Inbound, String), ApiError> {
+    let headers = req.headers().clone();
+    let body = read_body(req, BODY_LIMIT).await?;
+    if let Some(secret) = &state.settings.jambonz_secret {
+        let signature = headers.get("jambonz-signature").and_then(|v| v.to_str().ok());
+        let now = state.clock.now().millis() / 1000;
+        jambonz::verify(secret.expose(), signature, &body, now).map_err(refused)?;
+    }
+    let inbound = jambonz::inbound(&body).map_err(bad_webhook)?;
+    Ok((inbound, String::from_utf8_lossy(&body).into_owned()))
+}
+
+async fn twilio_entry(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
+    let (inbound, raw) = twilio_inbound(&state, req).await?;
+    let stored = calls::handle_step(&state, Dialect::Twilio, StepKind::Entry, &inbound, &raw, twilio_answer).await?;
+    Ok(answer(stored))
+}
+
+async fn twilio_step(State(state): State<AppState>, Path(seq): Path<i64>, req: Request) -> Result<Response, ApiError> {
+    let (inbound, raw) = twilio_inbound(&state, req).await?;
+    let stored =
+        calls::handle_step(&state, Dialect::Twilio, StepKind::Step(seq), &inbound, &raw, twilio_answer).await?;
+    Ok(answer(stored))
+}
+
+async fn twilio_status(State(state): State<AppState>, req: Request) -> Result<StatusCode, ApiError> {
+    let (inbound, raw) = twilio_inbound(&state, req).await?;
+    calls::handle_status(&state, Dialect::Twilio, &inbound, &raw).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// What a caller hears while waiting in the queue; the provider asks again when it ends.
+fn hold_prompts(state: &AppState) -> Vec<Action> {
+    let text = "Все операторы заняты. Пожалуйста, оставайтесь на линии.".to_string();
+    vec![Action::Say { text, voice: state.flow.voice.clone() }, Action::Pause { seconds: 20 }]
+}
+
+async fn twilio_wait(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
+    twilio_inbound(&state, req).await?;
+    Ok(answer(twilio_answer(&hold_prompts(&state))))
+}
+
+async fn jambonz_entry(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
+    let (inbound, raw) = jambonz_inbound(&state, req).await?;
+    let stored = calls::handle_step(&state, Dialect::Jambonz, StepKind::Entry, &inbound, &raw, jambonz_answer).await?;
+    Ok(answer(stored))
+}
+
+async fn jambonz_step(State(state): State<AppState>, Path(seq): Path<i64>, req: Request) -> Result<Response, ApiError> {
+    let (inbound, raw) = jambonz_inbound(&state, req).await?;
+    let stored =
+        calls::handle_step(&state, Dialect::Jambonz, StepKind::Step(seq), &inbound, &raw, jambonz_answer).await?;
+    Ok(answer(stored))
+}
+
+async fn jambonz_status(State(state): State<AppState>, req: Request) -> Result<StatusCode, ApiError> {
+    let (inbound, raw) = jambonz_inbound(&state, req).await?;
+    calls::handle_status(&state, Dialect::Jambonz, &inbound, &raw).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn jambonz_wait(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
+    jambonz_inbound(&state, req).await?;
+    Ok(answer(jambonz_answer(&hold_prompts(&state))))
+}

@@ -1,0 +1,165 @@
+//! Telephony providers: each dialect verifies and parses its webhooks into one [`Inbound`] event
+//! and renders one provider-neutral list of [`Action`]s back into its own format.
+
+pub mod http;
+pub mod jambonz;
+pub mod twilio;
+
+/// Which provider dialect a webhook speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Dialect {
+    Twilio,
+    Jambonz,
+}
+
+impl Dialect {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dialect::Twilio => "twilio",
+            Dialect::Jambonz => "jambonz",
+        }
+    }
+}
+
+/// How a prompt is spoken.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Voice {
+    /// BCP-47 language tag, `ru-RU` by default.
+    pub language: String,
+    /// Provider voice name (for example `Polly.Tatyana`); `None` leaves it to the provider.
+    pub name: Option<String>,
+}
+
+/// Something the caller hears inside a gather (so a key press can cut it short).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Prompt {
+    Say { text: String, voice: Voice },
+    Play { url: String },
+    Pause { seconds: u32 },
+}
+
+/// What a gather listens for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Gather {
+    pub dtmf: bool,
+    pub speech: bool,
+    /// Stop after this many digits; `None` waits for the finish key or the timeout.
+    pub num_digits: Option<u32>,
+    /// `#`, `*` or a digit; `None` means no finish key.
+    pub finish_on_key: Option<char>,
+    /// Seconds of silence after the prompt before the gather gives up.
+    pub timeout_s: u32,
+    /// Words the speech recogniser should expect (settlement names).
+    pub hints: Vec<String>,
+    /// Language for speech recognition.
+    pub language: String,
+    /// Absolute URL the result is posted to.
+    pub action_url: String,
+    /// Absolute URL for silence: Twilio falls through a gather without calling `action_url`,
+    /// so its renderer adds a `<Redirect>` here; jambonz calls `action_url` with reason `timeout`.
+    pub no_input_url: String,
+    pub prompts: Vec<Prompt>,
+}
+
+/// A provider-neutral instruction for the call, in the order the caller meets them.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    Say {
+        text: String,
+        voice: Voice,
+    },
+    Play {
+        url: String,
+    },
+    Pause {
+        seconds: u32,
+    },
+    Gather(Gather),
+    /// Record the caller (a theft report); the recording's URL and length are posted to `action_url`.
+    Record {
+        action_url: String,
+        max_length_s: u32,
+        timeout_s: u32,
+        finish_on_key: Option<char>,
+        play_beep: bool,
+    },
+    /// Put the caller in a named queue; the provider polls `wait_url` while they wait and posts
+    /// to `action_url` when they leave the queue.
+    Enqueue {
+        queue: String,
+        wait_url: String,
+        action_url: String,
+    },
+    /// Take the caller out of the queue they wait in (answer to a wait poll).
+    Leave,
+    /// Connect the caller to a phone number (`+7...`) or a SIP address (`sip:...`).
+    Dial {
+        target: String,
+        caller_id: Option<String>,
+        timeout_s: u32,
+        action_url: Option<String>,
+    },
+    Redirect {
+        url: String,
+    },
+    Hangup,
+    /// Refuse the call without answering it (only meaningful as the first action).
+    Reject {
+        busy: bool,
+    },
+}
+
+/// What the caller did at a gather.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GatherResult {
+    Digits(String),
+    Speech {
+        transcript: String,
+        confidence: Option<f32>,
+    },
+    /// Nothing was entered before the timeout.
+    Silence,
+}
+
+/// The provider's view of where a call is, from a status callback or any webhook.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProviderStatus {
+    Ringing,
+    InProgress,
+    Completed,
+    Busy,
+    NoAnswer,
+    Failed,
+    Canceled,
+}
+
+/// One webhook, normalised: whatever a dialect sent, the IVR sees this.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Inbound {
+    /// The provider's call id (`CallSid`, `call_sid`).
+    pub call_id: String,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub status: Option<ProviderStatus>,
+    /// Present on a gather's action hook.
+    pub gather: Option<GatherResult>,
+    pub recording_url: Option<String>,
+    pub recording_duration_s: Option<i64>,
+    /// On an enqueue action hook: why the caller left the queue (`bridged`, `hangup`, `leave`, ...).
+    pub queue_result: Option<String>,
+    /// The provider's ordering of status callbacks (`SequenceNumber`), when it sends one.
+    pub sequence: Option<i64>,
+}
+
+/// Why a webhook was refused before it was read.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SignatureError {
+    #[error("the signature header is missing")]
+    Missing,
+    #[error("the signature header is malformed")]
+    Malformed,
+    #[error("the signature does not match")]
+    Mismatch,
+    #[error("the signature is older or newer than the 300 s tolerance")]
+    Expired,
+}

@@ -1,0 +1,259 @@
+//! The IVR scripts: the checker over the shipped menus and over broken ones, silence at every
+//! question, and a custom script loaded from a folder and walked.
+
+use std::collections::BTreeMap;
+
+use hotline::ivr::engine::{self, CallState, Effects, Input, StepUrls};
+use hotline::ivr::flow::NodeKind;
+use hotline::ivr::{self, validate};
+use hotline::simulator::{Caller, Waiting};
+use hotline::telephony::{Action, Dialect};
+
+use crate::helpers::{TestApp, TestDb};
+
+fn scripts_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("ivr-scripts")
+}
+
+#[test]
+fn every_shipped_script_passes_the_checker_and_is_built_in() {
+    let flow = ivr::load_dir(&scripts_dir()).unwrap_or_else(|p| panic!("{p}"));
+    assert!(flow.nodes.len() > 20);
+    let mut on_disk: Vec<(String, String)> = std::fs::read_dir(scripts_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read_to_string(&p).unwrap()))
+        .collect();
+    on_disk.sort();
+    let mut built_in: Vec<(String, String)> =
+        ivr::BUILT_IN.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect();
+    built_in.sort();
+    assert_eq!(on_disk, built_in, "ivr::BUILT_IN must list every file of ivr-scripts/");
+}
+
+const MAIN: &str = r#"
+[flow]
+start = "menu"
+[nodes.menu]
+say = "Нажмите 1."
+gather = { digits = 1 }
+on = { "1" = "bye" }
+no_input = { retries = 1, then = "bye" }
+invalid = { retries = 1, then = "bye" }
+[nodes.bye]
+say = "До свидания."
+hangup = true
+"#;
+
+fn problems_of(files: &[(&str, &str)]) -> Vec<String> {
+    let sources: Vec<(String, String)> = files.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect();
+    match validate::check(&sources) {
+        Ok(_) => Vec::new(),
+        Err(problems) => problems.0.iter().map(ToString::to_string).collect(),
+    }
+}
+
+#[test]
+fn broken_scripts_are_reported_as_file_node_reason() {
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "unknown target",
+            r#"[nodes.x]
+say = "Привет."
+next = "nowhere""#,
+            "extra.toml:x:goes to 'nowhere', which does not exist",
+        ),
+        ("unreachable node", "[nodes.x]\nsay = \"Привет.\"\nhangup = true", "extra.toml:x:unreachable from the start"),
+        ("duplicate keys", "[nodes.x]\nsay = \"a\"\nsay = \"b\"\nhangup = true", "extra.toml:x:duplicate key"),
+        (
+            "gather without no-input path",
+            r#"[nodes.x]
+say = "Нажмите 1."
+gather = { digits = 1 }
+on = { "1" = "main.bye" }
+invalid = { retries = 1, then = "main.bye" }"#,
+            "extra.toml:x:a gather needs a no-input path",
+        ),
+        ("empty prompt", "[nodes.x]\nsay = \"  \"\nhangup = true", "extra.toml:x:an empty prompt"),
+        (
+            "unknown action",
+            "[nodes.x]\ndo = \"launch_rocket\"\nnext = \"main.bye\"",
+            "extra.toml:x:unknown action 'launch_rocket'",
+        ),
+        (
+            "unknown variable",
+            "[nodes.x]\nsay = \"Номер {ticket_nunber}.\"\nhangup = true",
+            "extra.toml:x:unknown variable '{ticket_nunber}'",
+        ),
+        (
+            "loop with no way out",
+            r#"[nodes.x]
+say = "Нажмите 1."
+gather = { digits = 1 }
+on = { "1" = "y" }
+no_input = { retries = 1, then = "y" }
+invalid = { retries = 1, then = "y" }
+[nodes.y]
+say = "Ещё раз."
+next = "x""#,
+            "extra.toml:x:a loop with no way out",
+        ),
+        (
+            "loop with no input",
+            "[nodes.x]\nsay = \"a\"\nnext = \"y\"\n[nodes.y]\nsay = \"b\"\nnext = \"x\"",
+            "extra.toml:x:a loop with no input",
+        ),
+        (
+            "unrouted action outcome",
+            "[nodes.x]\ndo = \"lookup_settlement\"\noutcomes = { found = \"main.bye\", unknown = \"main.bye\" }",
+            "extra.toml:x:lookup_settlement: outcome 'several' is not routed",
+        ),
+        (
+            "bad action parameter",
+            "[nodes.x]\ndo = \"create_ticket\"\nwith = { category = \"ufo\" }\nnext = \"main.bye\"",
+            "extra.toml:x:create_ticket: category: 'ufo' is not one of",
+        ),
+    ];
+    for (what, extra, expected) in cases {
+        // Each broken node is made reachable from the menu unless the case is about reachability.
+        let main = if *what == "unreachable node" {
+            MAIN.to_string()
+        } else {
+            MAIN.replace("\"1\" = \"bye\"", "\"1\" = \"extra.x\"")
+        };
+        let problems = problems_of(&[("main.toml", &main), ("extra.toml", extra)]);
+        assert!(problems.iter().any(|p| p.starts_with(expected)), "{what}: expected '{expected}' in {problems:#?}");
+    }
+    assert_eq!(problems_of(&[("main.toml", MAIN)]), Vec::<String>::new(), "the base script is valid");
+    assert!(problems_of(&[("other.toml", MAIN)]).iter().any(|p| p.contains("main.toml is missing")));
+}
+
+#[tokio::test]
+async fn hotline_check_exits_non_zero_and_lists_problems() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("main.toml"),
+        MAIN.replace("then = \"bye\" }\ninvalid", "then = \"gone\" }\ninvalid"),
+    )
+    .unwrap();
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_hotline"))
+        .args(["check", dir.path().to_str().unwrap()])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("main.toml:menu:goes to 'gone', which does not exist"), "{stdout}");
+    let ok = tokio::process::Command::new(env!("CARGO_BIN_EXE_hotline"))
+        .args(["check", scripts_dir().to_str().unwrap()])
+        .output()
+        .await
+        .unwrap();
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stdout));
+}
+
+/// Effects that always find one settlement and number tickets from 100001.
+struct Fake(u32);
+
+impl Effects for Fake {
+    async fn perform(
+        &mut self,
+        action: &str,
+        _: &toml::Table,
+        vars: &mut BTreeMap<String, String>,
+    ) -> anyhow::Result<String> {
+        Ok(match action {
+            "lookup_settlement" | "choose_settlement" => {
+                vars.insert("settlement".into(), "Углич".into());
+                "found".into()
+            }
+            "create_ticket" => {
+                self.0 += 1;
+                vars.insert("ticket_number".into(), format!("{}", 100_000 + self.0));
+                "next".into()
+            }
+            other => anyhow::bail!("unexpected action {other}"),
+        })
+    }
+    async fn settlement_names(&mut self) -> anyhow::Result<Vec<String>> {
+        Ok(vec!["Углич".into()])
+    }
+}
+
+#[tokio::test]
+async fn silence_at_every_question_of_the_default_menus_leads_somewhere() {
+    let flow = ivr::load_dir(&scripts_dir()).unwrap();
+    let urls = StepUrls { action: "http://x/a".into(), no_input: "http://x/n".into(), wait: "http://x/w".into() };
+    let mut questions: Vec<&String> = flow
+        .nodes
+        .iter()
+        .filter(|(_, n)| matches!(n.kind, NodeKind::Menu { .. } | NodeKind::Capture { .. }))
+        .map(|(id, _)| id)
+        .collect();
+    questions.sort();
+    assert!(questions.len() >= 7, "{questions:?}");
+    for id in questions {
+        let mut state = CallState { node: id.clone(), ..Default::default() };
+        let mut left = false;
+        for _ in 0..8 {
+            let step = engine::step(&flow, state.clone(), Input::Silence, &urls, &mut Fake(0)).await.unwrap();
+            assert!(!step.actions.is_empty(), "{id}: silence got no answer");
+            let asks_again = step.state.node == *id;
+            if !asks_again {
+                left = true;
+                break;
+            }
+            match &step.actions[0] {
+                Action::Gather(g) => assert!(!g.prompts.is_empty(), "{id}: asked again without words"),
+                other => panic!("{id}: asked again without a gather: {other:?}"),
+            }
+            state = step.state;
+        }
+        assert!(left, "{id}: silence keeps the caller at the same question forever");
+    }
+}
+
+#[tokio::test]
+async fn a_custom_script_from_a_folder_is_what_callers_hear() {
+    let scripts = tempfile::tempdir().unwrap();
+    std::fs::write(
+        scripts.path().join("main.toml"),
+        r#"
+[flow]
+start = "hello"
+[nodes.hello]
+say = "Тестовая линия. Нажмите 7, чтобы оставить заявку."
+gather = { digits = 1, timeout = 3 }
+on = { "7" = "ticket" }
+no_input = { retries = 0, then = "bye" }
+invalid = { say = "Нет такой клавиши.", retries = 1, then = "bye" }
+[nodes.ticket]
+do = "create_ticket"
+with = { category = "question", description = "Вопрос с тестовой линии" }
+next = "done"
+[nodes.done]
+say = "Заявка {ticket_number} принята."
+hangup = true
+[nodes.bye]
+say = "Пока."
+hangup = true
+"#,
+    )
+    .unwrap();
+    let dir = scripts.path().to_str().unwrap().to_string();
+    let app = TestApp::spawn_with(TestDb::sqlite().await, &[("HOTLINE_SCRIPTS_DIR", &dir)]).await;
+    let mut caller = Caller::new(&app.base, Dialect::Twilio, "+79101234567");
+    assert_eq!(caller.dial().await.unwrap().text(), "Тестовая линия. Нажмите 7, чтобы оставить заявку.");
+    assert_eq!(
+        caller.press("3").await.unwrap().text(),
+        "Нет такой клавиши. Тестовая линия. Нажмите 7, чтобы оставить заявку."
+    );
+    let done = caller.press("7").await.unwrap();
+    assert_eq!(done.text(), "Заявка 1 0 0 0 0 1 принята.");
+    assert_eq!(done.waiting, Waiting::Ended);
+    let (_, ticket) = app.get("/api/tickets/100001", &app.login_as(hotline::auth::Role::Operator).await).await;
+    assert_eq!(ticket["description"], "Вопрос с тестовой линии");
+    assert_eq!(ticket["channel"], "phone");
+    app.stop().await;
+}

@@ -1,0 +1,174 @@
+//! Telephony webhooks end to end through the simulator: signatures, idempotent replays, silence,
+//! and status callbacks that come late, twice or out of order.
+
+use hotline::auth::Role;
+use hotline::simulator::{Caller, Turn, Waiting};
+use hotline::telephony::{Dialect, jambonz, twilio};
+
+use crate::helpers::{TestApp, TestDb};
+use crate::on_both_backends;
+
+on_both_backends!(
+    replaying_every_step_of_a_twilio_call_changes_nothing,
+    replaying_every_step_of_a_jambonz_call_changes_nothing
+);
+
+async fn replaying_every_step_of_a_twilio_call_changes_nothing(db: TestDb) {
+    replay_every_step(db, Dialect::Twilio).await
+}
+
+async fn replaying_every_step_of_a_jambonz_call_changes_nothing(db: TestDb) {
+    replay_every_step(db, Dialect::Jambonz).await
+}
+
+/// Walks a hazard report; after each step the same webhook is delivered again, and the answer
+/// must be the same and no table may gain a row.
+async fn replay_every_step(db: TestDb, dialect: Dialect) {
+    let app = TestApp::spawn(db).await;
+    let mut caller = Caller::new(&app.base, dialect, "+79101234567");
+    let mut turns: Vec<Turn> = Vec::new();
+    turns.push(caller.dial().await.unwrap());
+    assert!(turns[0].text().contains("Оператор — 0"), "{}", turns[0].text());
+    for keys in ["1", "152610", "1"] {
+        let counts = app.store.call_table_counts().await.unwrap();
+        let again = caller.replay_last().await.unwrap();
+        assert_eq!(&again, turns.last().unwrap(), "a replay answers as the first delivery did");
+        assert_eq!(app.store.call_table_counts().await.unwrap(), counts, "a replay adds no row");
+        turns.push(caller.press(keys).await.unwrap());
+    }
+    let last = turns.last().unwrap();
+    assert!(last.text().contains("1 0 0 0 0 1") && last.text().contains("восьми метров"), "{}", last.text());
+    assert!(matches!(last.waiting, Waiting::Queue { .. }));
+    let counts = app.store.call_table_counts().await.unwrap();
+    assert_eq!(caller.replay_last().await.unwrap(), *last);
+    assert_eq!(app.store.call_table_counts().await.unwrap(), counts);
+    assert_eq!(counts[3], 1, "exactly one ticket");
+
+    let token = app.login_as(Role::Operator).await;
+    let (_, ticket) = app.get("/api/tickets/100001", &token).await;
+    assert_eq!(ticket["category"], "hazard");
+    assert_eq!(ticket["priority"], 1);
+    assert_eq!(ticket["settlement"]["name"], "Углич");
+    assert_eq!(ticket["caller_number"], "+79101234567");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silence_twice_at_the_main_menu_reaches_an_operator_in_both_dialects() {
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    for dialect in [Dialect::Twilio, Dialect::Jambonz] {
+        let mut caller = Caller::new(&app.base, dialect, "+79101234567");
+        caller.dial().await.unwrap();
+        let again = caller.silence().await.unwrap();
+        assert!(again.text().starts_with("Вы ничего не выбрали."), "{}", again.text());
+        assert!(matches!(again.waiting, Waiting::Input { .. }));
+        let queued = caller.silence().await.unwrap();
+        assert!(queued.text().contains("Соединяю с оператором"), "{}", queued.text());
+        assert!(matches!(queued.waiting, Waiting::Queue { .. }), "{dialect:?}: {queued:?}");
+        let hold = caller.wait_in_queue().await.unwrap();
+        assert!(hold.text().contains("оставайтесь на линии"));
+    }
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhooks_with_bad_or_missing_signatures_are_refused_and_leave_no_trace() {
+    let app = TestApp::spawn_with(
+        TestDb::sqlite().await,
+        &[("HOTLINE_TWILIO_AUTH_TOKEN", "twilio-token"), ("HOTLINE_JAMBONZ_SECRET", "jambonz-secret")],
+    )
+    .await;
+    let http = &app.http;
+    let voice = app.url("/telephony/twilio/voice");
+    let params: Vec<(String, String)> =
+        [("CallSid", "CA1"), ("From", "+79101234567"), ("To", "+78005050115"), ("CallStatus", "ringing")]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+    let form = |params: &[(String, String)]| {
+        form_urlencoded::Serializer::new(String::new()).extend_pairs(params.iter().map(|(k, v)| (k, v))).finish()
+    };
+    let signature = twilio::signature("twilio-token", &voice, &params);
+    let mut tampered = params.clone();
+    tampered[1].1 = "+79999999999".into();
+    for (body, header) in
+        [(form(&tampered), Some(signature.clone())), (form(&params), None), (form(&params), Some("bm9wZQ==".into()))]
+    {
+        let mut request = http.post(&voice).header("content-type", "application/x-www-form-urlencoded").body(body);
+        if let Some(h) = header {
+            request = request.header("X-Twilio-Signature", h);
+        }
+        let (status, body) = crate::helpers::status_and_json(request.send().await.unwrap()).await;
+        assert_eq!(status, 403, "{body}");
+        assert_eq!(body["error"]["code"], "forbidden");
+    }
+
+    let jambonz_voice = app.url("/telephony/jambonz/voice");
+    let raw = serde_json::to_vec(&serde_json::json!({"call_sid": "j-1", "from": "+79101234567", "to": "+78005050115"}))
+        .unwrap();
+    let now = jiff::Timestamp::now().as_second();
+    for header in [
+        None,
+        Some(format!("t={now},v1={}", jambonz::signature("wrong-secret", now, &raw))),
+        Some(format!("t={},v1={}", now - 600, jambonz::signature("jambonz-secret", now - 600, &raw))),
+    ] {
+        let mut request = http.post(&jambonz_voice).header("content-type", "application/json").body(raw.clone());
+        if let Some(h) = header {
+            request = request.header("Jambonz-Signature", h);
+        }
+        assert_eq!(request.send().await.unwrap().status(), 403);
+    }
+    assert_eq!(app.store.call_table_counts().await.unwrap(), [0, 0, 0, 0], "a refused webhook leaves no call record");
+
+    for (dialect, secret) in [(Dialect::Twilio, "twilio-token"), (Dialect::Jambonz, "jambonz-secret")] {
+        let mut signed = Caller::new(&app.base, dialect, "+79101234567").with_secret(Some(secret.into()));
+        assert!(signed.dial().await.unwrap().text().contains("Ярэнерго"));
+        assert!(signed.press("0").await.unwrap().text().contains("Соединяю с оператором"));
+    }
+    app.stop().await;
+}
+
+async fn status_of(app: &TestApp, caller: &Caller) -> String {
+    let dialect = caller.dialect.as_str();
+    app.store.call_by_provider_id(dialect, &caller.call_id).await.unwrap().unwrap().status.to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_callbacks_late_twice_or_out_of_order_keep_the_call_right() {
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+
+    // Twice: the second "completed" is the same event and adds nothing.
+    let mut twice = Caller::new(&app.base, Dialect::Twilio, "+79101234567");
+    twice.dial().await.unwrap();
+    assert_eq!(twice.status("completed", 3).await.unwrap(), 204);
+    let counts = app.store.call_table_counts().await.unwrap();
+    assert_eq!(twice.status("completed", 3).await.unwrap(), 204);
+    assert_eq!(app.store.call_table_counts().await.unwrap(), counts);
+    assert_eq!(status_of(&app, &twice).await, "completed");
+
+    // Out of order: "completed" before "ringing" and "in-progress"; the call stays completed.
+    let mut shuffled = Caller::new(&app.base, Dialect::Twilio, "+79101234568");
+    shuffled.status("completed", 3).await.unwrap();
+    shuffled.status("ringing", 1).await.unwrap();
+    shuffled.status("in-progress", 2).await.unwrap();
+    assert_eq!(status_of(&app, &shuffled).await, "completed");
+
+    // Late: a step webhook after the call ended still gets an answer and revives nothing.
+    let mut late = Caller::new(&app.base, Dialect::Jambonz, "+79101234569");
+    late.dial().await.unwrap();
+    late.status("completed", 5).await.unwrap();
+    late.status("in-progress", 2).await.unwrap();
+    late.press("2").await.unwrap();
+    assert_eq!(status_of(&app, &late).await, "completed");
+
+    // A caller who hangs up while waiting for an operator is recorded as abandoned.
+    let mut waiting = Caller::new(&app.base, Dialect::Twilio, "+79101234560");
+    waiting.dial().await.unwrap();
+    waiting.press("0").await.unwrap();
+    assert_eq!(status_of(&app, &waiting).await, "queued");
+    waiting.status("completed", 4).await.unwrap();
+    let call = app.store.call_by_provider_id("twilio", &waiting.call_id).await.unwrap().unwrap();
+    assert_eq!(call.status.to_string(), "abandoned");
+    assert!(call.queued_at.is_some() && call.ended_at >= call.queued_at);
+    app.stop().await;
+}
