@@ -19,7 +19,7 @@ use crate::error::ApiError;
 use crate::ivr::{self, Flow};
 use crate::phone::mask_phones_in;
 use crate::store::Store;
-use crate::{auth, settlements, telephony, tickets};
+use crate::{auth, queue, settlements, telephony, tickets};
 
 /// Every JSON request body is refused above this size (SPEC §6); CSV imports have their own limit.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -60,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .merge(auth::http::router())
         .merge(tickets::http::router())
         .merge(settlements::http::router())
+        .merge(queue::http::router())
         .merge(telephony::http::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -56,6 +56,12 @@ pub struct Settings {
     pub timezone: TimeZone,
     /// How long a login token stays valid: an operator's shift plus some slack.
     pub session_hours: u32,
+    /// Seconds added to a waiting item's wait by category.
+    pub queue_ordering: crate::queue::Ordering,
+    /// An operator's console that has not been heard from for this long loses what it holds.
+    pub operator_lease_s: i64,
+    /// The disposition codes wrap-up accepts.
+    pub dispositions: Vec<String>,
 }
 
 /// Every setting by its environment variable name; `hotline.toml` may use the same name or the
@@ -73,6 +79,9 @@ pub const VARIABLES: &[&str] = &[
     "HOTLINE_BOOTSTRAP_ADMIN",
     "HOTLINE_TIMEZONE",
     "HOTLINE_SESSION_HOURS",
+    "HOTLINE_QUEUE_OFFSETS",
+    "HOTLINE_OPERATOR_LEASE_S",
+    "HOTLINE_DISPOSITIONS",
 ];
 
 impl Settings {
@@ -155,6 +164,24 @@ impl Settings {
             })?,
         };
 
+        let queue_ordering = match get("HOTLINE_QUEUE_OFFSETS") {
+            None => crate::queue::Ordering::default(),
+            Some(raw) => crate::queue::Ordering::parse(raw).map_err(|e| invalid("HOTLINE_QUEUE_OFFSETS", e))?,
+        };
+        let operator_lease_s = match get("HOTLINE_OPERATOR_LEASE_S") {
+            None => 90,
+            Some(raw) => raw.parse::<i64>().ok().filter(|s| (10..=3600).contains(s)).ok_or_else(|| {
+                invalid("HOTLINE_OPERATOR_LEASE_S", format!("'{raw}' is not a number of seconds from 10 to 3600"))
+            })?,
+        };
+        let dispositions: Vec<String> = match get("HOTLINE_DISPOSITIONS") {
+            None => crate::queue::DEFAULT_DISPOSITIONS.iter().map(|d| d.to_string()).collect(),
+            Some(raw) => raw.split(',').map(|d| d.trim().to_string()).filter(|d| !d.is_empty()).collect(),
+        };
+        if dispositions.is_empty() {
+            return Err(invalid("HOTLINE_DISPOSITIONS", "name at least one disposition code"));
+        }
+
         Ok(Settings {
             listen,
             database_url: Secret::new(database_url),
@@ -168,6 +195,9 @@ impl Settings {
             bootstrap_admin,
             timezone,
             session_hours,
+            queue_ordering,
+            operator_lease_s,
+            dispositions,
         })
     }
 

@@ -7,6 +7,7 @@
 //! - [`store`]: the only place with SQL; one [`store::Store`] over SQLite or PostgreSQL.
 //! - [`auth`]: accounts, roles, password hashing and bearer tokens.
 //! - [`calls`]: each webhook as one idempotent step of a call; the call lifecycle.
+//! - [`queue`]: the operator queue: serving order, atomic hand-out, wrap-up, wait estimates.
 //! - [`tickets`]: tickets, their numbers, lifecycle (a state machine) and audit trail.
 //! - [`ivr`]: menus as data, their validation and the interpreter that runs them.
 //! - [`telephony`]: provider dialects (Twilio, jambonz) around one set of neutral call actions.
@@ -25,6 +26,7 @@ pub mod config;
 pub mod error;
 pub mod ivr;
 pub mod phone;
+pub mod queue;
 pub mod settlements;
 pub mod simulator;
 pub mod store;

@@ -4,10 +4,12 @@
 use std::collections::BTreeMap;
 
 use crate::clock::Timestamp;
+use crate::config::Settings;
 use crate::ivr::engine::Effects;
 use crate::phone::PhoneNumber;
+use crate::queue::estimate_wait;
 use crate::settlements::{Settlement, match_spoken};
-use crate::store::{CallTx, SettlementQuery};
+use crate::store::{CallRecord, CallTx, SettlementQuery, StoreError};
 use crate::tickets::{Category, Channel, NewTicket, Priority, Status};
 
 /// The variable a location question captures the caller's answer in.
@@ -17,10 +19,13 @@ const CHOICE_VAR: &str = "choice";
 
 pub struct StepEffects<'a> {
     pub tx: &'a mut CallTx,
-    pub call_id: &'a str,
-    pub caller_number: Option<&'a str>,
+    pub call: &'a CallRecord,
+    pub settings: &'a Settings,
     pub now: Timestamp,
 }
+
+/// Above this estimated wait a caller is offered a call back (SPEC §4: over two minutes).
+const CALLBACK_OFFER_ABOVE_S: i64 = 120;
 
 fn set_settlement(vars: &mut BTreeMap<String, String>, s: &Settlement) {
     vars.insert("settlement".into(), s.name.clone());
@@ -108,20 +113,40 @@ impl StepEffects<'_> {
             priority,
             channel: Channel::Phone,
             status: Status::New,
-            caller_number: self.caller_number.and_then(|n| PhoneNumber::parse(n).ok()),
+            caller_number: self.call.caller_number.as_deref().and_then(|n| PhoneNumber::parse(n).ok()),
             settlement_id: vars.get("settlement_id").and_then(|id| id.parse().ok()),
             address: None,
             description,
             recording_url: vars.get("recording_url").cloned(),
             recording_duration_s: vars.get("recording_duration").and_then(|d| d.parse().ok()),
-            call_id: Some(self.call_id.to_string()),
+            call_id: Some(self.call.id.clone()),
             assignee_id: None,
             actor: "ivr".into(),
         };
         let ticket = self.tx.create_ticket(&new, self.now).await?;
-        tracing::info!(number = %ticket.number, category = %ticket.category, call = %self.call_id, "ticket created by the IVR");
+        tracing::info!(number = %ticket.number, category = %ticket.category, call = %self.call.id, "ticket created by the IVR");
         vars.insert("ticket_number".into(), ticket.number);
         Ok(crate::ivr::actions::NEXT.into())
+    }
+}
+
+impl StepEffects<'_> {
+    /// "short" or "long" (over two minutes), with the range to say in `wait_range`.
+    async fn estimate_wait(&mut self, vars: &mut BTreeMap<String, String>) -> anyhow::Result<String> {
+        let alive_since = self.now.plus_seconds(-self.settings.operator_lease_s);
+        let figures = self.tx.queue_figures(alive_since).await?;
+        let wait = estimate_wait(figures.waiting, figures.operators_available, &figures.recent_handle_s);
+        vars.insert("wait_range".into(), wait.spoken());
+        Ok(if wait.max_s > CALLBACK_OFFER_ABOVE_S { "long" } else { "short" }.into())
+    }
+
+    /// "created", or "duplicate" when this number already waits for a call back.
+    async fn request_callback(&mut self) -> anyhow::Result<String> {
+        match self.tx.request_callback(self.call, &self.settings.queue_ordering, self.now).await {
+            Ok(_) => Ok("created".into()),
+            Err(StoreError::Conflict(_)) => Ok("duplicate".into()),
+            Err(e) => Err(e.into()),
+        }
     }
 }
 
@@ -136,6 +161,8 @@ impl Effects for StepEffects<'_> {
             "lookup_settlement" => self.lookup_settlement(vars).await,
             "choose_settlement" => self.choose_settlement(vars),
             "create_ticket" => self.create_ticket(args, vars).await,
+            "estimate_wait" => self.estimate_wait(vars).await,
+            "request_callback" => self.request_callback().await,
             other => anyhow::bail!("no implementation for action '{other}'"),
         }
     }

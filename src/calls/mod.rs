@@ -10,8 +10,9 @@ pub use lifecycle::{CallEvent, CallStatus};
 use crate::app::AppState;
 use crate::clock::Timestamp;
 use crate::ivr::engine::{self, CallState, Input, StepUrls};
-use crate::store::{CallRecord, NewCall, StoreError, StoredAnswer};
-use crate::telephony::{Action, Dialect, GatherResult, Inbound, ProviderStatus};
+use crate::queue::{ItemState, estimate_wait};
+use crate::store::{CallRecord, CallTx, NewCall, StoreError, StoredAnswer};
+use crate::telephony::{Action, Dialect, GatherResult, Inbound, ProviderStatus, Voice};
 
 /// Which webhook of a call this is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,23 +119,88 @@ pub async fn handle_step(
             return Ok(answer);
         }
     }
-    let state: CallState = serde_json::from_str(&call.state).unwrap_or_default();
+    let mut state: CallState = serde_json::from_str(&call.state).unwrap_or_default();
     let input = input_from(if seq == 0 { StepKind::Entry } else { kind }, inbound);
-    let urls = step_urls(&app.settings.public_url, dialect, seq + 1);
-    let caller = call.caller_number.clone();
-    let mut effects = effects::StepEffects { tx: &mut tx, call_id: &call.id, caller_number: caller.as_deref(), now };
-    let step = engine::step(&app.flow, state, input.clone(), &urls, &mut effects)
-        .await
-        .map_err(|e| StoreError::Invalid(format!("IVR step failed: {e:#}")))?;
-    let answer = render(&step.actions);
+    let (actions, events) = match leaving_queue(&mut tx, &call, &input, &app.flow.voice, now).await? {
+        Some(put_through) => (put_through, vec![CallEvent::Connect]),
+        None => {
+            let urls = step_urls(&app.settings.public_url, dialect, seq + 1);
+            let snapshot = call.clone();
+            let mut effects = effects::StepEffects { tx: &mut tx, call: &snapshot, settings: &app.settings, now };
+            let step = engine::step(&app.flow, state, input.clone(), &urls, &mut effects)
+                .await
+                .map_err(|e| StoreError::Invalid(format!("IVR step failed: {e:#}")))?;
+            state = step.state;
+            if step.actions.iter().any(|a| matches!(a, Action::Enqueue { .. })) {
+                let ticket_number = state.vars.get("ticket_number").and_then(|n| n.parse().ok());
+                tx.enqueue_call(&call, ticket_number, &app.settings.queue_ordering, now).await?;
+            }
+            let events = lifecycle_event(&input, &step.actions);
+            (step.actions, events)
+        }
+    };
+    let answer = render(&actions);
     tx.log_event(&call.id, now, "step", &format!("step:{seq}"), raw).await?;
     tx.store_answer(&call.id, seq, &answer, now).await?;
-    advance(&mut call, &lifecycle_event(&input, &step.actions), now);
+    advance(&mut call, &events, now);
     call.seq = seq + 1;
-    call.state = serde_json::to_string(&step.state).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    call.state = serde_json::to_string(&state).map_err(|e| StoreError::Invalid(e.to_string()))?;
     tx.update_call(&call, now).await?;
     tx.commit().await?;
     Ok(answer)
+}
+
+/// The caller side of the operator queue, after the caller left it: put through to the
+/// operator who took the call (`Some`), or record that they hung up and let the flow go on.
+async fn leaving_queue(
+    tx: &mut CallTx,
+    call: &CallRecord,
+    input: &Input,
+    voice: &Voice,
+    now: Timestamp,
+) -> Result<Option<Vec<Action>>, StoreError> {
+    let Input::LeftQueue(result) = input else { return Ok(None) };
+    if result == "hangup" {
+        tx.abandon_call(&call.id, now).await?;
+        return Ok(None);
+    }
+    let Some((item, Some(contact))) = tx.taken_call(&call.id).await? else { return Ok(None) };
+    tracing::info!(call = %call.id, item = %item.id, operator = ?item.operator, "putting the caller through");
+    Ok(Some(vec![
+        Action::Say { text: "Соединяю с оператором.".into(), voice: voice.clone() },
+        // No action URL: when the conversation ends, so does the call.
+        Action::Dial { target: contact, caller_id: None, timeout_s: 30, action_url: None },
+    ]))
+}
+
+/// What a caller waiting in the queue hears on each poll: `Leave` once an operator has taken
+/// the call; otherwise their place (when it got better) and the expected wait, as a range.
+pub async fn handle_wait(
+    app: &AppState,
+    dialect: Dialect,
+    inbound: &Inbound,
+    raw: &str,
+) -> Result<Vec<Action>, StoreError> {
+    let now = app.clock.now();
+    let voice = app.flow.voice.clone();
+    let say = |text: String| Action::Say { text, voice: voice.clone() };
+    let hold = vec![say("Пожалуйста, оставайтесь на линии.".into()), Action::Pause { seconds: 15 }];
+    let Some(call) = app.store.call_by_provider_id(dialect.as_str(), &inbound.call_id).await? else { return Ok(hold) };
+    app.store.log_call_event(&call.id, now, "wait", raw).await?;
+    let Some(item) = app.store.call_item(&call.id).await? else { return Ok(hold) };
+    if item.state != ItemState::Waiting {
+        return Ok(vec![Action::Leave]);
+    }
+    let position = item.position.unwrap_or(1);
+    let figures = app.store.queue_figures(now.plus_seconds(-app.settings.operator_lease_s)).await?;
+    let wait = estimate_wait(position - 1, figures.operators_available, &figures.recent_handle_s);
+    let mut actions = Vec::new();
+    if app.store.announce_position(&item.id, position).await? {
+        actions.push(say(format!("Ваш номер в очереди: {position}.")));
+    }
+    actions.push(say(format!("Примерное время ожидания — {}. Пожалуйста, оставайтесь на линии.", wait.spoken())));
+    actions.push(Action::Pause { seconds: 15 });
+    Ok(actions)
 }
 
 /// Records a status callback. Late, repeated and out-of-order callbacks are logged once each
@@ -163,9 +229,14 @@ pub async fn handle_status(
         let before = call.status;
         advance(&mut call, &event.into_iter().collect::<Vec<_>>(), now);
         if call.status != before {
-            if call.status == CallStatus::Abandoned {
-                let waited = call.queued_at.map(|q| (now.millis() - q.millis()) / 1000).unwrap_or(0);
-                tracing::info!(call = %call.id, waited_s = waited, "caller hung up while waiting: abandoned");
+            match (before, call.status) {
+                (_, CallStatus::Abandoned) => {
+                    let waited = call.queued_at.map(|q| (now.millis() - q.millis()) / 1000).unwrap_or(0);
+                    tracing::info!(call = %call.id, waited_s = waited, "caller hung up while waiting: abandoned");
+                    tx.abandon_call(&call.id, now).await?;
+                }
+                (CallStatus::Connected, _) => tx.operator_wraps_up(&call.id, now).await?,
+                _ => {}
             }
             tx.update_call(&call, now).await?;
         }

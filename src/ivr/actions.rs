@@ -54,6 +54,8 @@ pub const CATALOG: &[ActionSpec] = &[
         outcomes: &[NEXT],
         sets: &["ticket_number"],
     },
+    ActionSpec { name: "estimate_wait", params: &[], outcomes: &["short", "long"], sets: &["wait_range"] },
+    ActionSpec { name: "request_callback", params: &[], outcomes: &["created", "duplicate"], sets: &[] },
 ];
 
 pub fn find(name: &str) -> Option<&'static ActionSpec> {

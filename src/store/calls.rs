@@ -4,10 +4,14 @@
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
-use super::{Backend, SettlementQuery, Store, StoreError, StoreResult, new_id, settlements, tickets};
+use super::{
+    Backend, QueueFigures, SettlementQuery, Store, StoreError, StoreResult, new_id, queue, settlements, tickets,
+};
 use crate::calls::CallStatus;
 use crate::clock::Timestamp;
+use crate::queue::{Kind, NewItem, Ordering, QueueItem};
 use crate::settlements::Settlement;
+use crate::tickets::{Category, TicketKey};
 use crate::tickets::{NewTicket, Ticket};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -80,6 +84,13 @@ impl Store {
         let sql = format!("SELECT {CALL_COLUMNS} FROM calls WHERE dialect = $1 AND provider_call_id = $2");
         let row = sqlx::query(&sql).bind(dialect).bind(provider_call_id).fetch_optional(&self.pool).await?;
         row.as_ref().map(call_from).transpose()
+    }
+
+    /// Appends a webhook that is not a step (a queue wait poll) to the call's log.
+    pub async fn log_call_event(&self, call_id: &str, now: Timestamp, kind: &str, payload: &str) -> StoreResult<()> {
+        let mut tx = self.begin_call_step().await?;
+        tx.log_event(call_id, now, kind, &format!("{kind}:{}:{}", now.millis(), new_id()), payload).await?;
+        tx.commit().await
     }
 
     /// Row counts of the call tables, for checking that a replay wrote nothing.
@@ -200,6 +211,77 @@ impl CallTx {
 
     pub async fn find_settlements(&mut self, query: &SettlementQuery) -> StoreResult<Vec<Settlement>> {
         settlements::find_settlements(&mut *self.tx, query).await
+    }
+
+    /// Puts the caller in the operator queue, unless they already wait there. The item carries
+    /// the ticket the call made (a hazard is served first), or is a plain question.
+    pub async fn enqueue_call(
+        &mut self,
+        call: &CallRecord,
+        ticket_number: Option<i64>,
+        ordering: &Ordering,
+        now: Timestamp,
+    ) -> StoreResult<QueueItem> {
+        let active: Option<String> = sqlx::query_scalar(
+            "SELECT id FROM queue_items WHERE call_id = $1 AND kind = 'live_call' AND state IN ('waiting', 'assigned')",
+        )
+        .bind(&call.id)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        if let Some(id) = active {
+            return queue::item_in(&mut self.tx, &id).await;
+        }
+        let ticket = match ticket_number {
+            Some(n) => tickets::fetch_ticket(&mut *self.tx, &TicketKey::Number(n)).await?,
+            None => None,
+        };
+        let item = NewItem {
+            kind: Kind::LiveCall,
+            ticket_id: ticket.as_ref().map(|t| t.id.clone()),
+            call_id: Some(call.id.clone()),
+            caller_number: call.caller_number.clone(),
+            category: ticket.as_ref().map_or(Category::Question, |t| t.category),
+            priority: ticket.as_ref().map_or(Category::Question.default_priority(), |t| t.priority),
+            enqueued_at: now,
+        };
+        queue::enqueue_in(&mut self.tx, &item, ordering, now).await
+    }
+
+    /// A callback request: a queue item to ring the caller back, in the place they asked from.
+    pub async fn request_callback(
+        &mut self,
+        call: &CallRecord,
+        ordering: &Ordering,
+        now: Timestamp,
+    ) -> StoreResult<QueueItem> {
+        let item = NewItem {
+            kind: Kind::Callback,
+            ticket_id: None,
+            call_id: Some(call.id.clone()),
+            caller_number: call.caller_number.clone(),
+            category: Category::Callback,
+            priority: Category::Callback.default_priority(),
+            enqueued_at: now,
+        };
+        queue::enqueue_in(&mut self.tx, &item, ordering, now).await
+    }
+
+    /// The operator who took this call, and where to put it through.
+    pub async fn taken_call(&mut self, call_id: &str) -> StoreResult<Option<(QueueItem, Option<String>)>> {
+        queue::taken_call_in(&mut self.tx, call_id).await
+    }
+
+    pub async fn abandon_call(&mut self, call_id: &str, now: Timestamp) -> StoreResult<()> {
+        queue::abandon_call_in(&mut self.tx, call_id, now).await
+    }
+
+    /// The call put through to an operator has ended: the operator now wraps it up.
+    pub async fn operator_wraps_up(&mut self, call_id: &str, now: Timestamp) -> StoreResult<()> {
+        queue::wrap_up_call_in(&mut self.tx, call_id, now).await
+    }
+
+    pub async fn queue_figures(&mut self, alive_since: Timestamp) -> StoreResult<QueueFigures> {
+        queue::figures(&mut self.tx, alive_since).await
     }
 
     pub async fn commit(self) -> StoreResult<()> {

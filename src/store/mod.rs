@@ -8,13 +8,17 @@
 //! text only (times as Unix milliseconds, ids as UUID text), so one row type fits both.
 
 mod calls;
+mod events;
 mod postgres;
+mod queue;
 mod settlements;
 mod sqlite;
 mod tickets;
 mod users;
 
 pub use calls::{CallRecord, CallTx, NewCall, StoredAnswer};
+pub use events::DomainEvent;
+pub use queue::{OperatorState, QueueFigures};
 pub use settlements::SettlementQuery;
 pub use tickets::{TicketFilter, TicketPage};
 

@@ -3,8 +3,9 @@
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
-use super::{Store, StoreError, StoreResult, new_id};
+use super::{Store, StoreError, StoreResult, events, new_id, queue};
 use crate::clock::Timestamp;
+use crate::queue::{Kind, NewItem, Ordering};
 use crate::settlements::SettlementRef;
 use crate::tickets::{
     Category, NewTicket, Note, Priority, Status, Ticket, TicketDetail, TicketEvent, TicketKey, lifecycle, search_fold,
@@ -112,7 +113,7 @@ fn like_pattern(text: &str) -> String {
     format!("%{escaped}%")
 }
 
-async fn fetch_ticket<'e, E: sqlx::Executor<'e, Database = Any>>(
+pub(super) async fn fetch_ticket<'e, E: sqlx::Executor<'e, Database = Any>>(
     executor: E,
     key: &TicketKey,
 ) -> StoreResult<Option<Ticket>> {
@@ -181,6 +182,8 @@ pub(super) async fn insert_ticket(
     })?;
     let detail = format!("{} via {}", new.category, new.channel);
     record_event(tx, &id, now, &new.actor, "created", None, Some(new.status), Some(&detail)).await?;
+    let payload = serde_json::json!({"number": number.to_string(), "category": new.category});
+    events::publish(tx, now, "ticket", "created", &id, &payload).await?;
     ticket_in(tx, &TicketKey::Id(id)).await
 }
 
@@ -190,6 +193,29 @@ impl Store {
     pub async fn create_ticket(&self, new: &NewTicket, now: Timestamp) -> StoreResult<Ticket> {
         let mut tx = self.begin_write().await?;
         let ticket = insert_ticket(&mut tx, new, now).await?;
+        tx.commit().await?;
+        Ok(ticket)
+    }
+
+    /// Opens a ticket and puts it in the operator queue as work waiting for a person, together.
+    pub async fn create_queued_ticket(
+        &self,
+        new: &NewTicket,
+        ordering: &Ordering,
+        now: Timestamp,
+    ) -> StoreResult<Ticket> {
+        let mut tx = self.begin_write().await?;
+        let ticket = insert_ticket(&mut tx, new, now).await?;
+        let item = NewItem {
+            kind: Kind::Ticket,
+            ticket_id: Some(ticket.id.clone()),
+            call_id: None,
+            caller_number: ticket.caller_number.clone(),
+            category: ticket.category,
+            priority: ticket.priority,
+            enqueued_at: now,
+        };
+        queue::enqueue_in(&mut tx, &item, ordering, now).await?;
         tx.commit().await?;
         Ok(ticket)
     }
@@ -267,22 +293,7 @@ impl Store {
 
     pub async fn add_note(&self, key: &TicketKey, author: &str, text: &str, now: Timestamp) -> StoreResult<Note> {
         let mut tx = self.begin_write().await?;
-        let ticket = ticket_in(&mut tx, key).await?;
-        let note = Note { id: new_id(), author: author.to_string(), text: text.to_string(), created_at: now };
-        sqlx::query("INSERT INTO ticket_notes (id, ticket_id, author, body, created_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(&note.id)
-            .bind(&ticket.id)
-            .bind(author)
-            .bind(text)
-            .bind(now.millis())
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("UPDATE tickets SET updated_at = $1 WHERE id = $2")
-            .bind(now.millis())
-            .bind(&ticket.id)
-            .execute(&mut *tx)
-            .await?;
-        record_event(&mut tx, &ticket.id, now, author, "note", None, None, Some(&note.id)).await?;
+        let note = add_note_in(&mut tx, key, author, text, now).await?;
         tx.commit().await?;
         Ok(note)
     }
@@ -299,35 +310,82 @@ impl Store {
         now: Timestamp,
     ) -> StoreResult<Ticket> {
         let mut tx = self.begin_write().await?;
-        let ticket = ticket_in(&mut tx, key).await?;
-        let next = lifecycle::advance(ticket.status, to).map_err(StoreError::Conflict)?;
-        // Guarded by the status just read: on PostgreSQL a concurrent change makes this match
-        // nothing, and the caller gets a conflict instead of a lost update.
-        let updated = sqlx::query("UPDATE tickets SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4")
-            .bind(next.as_str())
-            .bind(now.millis())
-            .bind(&ticket.id)
-            .bind(ticket.status.as_str())
-            .execute(&mut *tx)
-            .await?;
-        if updated.rows_affected() != 1 {
-            return Err(StoreError::Conflict("the ticket was changed meanwhile; reload it".into()));
-        }
-        record_event(&mut tx, &ticket.id, now, actor, "status", Some(ticket.status), Some(next), disposition).await?;
-        if let Some(text) = note {
-            sqlx::query(
-                "INSERT INTO ticket_notes (id, ticket_id, author, body, created_at) VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(new_id())
-            .bind(&ticket.id)
-            .bind(actor)
-            .bind(text)
-            .bind(now.millis())
-            .execute(&mut *tx)
-            .await?;
-        }
-        let changed = ticket_in(&mut tx, key).await?;
+        let changed = transition_in(&mut tx, key, to, actor, disposition, note, now).await?;
         tx.commit().await?;
         Ok(changed)
     }
+}
+
+/// A note on a ticket, with its audit line, inside `tx`.
+pub(super) async fn add_note_in(
+    tx: &mut Transaction<'static, Any>,
+    key: &TicketKey,
+    author: &str,
+    text: &str,
+    now: Timestamp,
+) -> StoreResult<Note> {
+    let ticket = ticket_in(tx, key).await?;
+    let note = insert_note(tx, &ticket.id, author, text, now).await?;
+    sqlx::query("UPDATE tickets SET updated_at = $1 WHERE id = $2")
+        .bind(now.millis())
+        .bind(&ticket.id)
+        .execute(&mut **tx)
+        .await?;
+    record_event(tx, &ticket.id, now, author, "note", None, None, Some(&note.id)).await?;
+    events::publish(tx, now, "ticket", "note", &ticket.id, &serde_json::json!({"number": ticket.number})).await?;
+    Ok(note)
+}
+
+async fn insert_note(
+    tx: &mut Transaction<'static, Any>,
+    ticket_id: &str,
+    author: &str,
+    text: &str,
+    now: Timestamp,
+) -> StoreResult<Note> {
+    let note = Note { id: new_id(), author: author.to_string(), text: text.to_string(), created_at: now };
+    sqlx::query("INSERT INTO ticket_notes (id, ticket_id, author, body, created_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(&note.id)
+        .bind(ticket_id)
+        .bind(author)
+        .bind(text)
+        .bind(now.millis())
+        .execute(&mut **tx)
+        .await?;
+    Ok(note)
+}
+
+/// A lifecycle step inside `tx`, for the ticket API and for the queue (taking, releasing and
+/// wrapping up an item moves its ticket too).
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn transition_in(
+    tx: &mut Transaction<'static, Any>,
+    key: &TicketKey,
+    to: Status,
+    actor: &str,
+    detail: Option<&str>,
+    note: Option<&str>,
+    now: Timestamp,
+) -> StoreResult<Ticket> {
+    let ticket = ticket_in(tx, key).await?;
+    let next = lifecycle::advance(ticket.status, to).map_err(StoreError::Conflict)?;
+    // Guarded by the status just read: on PostgreSQL a concurrent change makes this match
+    // nothing, and the caller gets a conflict instead of a lost update.
+    let updated = sqlx::query("UPDATE tickets SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4")
+        .bind(next.as_str())
+        .bind(now.millis())
+        .bind(&ticket.id)
+        .bind(ticket.status.as_str())
+        .execute(&mut **tx)
+        .await?;
+    if updated.rows_affected() != 1 {
+        return Err(StoreError::Conflict("the ticket was changed meanwhile; reload it".into()));
+    }
+    record_event(tx, &ticket.id, now, actor, "status", Some(ticket.status), Some(next), detail).await?;
+    if let Some(text) = note {
+        insert_note(tx, &ticket.id, actor, text, now).await?;
+    }
+    let payload = serde_json::json!({"number": ticket.number, "from": ticket.status, "to": next});
+    events::publish(tx, now, "ticket", "status", &ticket.id, &payload).await?;
+    ticket_in(tx, key).await
 }

@@ -110,15 +110,10 @@ async fn twilio_status(State(state): State<AppState>, req: Request) -> Result<St
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// What a caller hears while waiting in the queue; the provider asks again when it ends.
-fn hold_prompts(state: &AppState) -> Vec<Action> {
-    let text = "Все операторы заняты. Пожалуйста, оставайтесь на линии.".to_string();
-    vec![Action::Say { text, voice: state.flow.voice.clone() }, Action::Pause { seconds: 20 }]
-}
-
 async fn twilio_wait(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
-    twilio_inbound(&state, req).await?;
-    Ok(answer(twilio_answer(&hold_prompts(&state))))
+    let (inbound, raw) = twilio_inbound(&state, req).await?;
+    let actions = calls::handle_wait(&state, Dialect::Twilio, &inbound, &raw).await?;
+    Ok(answer(twilio_answer(&actions)))
 }
 
 async fn jambonz_entry(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
@@ -141,6 +136,7 @@ async fn jambonz_status(State(state): State<AppState>, req: Request) -> Result<S
 }
 
 async fn jambonz_wait(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
-    jambonz_inbound(&state, req).await?;
-    Ok(answer(jambonz_answer(&hold_prompts(&state))))
+    let (inbound, raw) = jambonz_inbound(&state, req).await?;
+    let actions = calls::handle_wait(&state, Dialect::Jambonz, &inbound, &raw).await?;
+    Ok(answer(jambonz_answer(&actions)))
 }

@@ -152,7 +152,12 @@ async fn create(
         assignee_id: req.assign_to_me.then(|| user.id.clone()),
         actor: user.username.clone(),
     };
-    let ticket = state.store.create_ticket(&new, state.clock.now()).await?;
+    let now = state.clock.now();
+    let ticket = if req.assign_to_me {
+        state.store.create_ticket(&new, now).await?
+    } else {
+        state.store.create_queued_ticket(&new, &state.settings.queue_ordering, now).await?
+    };
     tracing::info!(number = %ticket.number, category = %ticket.category, by = %user.username, "ticket created by hand");
     Ok((StatusCode::CREATED, Json(ticket)))
 }

@@ -168,6 +168,11 @@ impl Effects for Fake {
                 vars.insert("settlement".into(), "Углич".into());
                 "found".into()
             }
+            "estimate_wait" => {
+                vars.insert("wait_range".into(), "от 2 до 5 минут".into());
+                "long".into()
+            }
+            "request_callback" => "created".into(),
             "create_ticket" => {
                 self.0 += 1;
                 vars.insert("ticket_number".into(), format!("{}", 100_000 + self.0));

@@ -62,11 +62,18 @@ async fn silence_twice_at_the_main_menu_reaches_an_operator_in_both_dialects() {
         let again = caller.silence().await.unwrap();
         assert!(again.text().starts_with("Вы ничего не выбрали."), "{}", again.text());
         assert!(matches!(again.waiting, Waiting::Input { .. }));
+        // Nobody is on shift, so the wait is long: a call back is offered first.
+        let offer = caller.silence().await.unwrap();
+        assert!(offer.text().contains("Чтобы мы вам перезвонили, нажмите 1"), "{}", offer.text());
         let queued = caller.silence().await.unwrap();
         assert!(queued.text().contains("Соединяю с оператором"), "{}", queued.text());
         assert!(matches!(queued.waiting, Waiting::Queue { .. }), "{dialect:?}: {queued:?}");
         let hold = caller.wait_in_queue().await.unwrap();
-        assert!(hold.text().contains("оставайтесь на линии"));
+        assert!(
+            hold.text().contains("Ваш номер в очереди") && hold.text().contains("оставайтесь на линии"),
+            "{}",
+            hold.text()
+        );
     }
     app.stop().await;
 }
@@ -123,7 +130,7 @@ async fn webhooks_with_bad_or_missing_signatures_are_refused_and_leave_no_trace(
     for (dialect, secret) in [(Dialect::Twilio, "twilio-token"), (Dialect::Jambonz, "jambonz-secret")] {
         let mut signed = Caller::new(&app.base, dialect, "+79101234567").with_secret(Some(secret.into()));
         assert!(signed.dial().await.unwrap().text().contains("Ярэнерго"));
-        assert!(signed.press("0").await.unwrap().text().contains("Соединяю с оператором"));
+        assert!(signed.press("0").await.unwrap().text().contains("Все операторы сейчас заняты"));
     }
     app.stop().await;
 }
@@ -165,6 +172,7 @@ async fn status_callbacks_late_twice_or_out_of_order_keep_the_call_right() {
     let mut waiting = Caller::new(&app.base, Dialect::Twilio, "+79101234560");
     waiting.dial().await.unwrap();
     waiting.press("0").await.unwrap();
+    waiting.press("2").await.unwrap();
     assert_eq!(status_of(&app, &waiting).await, "queued");
     waiting.status("completed", 4).await.unwrap();
     let call = app.store.call_by_provider_id("twilio", &waiting.call_id).await.unwrap().unwrap();

@@ -1,0 +1,201 @@
+//! The queue endpoints of SPEC §5 and the operator's own state.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+use super::{OperatorStatus, QueueItem, estimate_wait};
+use crate::app::AppState;
+use crate::auth::{Role, User};
+use crate::error::{ApiError, ApiJson};
+use crate::phone::PhoneNumber;
+use crate::store::OperatorState;
+use crate::tickets::{Ticket, TicketKey};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/queue", get(list))
+        .route("/api/queue/next", post(next))
+        .route("/api/queue/{id}/release", post(release))
+        .route("/api/queue/{id}/complete", post(complete))
+        .route("/api/operators/me", get(me).put(update_me))
+        .route("/api/operators/me/heartbeat", post(heartbeat))
+}
+
+#[derive(Serialize)]
+struct Stats {
+    waiting: i64,
+    oldest_wait_s: i64,
+    estimated_wait_s: i64,
+    operators_available: i64,
+}
+
+#[derive(Serialize)]
+struct QueueView {
+    items: Vec<QueueItem>,
+    stats: Stats,
+}
+
+/// Renews what an operator holds: every queue call of theirs is a sign of life.
+async fn alive(state: &AppState, user: &User) -> Result<(), ApiError> {
+    if user.role == Role::Operator {
+        let now = state.clock.now();
+        state.store.touch_operator(user, now.plus_seconds(state.settings.operator_lease_s), now).await?;
+    }
+    Ok(())
+}
+
+async fn list(State(state): State<AppState>, user: User) -> Result<Json<QueueView>, ApiError> {
+    user.require_at_least(Role::Operator)?;
+    alive(&state, &user).await?;
+    let now = state.clock.now();
+    let items = state.store.waiting_items().await?;
+    let figures = state.store.queue_figures(now.plus_seconds(-state.settings.operator_lease_s)).await?;
+    let wait = estimate_wait(figures.waiting, figures.operators_available, &figures.recent_handle_s);
+    let stats = Stats {
+        waiting: figures.waiting,
+        oldest_wait_s: figures.oldest_enqueued_at.map_or(0, |t| (now.millis() - t.millis()).max(0) / 1000),
+        estimated_wait_s: (wait.min_s + wait.max_s) / 2,
+        operators_available: figures.operators_available,
+    };
+    Ok(Json(QueueView { items, stats }))
+}
+
+#[derive(Serialize)]
+struct Taken {
+    item: QueueItem,
+    ticket: Option<Ticket>,
+}
+
+async fn next(State(state): State<AppState>, user: User) -> Result<Response, ApiError> {
+    user.require_one_of(&[Role::Operator])?;
+    let now = state.clock.now();
+    let operator = state.store.operator(&user.id).await?;
+    // A live call is put through to the operator's phone: without one, only other work is offered.
+    let can_take_calls = operator.as_ref().is_some_and(|o| o.contact.is_some());
+    let lease_until = now.plus_seconds(state.settings.operator_lease_s);
+    let Some(item) = state.store.take_next(&user, can_take_calls, lease_until, now).await? else {
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    };
+    let ticket = match &item.ticket_id {
+        Some(id) => state.store.ticket(&TicketKey::Id(id.clone())).await?,
+        None => None,
+    };
+    tracing::info!(item = %item.id, kind = %item.kind, operator = %user.username, "queue item handed out");
+    Ok(Json(Taken { item, ticket }).into_response())
+}
+
+async fn release(
+    State(state): State<AppState>,
+    user: User,
+    Path(id): Path<String>,
+) -> Result<Json<QueueItem>, ApiError> {
+    user.require_one_of(&[Role::Operator])?;
+    require_item(&state, &id).await?;
+    Ok(Json(state.store.release(&id, &user, state.clock.now()).await?))
+}
+
+async fn require_item(state: &AppState, id: &str) -> Result<QueueItem, ApiError> {
+    state.store.queue_item(id).await?.ok_or_else(|| ApiError::not_found(format!("queue item '{id}'")))
+}
+
+#[derive(Deserialize)]
+struct Completion {
+    disposition: String,
+    note: Option<String>,
+}
+
+async fn complete(
+    State(state): State<AppState>,
+    user: User,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<Completion>,
+) -> Result<Json<QueueItem>, ApiError> {
+    user.require_one_of(&[Role::Operator])?;
+    if !state.settings.dispositions.iter().any(|d| *d == req.disposition) {
+        return Err(ApiError::invalid(format!(
+            "disposition '{}' is not one of: {}",
+            req.disposition,
+            state.settings.dispositions.join(", ")
+        )));
+    }
+    let note = req.note.as_deref().map(str::trim).filter(|n| !n.is_empty());
+    if note.is_some_and(|n| n.chars().count() > 4000) {
+        return Err(ApiError::invalid("note is longer than 4000 characters"));
+    }
+    require_item(&state, &id).await?;
+    Ok(Json(state.store.complete(&id, &user, &req.disposition, note, state.clock.now()).await?))
+}
+
+#[derive(Serialize)]
+struct Me {
+    operator: Option<OperatorState>,
+    item: Option<QueueItem>,
+    dispositions: Vec<String>,
+}
+
+async fn me(State(state): State<AppState>, user: User) -> Result<Json<Me>, ApiError> {
+    user.require_one_of(&[Role::Operator])?;
+    alive(&state, &user).await?;
+    Ok(Json(Me {
+        operator: state.store.operator(&user.id).await?,
+        item: state.store.held_item(&user.id).await?,
+        dispositions: state.settings.dispositions.clone(),
+    }))
+}
+
+#[derive(Deserialize)]
+struct UpdateMe {
+    status: OperatorStatus,
+    /// Why the operator paused (a break, training); required when pausing.
+    reason: Option<String>,
+    /// Where live calls are put through: a phone number or a SIP address.
+    contact: Option<String>,
+}
+
+/// A phone number in E.164, or a `sip:` address with a user and a host.
+fn parse_contact(raw: &str) -> Result<String, ApiError> {
+    let raw = raw.trim();
+    if let Some(address) = raw.strip_prefix("sip:") {
+        let ok = address.split_once('@').is_some_and(|(user, host)| !user.is_empty() && !host.is_empty())
+            && !address.contains(char::is_whitespace)
+            && address.len() <= 200;
+        return if ok {
+            Ok(raw.to_string())
+        } else {
+            Err(ApiError::invalid(format!("contact '{raw}' is not a SIP address")))
+        };
+    }
+    PhoneNumber::parse(raw).map(|p| p.to_string()).map_err(|e| ApiError::invalid(format!("contact: {e}")))
+}
+
+async fn update_me(
+    State(state): State<AppState>,
+    user: User,
+    ApiJson(req): ApiJson<UpdateMe>,
+) -> Result<Json<OperatorState>, ApiError> {
+    user.require_one_of(&[Role::Operator])?;
+    let reason = req.reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
+    match req.status {
+        OperatorStatus::Paused if reason.is_none() => return Err(ApiError::invalid("pausing needs a reason")),
+        OperatorStatus::WrapUp => {
+            return Err(ApiError::invalid("wrap-up ends by completing the item, not by a status"));
+        }
+        _ => {}
+    }
+    let contact = req.contact.as_deref().filter(|c| !c.trim().is_empty()).map(parse_contact).transpose()?;
+    let reason = if req.status == OperatorStatus::Paused { reason } else { None };
+    let now = state.clock.now();
+    let updated = state.store.set_operator(&user, req.status, reason, contact.as_deref(), now).await?;
+    alive(&state, &user).await?;
+    Ok(Json(updated))
+}
+
+async fn heartbeat(State(state): State<AppState>, user: User) -> Result<StatusCode, ApiError> {
+    user.require_one_of(&[Role::Operator])?;
+    alive(&state, &user).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

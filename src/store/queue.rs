@@ -1,0 +1,506 @@
+//! The operator queue and the operators: atomic hand-out, release, wrap-up, leases.
+
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+
+use super::{Backend, Store, StoreError, StoreResult, events, new_id, tickets};
+use crate::auth::User;
+use crate::clock::Timestamp;
+use crate::queue::{ItemState, NewItem, OperatorStatus, Ordering, QueueItem, cancels_ticket};
+use crate::tickets::{Priority, Status, TicketKey};
+
+const SELECT_ITEMS: &str = "SELECT q.id, q.kind, q.ticket_id, t.number AS ticket_number, q.call_id, q.caller_number, \
+     q.category, q.priority, q.enqueued_at, q.state, u.username AS operator, q.assigned_at, q.disposition, \
+     q.tier, q.sort_key FROM queue_items q LEFT JOIN tickets t ON t.id = q.ticket_id \
+     LEFT JOIN users u ON u.id = q.operator_id";
+
+/// An operator as the queue sees them.
+#[derive(Debug, Clone, serde::Serialize, PartialEq)]
+pub struct OperatorState {
+    pub username: String,
+    pub status: OperatorStatus,
+    pub pause_reason: Option<String>,
+    pub contact: Option<String>,
+    pub seen_at: Timestamp,
+}
+
+/// The figures behind `GET /api/queue` and the wait a caller is told.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct QueueFigures {
+    pub waiting: i64,
+    pub oldest_enqueued_at: Option<Timestamp>,
+    pub operators_available: i64,
+    /// Seconds from hand-out to wrap-up of the latest finished items, newest first.
+    pub recent_handle_s: Vec<i64>,
+}
+
+fn item_from(row: &AnyRow) -> StoreResult<QueueItem> {
+    let text = |c: &str| -> StoreResult<String> { Ok(row.try_get::<String, _>(c)?) };
+    let number: Option<i64> = row.try_get("ticket_number")?;
+    Ok(QueueItem {
+        id: text("id")?,
+        kind: text("kind")?.parse().map_err(StoreError::Invalid)?,
+        ticket_id: row.try_get("ticket_id")?,
+        ticket_number: number.map(|n| n.to_string()),
+        call_id: row.try_get("call_id")?,
+        caller_number: row.try_get("caller_number")?,
+        category: text("category")?.parse().map_err(StoreError::Invalid)?,
+        priority: Priority::parse(row.try_get("priority")?).map_err(StoreError::Invalid)?,
+        enqueued_at: Timestamp(row.try_get("enqueued_at")?),
+        state: text("state")?.parse().map_err(StoreError::Invalid)?,
+        position: None,
+        operator: row.try_get("operator")?,
+        assigned_at: row.try_get::<Option<i64>, _>("assigned_at")?.map(Timestamp),
+        disposition: row.try_get("disposition")?,
+    })
+}
+
+pub(super) async fn item_in(tx: &mut Transaction<'static, Any>, id: &str) -> StoreResult<QueueItem> {
+    let sql = format!("{SELECT_ITEMS} WHERE q.id = $1");
+    let row = sqlx::query(&sql).bind(id).fetch_optional(&mut **tx).await?;
+    row.as_ref().map(item_from).transpose()?.ok_or_else(|| StoreError::NotFound("queue item".into()))
+}
+
+/// Moves the item's ticket along where the lifecycle allows; a ticket already further on
+/// (resolved by someone else meanwhile) is left as it is.
+async fn follow_ticket(
+    tx: &mut Transaction<'static, Any>,
+    item: &QueueItem,
+    to: Status,
+    actor: &str,
+    detail: Option<&str>,
+    now: Timestamp,
+) -> StoreResult<()> {
+    let Some(ticket_id) = &item.ticket_id else { return Ok(()) };
+    match tickets::transition_in(tx, &TicketKey::Id(ticket_id.clone()), to, actor, detail, None, now).await {
+        Ok(_) | Err(StoreError::Conflict(_)) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+async fn publish_item(
+    tx: &mut Transaction<'static, Any>,
+    now: Timestamp,
+    kind: &str,
+    item: &QueueItem,
+) -> StoreResult<()> {
+    let payload = serde_json::to_value(item).unwrap_or_default();
+    events::publish(tx, now, "queue", kind, &item.id, &payload).await
+}
+
+/// Puts an item in the queue inside `tx`. A second active callback for the same number and
+/// category is refused as a conflict.
+pub(super) async fn enqueue_in(
+    tx: &mut Transaction<'static, Any>,
+    new: &NewItem,
+    ordering: &Ordering,
+    now: Timestamp,
+) -> StoreResult<QueueItem> {
+    let id = new_id();
+    sqlx::query(
+        "INSERT INTO queue_items (id, kind, ticket_id, call_id, caller_number, category, priority, tier, sort_key, \
+         enqueued_at, state) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'waiting')",
+    )
+    .bind(&id)
+    .bind(new.kind.as_str())
+    .bind(new.ticket_id.as_deref())
+    .bind(new.call_id.as_deref())
+    .bind(new.caller_number.as_deref())
+    .bind(new.category.as_str())
+    .bind(new.priority.get())
+    .bind(ordering.tier(new.category))
+    .bind(ordering.sort_key(new.category, new.enqueued_at))
+    .bind(new.enqueued_at.millis())
+    .execute(&mut **tx)
+    .await
+    .map_err(|e| super::conflict_on_unique(e, || "a callback for this number is already waiting".into()))?;
+    let item = item_in(tx, &id).await?;
+    publish_item(tx, now, "enqueued", &item).await?;
+    Ok(item)
+}
+
+/// The live-call item of a call that an operator has taken, with that operator's contact.
+pub(super) async fn taken_call_in(
+    tx: &mut Transaction<'static, Any>,
+    call_id: &str,
+) -> StoreResult<Option<(QueueItem, Option<String>)>> {
+    let sql = format!("{SELECT_ITEMS} WHERE q.call_id = $1 AND q.kind = 'live_call' AND q.state = 'assigned'");
+    let Some(row) = sqlx::query(&sql).bind(call_id).fetch_optional(&mut **tx).await? else { return Ok(None) };
+    let item = item_from(&row)?;
+    let contact: Option<String> = sqlx::query_scalar(
+        "SELECT o.contact FROM operators o JOIN queue_items q ON q.operator_id = o.user_id WHERE q.id = $1",
+    )
+    .bind(&item.id)
+    .fetch_optional(&mut **tx)
+    .await?
+    .flatten();
+    Ok(Some((item, contact)))
+}
+
+/// The caller is gone: their live-call item leaves the queue as abandoned, even if an operator
+/// had already taken it (the operator sees it and moves on).
+pub(super) async fn abandon_call_in(
+    tx: &mut Transaction<'static, Any>,
+    call_id: &str,
+    now: Timestamp,
+) -> StoreResult<()> {
+    let sql =
+        format!("{SELECT_ITEMS} WHERE q.call_id = $1 AND q.kind = 'live_call' AND q.state IN ('waiting', 'assigned')");
+    let rows = sqlx::query(&sql).bind(call_id).fetch_all(&mut **tx).await?;
+    for row in &rows {
+        let item = item_from(row)?;
+        sqlx::query("UPDATE queue_items SET state = 'abandoned', finished_at = $1 WHERE id = $2")
+            .bind(now.millis())
+            .bind(&item.id)
+            .execute(&mut **tx)
+            .await?;
+        let item = item_in(tx, &item.id).await?;
+        publish_item(tx, now, "abandoned", &item).await?;
+    }
+    Ok(())
+}
+
+/// The operator holding a call's item goes to wrap-up when the call ends.
+pub(super) async fn wrap_up_call_in(
+    tx: &mut Transaction<'static, Any>,
+    call_id: &str,
+    now: Timestamp,
+) -> StoreResult<()> {
+    let operator: Option<String> = sqlx::query_scalar(
+        "SELECT operator_id FROM queue_items WHERE call_id = $1 AND kind = 'live_call' AND state = 'assigned'",
+    )
+    .bind(call_id)
+    .fetch_optional(&mut **tx)
+    .await?
+    .flatten();
+    match operator {
+        Some(user_id) => set_status_in(tx, &user_id, OperatorStatus::WrapUp, None, now).await,
+        None => Ok(()),
+    }
+}
+
+fn operator_from(row: &AnyRow) -> StoreResult<OperatorState> {
+    let status: String = row.try_get("status")?;
+    Ok(OperatorState {
+        username: row.try_get("username")?,
+        status: status.parse().map_err(StoreError::Invalid)?,
+        pause_reason: row.try_get("pause_reason")?,
+        contact: row.try_get("contact")?,
+        seen_at: Timestamp(row.try_get("seen_at")?),
+    })
+}
+
+impl Store {
+    pub async fn enqueue(&self, new: &NewItem, ordering: &Ordering, now: Timestamp) -> StoreResult<QueueItem> {
+        let mut tx = self.begin_write().await?;
+        let item = enqueue_in(&mut tx, new, ordering, now).await?;
+        tx.commit().await?;
+        Ok(item)
+    }
+
+    /// Waiting items in serving order, each with its 1-based position.
+    pub async fn waiting_items(&self) -> StoreResult<Vec<QueueItem>> {
+        let sql = format!("{SELECT_ITEMS} WHERE q.state = 'waiting' ORDER BY q.tier, q.sort_key, q.id");
+        let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
+        let mut items = rows.iter().map(item_from).collect::<StoreResult<Vec<_>>>()?;
+        for (i, item) in items.iter_mut().enumerate() {
+            item.position = Some(i as i64 + 1);
+        }
+        Ok(items)
+    }
+
+    pub async fn queue_item(&self, id: &str) -> StoreResult<Option<QueueItem>> {
+        let sql = format!("{SELECT_ITEMS} WHERE q.id = $1");
+        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(item_from).transpose()
+    }
+
+    /// The item an operator holds, if any.
+    pub async fn held_item(&self, operator_id: &str) -> StoreResult<Option<QueueItem>> {
+        let sql = format!("{SELECT_ITEMS} WHERE q.operator_id = $1 AND q.state = 'assigned'");
+        let row = sqlx::query(&sql).bind(operator_id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(item_from).transpose()
+    }
+
+    /// The live-call item of a call, whatever its state, with the caller's place if waiting.
+    pub async fn call_item(&self, call_id: &str) -> StoreResult<Option<QueueItem>> {
+        let sql = format!("{SELECT_ITEMS} WHERE q.call_id = $1 AND q.kind = 'live_call' ORDER BY q.enqueued_at DESC");
+        let Some(row) = sqlx::query(&sql).bind(call_id).fetch_optional(&self.pool).await? else { return Ok(None) };
+        let mut item = item_from(&row)?;
+        if item.state == ItemState::Waiting {
+            let (tier, sort_key): (i64, i64) = (row.try_get("tier")?, row.try_get("sort_key")?);
+            let ahead: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM queue_items WHERE state = 'waiting' \
+                 AND (tier < $1 OR (tier = $1 AND (sort_key < $2 OR (sort_key = $2 AND id < $3))))",
+            )
+            .bind(tier)
+            .bind(sort_key)
+            .bind(&item.id)
+            .fetch_one(&self.pool)
+            .await?;
+            item.position = Some(ahead + 1);
+        }
+        Ok(Some(item))
+    }
+
+    /// Records the position said to a waiting caller; true when it is better than the last one
+    /// said (so it is worth saying).
+    pub async fn announce_position(&self, item_id: &str, position: i64) -> StoreResult<bool> {
+        let changed = sqlx::query(
+            "UPDATE queue_items SET announced_position = $1 WHERE id = $2 \
+             AND (announced_position IS NULL OR announced_position > $1)",
+        )
+        .bind(position)
+        .bind(item_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(changed.rows_affected() == 1)
+    }
+
+    /// Hands the next item to `operator`, atomically: two operators never get the same one.
+    /// `None` when nothing waits; a conflict when the operator still holds an item.
+    pub async fn take_next(
+        &self,
+        operator: &User,
+        can_take_calls: bool,
+        lease_until: Timestamp,
+        now: Timestamp,
+    ) -> StoreResult<Option<QueueItem>> {
+        let mut tx = self.begin_write().await?;
+        expire_leases_in(&mut tx, now).await?;
+        let held: Option<String> =
+            sqlx::query_scalar("SELECT id FROM queue_items WHERE operator_id = $1 AND state = 'assigned'")
+                .bind(&operator.id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if held.is_some() {
+            return Err(StoreError::Conflict("finish the item you hold first (wrap-up or release)".into()));
+        }
+        // SQLite's transaction already excludes every other writer; PostgreSQL skips rows other
+        // instances are claiming right now instead of waiting for them.
+        let claim = match self.backend {
+            Backend::Sqlite => {
+                "UPDATE queue_items SET state = 'assigned', operator_id = $1, assigned_at = $2, lease_expires_at = $3 \
+                 WHERE id = (SELECT id FROM queue_items WHERE state = 'waiting' AND ($4 = 1 OR kind <> 'live_call') \
+                 ORDER BY tier, sort_key, id LIMIT 1) RETURNING id"
+            }
+            Backend::Postgres => {
+                "UPDATE queue_items SET state = 'assigned', operator_id = $1, assigned_at = $2, lease_expires_at = $3 \
+                 WHERE id = (SELECT id FROM queue_items WHERE state = 'waiting' AND ($4 = 1 OR kind <> 'live_call') \
+                 ORDER BY tier, sort_key, id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING id"
+            }
+        };
+        let claimed: Option<String> = sqlx::query_scalar(claim)
+            .bind(&operator.id)
+            .bind(now.millis())
+            .bind(lease_until.millis())
+            .bind(i64::from(can_take_calls))
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(|e| super::conflict_on_unique(e, || "you already hold an item".into()))?;
+        let Some(id) = claimed else {
+            tx.commit().await?;
+            return Ok(None);
+        };
+        let item = item_in(&mut tx, &id).await?;
+        follow_ticket(&mut tx, &item, Status::InProgress, &operator.username, Some("taken from the queue"), now)
+            .await?;
+        publish_item(&mut tx, now, "assigned", &item).await?;
+        tx.commit().await?;
+        Ok(Some(item))
+    }
+
+    /// Gives an item back; it keeps its place (its enqueue time and order are unchanged).
+    pub async fn release(&self, item_id: &str, operator: &User, now: Timestamp) -> StoreResult<QueueItem> {
+        let mut tx = self.begin_write().await?;
+        let item = item_in(&mut tx, item_id).await?;
+        if item.state != ItemState::Assigned || item.operator.as_deref() != Some(operator.username.as_str()) {
+            return Err(StoreError::Conflict("you do not hold this item".into()));
+        }
+        sqlx::query(
+            "UPDATE queue_items SET state = 'waiting', operator_id = NULL, assigned_at = NULL, lease_expires_at = NULL \
+             WHERE id = $1",
+        )
+        .bind(item_id)
+        .execute(&mut *tx)
+        .await?;
+        follow_ticket(&mut tx, &item, Status::Queued, &operator.username, Some("released to the queue"), now).await?;
+        let item = item_in(&mut tx, item_id).await?;
+        publish_item(&mut tx, now, "released", &item).await?;
+        tx.commit().await?;
+        Ok(item)
+    }
+
+    /// Wrap-up: the item is done with a disposition; its ticket is resolved (or cancelled when
+    /// there was nothing to do) and the operator is available again.
+    pub async fn complete(
+        &self,
+        item_id: &str,
+        operator: &User,
+        disposition: &str,
+        note: Option<&str>,
+        now: Timestamp,
+    ) -> StoreResult<QueueItem> {
+        let mut tx = self.begin_write().await?;
+        let item = item_in(&mut tx, item_id).await?;
+        let mine = item.operator.as_deref() == Some(operator.username.as_str());
+        if !mine || !matches!(item.state, ItemState::Assigned | ItemState::Abandoned) {
+            return Err(StoreError::Conflict("you do not hold this item".into()));
+        }
+        sqlx::query(
+            "UPDATE queue_items SET state = CASE WHEN state = 'abandoned' THEN 'abandoned' ELSE 'done' END, \
+             finished_at = $1, disposition = $2, note = $3, lease_expires_at = NULL WHERE id = $4",
+        )
+        .bind(now.millis())
+        .bind(disposition)
+        .bind(note)
+        .bind(item_id)
+        .execute(&mut *tx)
+        .await?;
+        let target = if cancels_ticket(disposition) { Status::Cancelled } else { Status::Resolved };
+        follow_ticket(&mut tx, &item, target, &operator.username, Some(disposition), now).await?;
+        if let (Some(ticket_id), Some(text)) = (&item.ticket_id, note) {
+            let key = TicketKey::Id(ticket_id.clone());
+            tickets::add_note_in(&mut tx, &key, &operator.username, text, now).await?;
+        }
+        set_status_in(&mut tx, &operator.id, OperatorStatus::Available, None, now).await?;
+        let item = item_in(&mut tx, item_id).await?;
+        publish_item(&mut tx, now, "completed", &item).await?;
+        tx.commit().await?;
+        Ok(item)
+    }
+
+    /// Items whose operator stopped renewing the lease go back to the queue, keeping their place.
+    pub async fn expire_leases(&self, now: Timestamp) -> StoreResult<u64> {
+        let mut tx = self.begin_write().await?;
+        let n = expire_leases_in(&mut tx, now).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// A sign of life from an operator: renews the lease on what they hold.
+    pub async fn touch_operator(&self, user: &User, lease_until: Timestamp, now: Timestamp) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("UPDATE operators SET seen_at = $1 WHERE user_id = $2")
+            .bind(now.millis())
+            .bind(&user.id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE queue_items SET lease_expires_at = $1 WHERE operator_id = $2 AND state = 'assigned'")
+            .bind(lease_until.millis())
+            .bind(&user.id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn set_operator(
+        &self,
+        user: &User,
+        status: OperatorStatus,
+        pause_reason: Option<&str>,
+        contact: Option<&str>,
+        now: Timestamp,
+    ) -> StoreResult<OperatorState> {
+        let mut tx = self.begin_write().await?;
+        set_status_in(&mut tx, &user.id, status, pause_reason, now).await?;
+        if let Some(contact) = contact {
+            sqlx::query("UPDATE operators SET contact = $1 WHERE user_id = $2")
+                .bind(contact)
+                .bind(&user.id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        self.operator(&user.id).await?.ok_or_else(|| StoreError::NotFound("operator".into()))
+    }
+
+    pub async fn operator(&self, user_id: &str) -> StoreResult<Option<OperatorState>> {
+        let row = sqlx::query(
+            "SELECT u.username, o.status, o.pause_reason, o.contact, o.seen_at FROM operators o \
+             JOIN users u ON u.id = o.user_id WHERE o.user_id = $1",
+        )
+        .bind(user_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(operator_from).transpose()
+    }
+
+    /// Counts for the queue's statistics and the wait estimate; operators count as available
+    /// only while their console is alive (seen since `alive_since`).
+    pub async fn queue_figures(&self, alive_since: Timestamp) -> StoreResult<QueueFigures> {
+        let mut conn = self.pool.acquire().await?;
+        figures(&mut conn, alive_since).await
+    }
+}
+
+pub(super) async fn figures(conn: &mut sqlx::AnyConnection, alive_since: Timestamp) -> StoreResult<QueueFigures> {
+    let row =
+        sqlx::query("SELECT COUNT(*) AS waiting, MIN(enqueued_at) AS oldest FROM queue_items WHERE state = 'waiting'")
+            .fetch_one(&mut *conn)
+            .await?;
+    let operators_available: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM operators WHERE status = 'available' AND seen_at >= $1")
+            .bind(alive_since.millis())
+            .fetch_one(&mut *conn)
+            .await?;
+    let recent_handle_s: Vec<i64> = sqlx::query_scalar(
+        "SELECT (finished_at - assigned_at) / 1000 FROM queue_items WHERE state = 'done' \
+         AND assigned_at IS NOT NULL ORDER BY finished_at DESC LIMIT 20",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(QueueFigures {
+        waiting: row.try_get("waiting")?,
+        oldest_enqueued_at: row.try_get::<Option<i64>, _>("oldest")?.map(Timestamp),
+        operators_available,
+        recent_handle_s,
+    })
+}
+
+async fn set_status_in(
+    tx: &mut Transaction<'static, Any>,
+    user_id: &str,
+    status: OperatorStatus,
+    pause_reason: Option<&str>,
+    now: Timestamp,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO operators (user_id, status, pause_reason, seen_at, updated_at) VALUES ($1, $2, $3, $4, $4) \
+         ON CONFLICT (user_id) DO UPDATE SET status = excluded.status, pause_reason = excluded.pause_reason, \
+         seen_at = excluded.seen_at, updated_at = excluded.updated_at",
+    )
+    .bind(user_id)
+    .bind(status.as_str())
+    .bind(pause_reason)
+    .bind(now.millis())
+    .execute(&mut **tx)
+    .await?;
+    let payload = serde_json::json!({"status": status, "pause_reason": pause_reason});
+    events::publish(tx, now, "operator", "status", user_id, &payload).await
+}
+
+async fn expire_leases_in(tx: &mut Transaction<'static, Any>, now: Timestamp) -> StoreResult<u64> {
+    // A live call already put through to the operator is not taken back: the caller is talking.
+    let sql = format!(
+        "{SELECT_ITEMS} WHERE q.state = 'assigned' AND q.lease_expires_at < $1 AND NOT EXISTS \
+         (SELECT 1 FROM calls c WHERE c.id = q.call_id AND c.status = 'connected')"
+    );
+    let rows = sqlx::query(&sql).bind(now.millis()).fetch_all(&mut **tx).await?;
+    for row in &rows {
+        let item = item_from(row)?;
+        sqlx::query(
+            "UPDATE queue_items SET state = 'waiting', operator_id = NULL, assigned_at = NULL, lease_expires_at = NULL \
+             WHERE id = $1",
+        )
+        .bind(&item.id)
+        .execute(&mut **tx)
+        .await?;
+        let actor = item.operator.clone().unwrap_or_default();
+        follow_ticket(tx, &item, Status::Queued, &actor, Some("lease expired: back to the queue"), now).await?;
+        let item = item_in(tx, &item.id).await?;
+        publish_item(tx, now, "lease_expired", &item).await?;
+    }
+    Ok(rows.len() as u64)
+}
