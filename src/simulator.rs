@@ -26,6 +26,9 @@ pub enum Waiting {
         wait_url: String,
         action_url: String,
     },
+    /// Told to leave the queue (an operator took the call): the provider now posts the queue's
+    /// action URL, which `leave_queue("leave")` does.
+    Left,
     /// Connected to someone else (an operator's phone).
     Dialed {
         target: String,
@@ -153,10 +156,9 @@ impl Caller {
         let turn = self
             .post(&url, vec![("QueuePosition".into(), "1".into())], serde_json::json!({"queuePosition": 0}))
             .await?;
-        // A hold message does not move the caller; a <Leave/> would.
-        if turn.waiting == Waiting::Ended && !turn.heard.is_empty() {
-            self.waiting = waiting;
-        }
+        // A poll never moves the caller by itself: after a leave the provider posts the queue's
+        // action URL next, which is the queue's to answer.
+        self.waiting = waiting;
         Ok(turn)
     }
 
@@ -350,12 +352,19 @@ pub mod cli {
                 }
                 Waiting::Queue { .. } => {
                     println!("  [waiting for an operator]");
-                    show(&caller.wait_in_queue().await?);
-                    println!("  [the caller hangs up while waiting]");
-                    caller.leave_queue("hangup").await?;
-                    caller.status("completed", 99).await?;
-                    return Ok(());
+                    let poll = caller.wait_in_queue().await?;
+                    show(&poll);
+                    if poll.waiting == Waiting::Left {
+                        println!("  [an operator took the call]");
+                        caller.leave_queue("leave").await?
+                    } else {
+                        println!("  [the caller hangs up while waiting]");
+                        caller.leave_queue("hangup").await?;
+                        caller.status("completed", 99).await?;
+                        return Ok(());
+                    }
                 }
+                Waiting::Left => caller.leave_queue("leave").await?,
                 Waiting::Dialed { target } => {
                     println!("  [connected to {target}]");
                     return Ok(());
@@ -399,7 +408,8 @@ pub fn parse_twiml(xml: &str) -> anyhow::Result<Turn> {
                 let get = |k: &str| attrs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
                 match e.name().as_ref() {
                     b"Record" => waiting = Waiting::Recording { action_url: get("action") },
-                    b"Hangup" | b"Reject" | b"Leave" => waiting = Waiting::Ended,
+                    b"Hangup" | b"Reject" => waiting = Waiting::Ended,
+                    b"Leave" => waiting = Waiting::Left,
                     _ => {}
                 }
             }
@@ -471,7 +481,8 @@ pub fn parse_jambonz(json: &str) -> anyhow::Result<Turn> {
                 let target = verb["target"][0].get("number").or(verb["target"][0].get("sipUri"));
                 waiting = Waiting::Dialed { target: target.and_then(|t| t.as_str()).unwrap_or_default().to_string() };
             }
-            "hangup" | "sip:decline" | "leave" => waiting = Waiting::Ended,
+            "hangup" | "sip:decline" => waiting = Waiting::Ended,
+            "leave" => waiting = Waiting::Left,
             _ => {}
         }
     }

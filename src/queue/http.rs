@@ -115,7 +115,7 @@ async fn complete(
     ApiJson(req): ApiJson<Completion>,
 ) -> Result<Json<QueueItem>, ApiError> {
     user.require_one_of(&[Role::Operator])?;
-    if !state.settings.dispositions.iter().any(|d| *d == req.disposition) {
+    if !state.settings.dispositions.contains(&req.disposition) {
         return Err(ApiError::invalid(format!(
             "disposition '{}' is not one of: {}",
             req.disposition,

@@ -6,7 +6,7 @@ use sqlx::{Any, Row, Transaction};
 use super::{Backend, Store, StoreError, StoreResult, events, new_id, tickets};
 use crate::auth::User;
 use crate::clock::Timestamp;
-use crate::queue::{ItemState, NewItem, OperatorStatus, Ordering, QueueItem, cancels_ticket};
+use crate::queue::{ItemState, Kind, NewItem, OperatorStatus, Ordering, QueueItem, cancels_ticket};
 use crate::tickets::{Priority, Status, TicketKey};
 
 const SELECT_ITEMS: &str = "SELECT q.id, q.kind, q.ticket_id, t.number AS ticket_number, q.call_id, q.caller_number, \
@@ -96,6 +96,20 @@ pub(super) async fn enqueue_in(
     ordering: &Ordering,
     now: Timestamp,
 ) -> StoreResult<QueueItem> {
+    // Checked before the insert: on PostgreSQL a failed insert would spoil the whole transaction.
+    if new.kind == Kind::Callback {
+        let waiting: Option<String> = sqlx::query_scalar(
+            "SELECT id FROM queue_items WHERE kind = 'callback' AND caller_number = $1 AND category = $2 \
+             AND state IN ('waiting', 'assigned')",
+        )
+        .bind(new.caller_number.as_deref())
+        .bind(new.category.as_str())
+        .fetch_optional(&mut **tx)
+        .await?;
+        if waiting.is_some() {
+            return Err(StoreError::Conflict("a callback for this number is already waiting".into()));
+        }
+    }
     let id = new_id();
     sqlx::query(
         "INSERT INTO queue_items (id, kind, ticket_id, call_id, caller_number, category, priority, tier, sort_key, \
@@ -215,9 +229,13 @@ impl Store {
         row.as_ref().map(item_from).transpose()
     }
 
-    /// The item an operator holds, if any.
+    /// The item an operator holds, if any; or a call they took whose caller hung up before it
+    /// was put through, until they wrap it up (so they are told).
     pub async fn held_item(&self, operator_id: &str) -> StoreResult<Option<QueueItem>> {
-        let sql = format!("{SELECT_ITEMS} WHERE q.operator_id = $1 AND q.state = 'assigned'");
+        let sql = format!(
+            "{SELECT_ITEMS} WHERE q.operator_id = $1 AND (q.state = 'assigned' OR (q.state = 'abandoned' AND \
+             q.disposition IS NULL)) ORDER BY CASE WHEN q.state = 'assigned' THEN 0 ELSE 1 END, q.assigned_at DESC"
+        );
         let row = sqlx::query(&sql).bind(operator_id).fetch_optional(&self.pool).await?;
         row.as_ref().map(item_from).transpose()
     }

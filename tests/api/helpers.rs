@@ -214,7 +214,8 @@ pub async fn status_and_json(response: reqwest::Response) -> (u16, Value) {
 pub struct Process {
     pub child: Child,
     pub addr: SocketAddr,
-    stderr: tokio::io::Lines<BufReader<tokio::process::ChildStderr>>,
+    /// Drains the server's log so a chatty server never blocks on a full pipe.
+    log: tokio::task::JoinHandle<String>,
 }
 
 pub fn hotline_command(dir: &Path) -> Command {
@@ -257,7 +258,15 @@ impl Process {
         })
         .await;
         assert!(matches!(serving, Ok(true)), "the server did not start:\n{}", seen.join("\n"));
-        Self { child, addr, stderr }
+        let log = tokio::spawn(async move {
+            let mut rest = String::new();
+            while let Ok(Some(line)) = stderr.next_line().await {
+                rest.push_str(&line);
+                rest.push('\n');
+            }
+            rest
+        });
+        Self { child, addr, log }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -265,13 +274,8 @@ impl Process {
     }
 
     /// The rest of what the process wrote to stderr, once it has exited.
-    pub async fn remaining_stderr(&mut self) -> String {
-        let mut out = String::new();
-        while let Ok(Some(line)) = self.stderr.next_line().await {
-            out.push_str(&line);
-            out.push('\n');
-        }
-        out
+    pub async fn remaining_stderr(self) -> String {
+        self.log.await.unwrap_or_default()
     }
 }
 

@@ -7,6 +7,7 @@ mod auth;
 mod contract;
 mod ivr;
 mod process;
+mod queue;
 mod settlements;
 mod tickets;
 mod webhooks;

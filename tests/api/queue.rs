@@ -1,0 +1,391 @@
+//! The operator queue: serving order under any sequence of operations, a live call end to end,
+//! callbacks that keep their place, and exactly-once hand-out across two server processes.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use hotline::auth::Role;
+use hotline::clock::Timestamp;
+use hotline::queue::{ItemState, Kind, NewItem, Ordering};
+use hotline::simulator::{Caller, Waiting};
+use hotline::store::{NewCall, Store};
+use hotline::telephony::Dialect;
+use hotline::tickets::Category;
+use proptest::prelude::*;
+use serde_json::json;
+
+use crate::helpers::{Process, TestApp, TestDb, status_and_json};
+use crate::on_both_backends;
+
+on_both_backends!(a_callback_keeps_its_place_and_a_second_one_is_refused);
+
+const T0: Timestamp = Timestamp(1_796_000_000_000);
+const CATEGORIES: [Category; 5] =
+    [Category::Hazard, Category::Outage, Category::Theft, Category::Question, Category::Appeal];
+
+#[derive(Debug, Clone)]
+enum Op {
+    /// A live call (so it can hang up) of a category, `age_s` seconds before now.
+    Enqueue {
+        category: usize,
+        age_s: i64,
+    },
+    Next {
+        operator: usize,
+    },
+    Release {
+        operator: usize,
+    },
+    Complete {
+        operator: usize,
+    },
+    HangUp {
+        call: usize,
+    },
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        3 => (0..CATEGORIES.len(), 0..900i64).prop_map(|(category, age_s)| Op::Enqueue { category, age_s }),
+        3 => (0..3usize).prop_map(|operator| Op::Next { operator }),
+        1 => (0..3usize).prop_map(|operator| Op::Release { operator }),
+        2 => (0..3usize).prop_map(|operator| Op::Complete { operator }),
+        1 => (0..40usize).prop_map(|call| Op::HangUp { call }),
+    ]
+}
+
+/// Runs one sequence against a fresh store and a model of what the order must be.
+async fn check_sequence(ops: Vec<Op>) {
+    let db = TestDb::sqlite().await;
+    let store = db.store().await;
+    let ordering = Ordering::default();
+    let mut operators = Vec::new();
+    for i in 0..3 {
+        operators.push(store.create_user(&format!("op{i}"), "x", Role::Operator, T0).await.unwrap());
+    }
+    // The model: waiting items by (tier, sort key, id); who holds what; what is finished.
+    let mut waiting: BTreeSet<(i64, i64, String)> = BTreeSet::new();
+    let mut keys: HashMap<String, (i64, i64, String)> = HashMap::new();
+    let mut held: HashMap<usize, String> = HashMap::new();
+    let mut finished: HashSet<String> = HashSet::new();
+    let mut calls: Vec<(String, String)> = Vec::new(); // (call id, item id)
+    let mut handed_out: HashSet<String> = HashSet::new();
+    for (step, op) in ops.into_iter().enumerate() {
+        let now = T0.plus_seconds(1000 + step as i64);
+        match op {
+            Op::Enqueue { category, age_s } => {
+                let provider_id = format!("CA{step}");
+                let mut tx = store.begin_call_step().await.unwrap();
+                let new_call = NewCall {
+                    provider_call_id: &provider_id,
+                    dialect: "twilio",
+                    caller_number: Some("+79101234567"),
+                    called_number: None,
+                    status: hotline::calls::CallStatus::Queued,
+                    state: "{}",
+                };
+                let (call, _) = tx.lock_or_create(&new_call, now).await.unwrap();
+                tx.commit().await.unwrap();
+                let category = CATEGORIES[category];
+                let enqueued_at = now.plus_seconds(-age_s);
+                let item = NewItem {
+                    kind: Kind::LiveCall,
+                    ticket_id: None,
+                    call_id: Some(call.id.clone()),
+                    caller_number: None,
+                    category,
+                    priority: category.default_priority(),
+                    enqueued_at,
+                };
+                let item = store.enqueue(&item, &ordering, now).await.unwrap();
+                let key = (ordering.tier(category), ordering.sort_key(category, enqueued_at), item.id.clone());
+                waiting.insert(key.clone());
+                keys.insert(item.id.clone(), key);
+                calls.push((call.id, item.id));
+            }
+            Op::Next { operator } => {
+                let result = store.take_next(&operators[operator], true, now.plus_seconds(3600), now).await;
+                if held.contains_key(&operator) {
+                    assert!(result.is_err(), "an operator holds at most one item");
+                    continue;
+                }
+                let item = result.unwrap();
+                let expected = waiting.iter().next().cloned();
+                match (item, expected) {
+                    (None, None) => {}
+                    (Some(item), Some(key)) => {
+                        assert_eq!(item.id, key.2, "the serving order holds");
+                        assert!(!finished.contains(&item.id), "a finished item is never handed out");
+                        waiting.remove(&key);
+                        held.insert(operator, item.id.clone());
+                        handed_out.insert(item.id);
+                    }
+                    (got, want) => panic!("handed out {got:?}, the model expected {want:?}"),
+                }
+            }
+            Op::Release { operator } => {
+                let Some(id) = held.remove(&operator) else { continue };
+                let released = store.release(&id, &operators[operator], now).await.unwrap();
+                assert_eq!(released.state, ItemState::Waiting);
+                waiting.insert(keys[&id].clone());
+            }
+            Op::Complete { operator } => {
+                let Some(id) = held.remove(&operator) else { continue };
+                store.complete(&id, &operators[operator], "resolved", None, now).await.unwrap();
+                finished.insert(id);
+            }
+            Op::HangUp { call } => {
+                let Some((call_id, item_id)) = calls.get(call).cloned() else { continue };
+                let mut tx = store.begin_call_step().await.unwrap();
+                tx.abandon_call(&call_id, now).await.unwrap();
+                tx.commit().await.unwrap();
+                // Waiting or already taken, the caller's item is finished; an operator who held
+                // it is told and free to take the next.
+                if waiting.remove(&keys[&item_id]) || held.values().any(|h| *h == item_id) {
+                    held.retain(|_, h| *h != item_id);
+                    finished.insert(item_id);
+                }
+            }
+        }
+        let listed: Vec<String> = store.waiting_items().await.unwrap().into_iter().map(|i| i.id).collect();
+        let model: Vec<String> = waiting.iter().map(|k| k.2.clone()).collect();
+        assert_eq!(listed, model, "GET /api/queue lists the model's order");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn any_sequence_keeps_the_serving_order_and_hands_out_nothing_twice(ops in proptest::collection::vec(op(), 1..40)) {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(check_sequence(ops));
+    }
+}
+
+async fn operator_on_shift(app: &TestApp, contact: Option<&str>) -> String {
+    let token = app.login_as(Role::Operator).await;
+    let mut body = json!({"status": "available"});
+    if let Some(c) = contact {
+        body["contact"] = json!(c);
+    }
+    let response = app.http.put(app.url("/api/operators/me")).bearer_auth(&token).json(&body).send().await.unwrap();
+    let (status, body) = status_and_json(response).await;
+    assert_eq!(status, 200, "{body}");
+    token
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_call_is_put_through_to_the_operator_who_takes_it() {
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    for dialect in [Dialect::Twilio, Dialect::Jambonz] {
+        let operator = operator_on_shift(&app, Some("sip:olga@pbx.example")).await;
+        let mut caller = Caller::new(&app.base, dialect, "+79101234567");
+        caller.dial().await.unwrap();
+        caller.press("0").await.unwrap();
+        let queued = caller.press("2").await.unwrap();
+        assert!(matches!(queued.waiting, Waiting::Queue { .. }), "{queued:?}");
+        let first_poll = caller.wait_in_queue().await.unwrap();
+        assert!(first_poll.text().contains("Ваш номер в очереди: 1."), "{}", first_poll.text());
+        let second_poll = caller.wait_in_queue().await.unwrap();
+        assert!(!second_poll.text().contains("номер в очереди"), "the same place is not announced twice");
+
+        let (status, taken) = app.post("/api/queue/next", &operator, json!({})).await;
+        assert_eq!(status, 200, "{taken}");
+        assert_eq!(taken["item"]["kind"], "live_call");
+        assert_eq!(taken["item"]["caller_number"], "+79101234567");
+
+        let leave = caller.wait_in_queue().await.unwrap();
+        assert_eq!(leave.waiting, Waiting::Left, "the next poll leaves the queue: {leave:?}");
+        let dialed = caller.leave_queue("leave").await.unwrap();
+        assert_eq!(dialed.waiting, Waiting::Dialed { target: "sip:olga@pbx.example".into() });
+        let call = app.store.call_by_provider_id(dialect.as_str(), &caller.call_id).await.unwrap().unwrap();
+        assert_eq!(call.status.to_string(), "connected");
+
+        caller.status("completed", 9).await.unwrap();
+        let (_, me) = app.get("/api/operators/me", &operator).await;
+        assert_eq!(me["operator"]["status"], "wrap_up", "{me}");
+        let item_id = taken["item"]["id"].as_str().unwrap();
+        let (status, body) =
+            app.post(&format!("/api/queue/{item_id}/complete"), &operator, json!({"disposition": "teleport"})).await;
+        assert_eq!(status, 422, "{body}");
+        let (status, done) = app
+            .post(
+                &format!("/api/queue/{item_id}/complete"),
+                &operator,
+                json!({"disposition": "resolved", "note": "Проконсультирована"}),
+            )
+            .await;
+        assert_eq!(status, 200, "{done}");
+        assert_eq!(done["state"], "done");
+        let (_, me) = app.get("/api/operators/me", &operator).await;
+        assert_eq!(me["operator"]["status"], "available");
+    }
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_caller_who_hangs_up_first_is_abandoned_with_the_wait_and_not_handed_out() {
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    let operator = operator_on_shift(&app, Some("+79990001122")).await;
+    let mut caller = Caller::new(&app.base, Dialect::Twilio, "+79101234567");
+    caller.dial().await.unwrap();
+    caller.press("0").await.unwrap();
+    caller.press("2").await.unwrap();
+    caller.leave_queue("hangup").await.unwrap();
+    caller.status("completed", 5).await.unwrap();
+    let call = app.store.call_by_provider_id("twilio", &caller.call_id).await.unwrap().unwrap();
+    assert_eq!(call.status.to_string(), "abandoned");
+    assert!(call.queued_at.is_some() && call.ended_at.is_some(), "the wait is kept: {call:?}");
+    let item = app.store.call_item(&call.id).await.unwrap().unwrap();
+    assert_eq!(item.state, ItemState::Abandoned);
+    let response = app.http.post(app.url("/api/queue/next")).bearer_auth(&operator).send().await.unwrap();
+    assert_eq!(response.status(), 204, "an abandoned call is not handed out");
+
+    // Taken, then the caller hangs up before the next poll: the operator sees it and moves on.
+    let mut impatient = Caller::new(&app.base, Dialect::Twilio, "+79101234568");
+    impatient.dial().await.unwrap();
+    impatient.press("0").await.unwrap();
+    impatient.press("2").await.unwrap();
+    let (_, taken) = app.post("/api/queue/next", &operator, json!({})).await;
+    impatient.status("completed", 5).await.unwrap();
+    let (_, me) = app.get("/api/operators/me", &operator).await;
+    assert_eq!(me["item"]["state"], "abandoned", "{me}");
+    let item_id = taken["item"]["id"].as_str().unwrap();
+    let (status, _) =
+        app.post(&format!("/api/queue/{item_id}/complete"), &operator, json!({"disposition": "resolved"})).await;
+    assert_eq!(status, 200);
+    app.stop().await;
+}
+
+async fn a_callback_keeps_its_place_and_a_second_one_is_refused(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let mut caller = Caller::new(&app.base, Dialect::Twilio, "+79101234567");
+    caller.dial().await.unwrap();
+    caller.press("0").await.unwrap();
+    let asked = caller.press("1").await.unwrap();
+    assert!(asked.text().contains("перезвонит"), "{}", asked.text());
+    let operator = app.login_as(Role::Operator).await;
+    // A ticket made later waits behind the callback: the callback kept the caller's place.
+    let (status, _) =
+        app.post("/api/tickets", &operator, json!({"category": "question", "description": "Вопрос по договору"})).await;
+    assert_eq!(status, 201);
+    let (_, queue) = app.get("/api/queue", &operator).await;
+    let items = queue["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0]["kind"], "callback");
+    assert_eq!(items[0]["position"], 1);
+    assert!(items[0]["enqueued_at"].as_str() < items[1]["enqueued_at"].as_str());
+
+    let mut again = Caller::new(&app.base, Dialect::Twilio, "+79101234567");
+    again.dial().await.unwrap();
+    again.press("0").await.unwrap();
+    let refused = again.press("1").await.unwrap();
+    assert!(refused.text().contains("Вы уже записаны на обратный звонок"), "{}", refused.text());
+    let (_, queue) = app.get("/api/queue", &operator).await;
+    assert_eq!(queue["items"].as_array().unwrap().len(), 2, "no second callback");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_operator_loses_the_item_back_to_the_queue_in_its_place() {
+    let db = TestDb::sqlite().await;
+    let store = db.store().await;
+    let ordering = Ordering::default();
+    let olga = store.create_user("olga", "x", Role::Operator, T0).await.unwrap();
+    let ivan = store.create_user("ivan", "x", Role::Operator, T0).await.unwrap();
+    let item = |category: Category, at: Timestamp| NewItem {
+        kind: Kind::Ticket,
+        ticket_id: None,
+        call_id: None,
+        caller_number: None,
+        category,
+        priority: category.default_priority(),
+        enqueued_at: at,
+    };
+    let first = store.enqueue(&item(Category::Question, T0), &ordering, T0).await.unwrap();
+    store.enqueue(&item(Category::Question, T0.plus_seconds(10)), &ordering, T0).await.unwrap();
+    let taken = store.take_next(&olga, false, T0.plus_seconds(90), T0.plus_seconds(20)).await.unwrap().unwrap();
+    assert_eq!(taken.id, first.id);
+    store.touch_operator(&olga, T0.plus_seconds(150), T0.plus_seconds(60)).await.unwrap();
+    assert_eq!(store.expire_leases(T0.plus_seconds(120)).await.unwrap(), 0, "a renewed lease holds");
+    assert_eq!(store.expire_leases(T0.plus_seconds(151)).await.unwrap(), 1);
+    let again = store.take_next(&ivan, false, T0.plus_seconds(300), T0.plus_seconds(152)).await.unwrap().unwrap();
+    assert_eq!(again.id, first.id, "the returned item kept its place at the head");
+}
+
+/// What one operator took, for checking exactly-once across processes.
+type Taken = Arc<Mutex<Vec<String>>>;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_servers_on_one_postgres_hand_out_2000_items_exactly_once_to_16_operators() {
+    let Some(db) = TestDb::postgres().await else { return };
+    let store: Store = db.store().await;
+    let ordering = Ordering::default();
+    let total = std::env::var("QUEUE_ITEMS").ok().and_then(|n| n.parse().ok()).unwrap_or(2000usize);
+    for i in 0..total {
+        let category = CATEGORIES[i % CATEGORIES.len()];
+        let item = NewItem {
+            kind: Kind::Ticket,
+            ticket_id: None,
+            call_id: None,
+            caller_number: None,
+            category,
+            priority: category.default_priority(),
+            enqueued_at: T0.plus_seconds(i as i64),
+        };
+        store.enqueue(&item, &ordering, T0).await.unwrap();
+    }
+    let env = [("HOTLINE_DATABASE_URL", db.url.as_str())];
+    let servers = [Process::serve(db.dir.path(), &env).await, Process::serve(db.dir.path(), &env).await];
+    let http = reqwest::Client::new();
+    let mut tokens = Vec::new();
+    for i in 0..16 {
+        let name = format!("operator{i}");
+        hotline::auth::add_user(&store, &name, "password123", Role::Operator, T0).await.unwrap();
+        let server = &servers[i % 2];
+        let response = http
+            .post(server.url("/api/auth/login"))
+            .json(&json!({"username": name, "password": "password123"}))
+            .send()
+            .await
+            .unwrap();
+        let (_, body) = status_and_json(response).await;
+        tokens.push((server.url(""), body["token"].as_str().unwrap().to_string()));
+    }
+    let taken: Taken = Arc::new(Mutex::new(Vec::new()));
+    let workers: Vec<_> = tokens
+        .into_iter()
+        .map(|(base, token)| {
+            let (http, taken) = (http.clone(), taken.clone());
+            tokio::spawn(async move {
+                loop {
+                    let response =
+                        http.post(format!("{base}/api/queue/next")).bearer_auth(&token).send().await.unwrap();
+                    if response.status() == 204 {
+                        break;
+                    }
+                    let (status, body) = status_and_json(response).await;
+                    assert_eq!(status, 200, "{body}");
+                    let id = body["item"]["id"].as_str().unwrap().to_string();
+                    let done = http
+                        .post(format!("{base}/api/queue/{id}/complete"))
+                        .bearer_auth(&token)
+                        .json(&json!({"disposition": "resolved"}))
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(done.status(), 200);
+                    taken.lock().unwrap().push(id);
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.await.unwrap();
+    }
+    let taken = taken.lock().unwrap().clone();
+    let unique: HashSet<&String> = taken.iter().collect();
+    assert_eq!(taken.len(), total, "every item was handed out");
+    assert_eq!(unique.len(), total, "no item was handed out twice");
+}
