@@ -17,9 +17,10 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::error::ApiError;
 use crate::ivr::{self, Flow};
+use crate::live::{self, Live};
 use crate::phone::mask_phones_in;
 use crate::store::Store;
-use crate::{auth, queue, settlements, telephony, tickets};
+use crate::{auth, metrics, queue, settlements, telephony, tickets};
 
 /// Every JSON request body is refused above this size (SPEC §6); CSV imports have their own limit.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -32,6 +33,8 @@ pub struct AppState {
     pub clock: Clock,
     /// The checked IVR flow; loaded once at start, shared by every webhook.
     pub flow: Arc<Flow>,
+    /// Fans committed events out to live clients.
+    pub live: Live,
 }
 
 impl AppState {
@@ -49,7 +52,8 @@ impl AppState {
                 tracing::info!(username = %name, "created the bootstrap admin");
             }
         }
-        Ok(Self { store, settings: Arc::new(settings), clock, flow: Arc::new(flow) })
+        let live = Live::start(store.clone()).await?;
+        Ok(Self { store, settings: Arc::new(settings), clock, flow: Arc::new(flow), live })
     }
 }
 
@@ -61,6 +65,8 @@ pub fn router(state: AppState) -> Router {
         .merge(tickets::http::router())
         .merge(settlements::http::router())
         .merge(queue::http::router())
+        .merge(live::router())
+        .merge(metrics::router())
         .merge(telephony::http::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -87,7 +93,12 @@ pub async fn run(
     settings.check_exposure(bound)?;
     let state = AppState::prepare(settings, Clock::system()).await?;
     let store = state.store.clone();
+    let live = state.live.clone();
     tracing::info!(%bound, backend = ?store.backend(), "hotline is serving");
+    let shutdown = async move {
+        shutdown.await;
+        live.stop();
+    };
     axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await?;
     store.close().await;
     tracing::info!("hotline stopped");

@@ -6,6 +6,8 @@
 //! - [`error`]: the one error type at the HTTP edge and its JSON shape.
 //! - [`store`]: the only place with SQL; one [`store::Store`] over SQLite or PostgreSQL.
 //! - [`auth`]: accounts, roles, password hashing and bearer tokens.
+//! - [`live`]: server-sent events of every committed change, resumable with Last-Event-ID.
+//! - [`metrics`]: the supervisor's figures, as JSON and for Prometheus.
 //! - [`calls`]: each webhook as one idempotent step of a call; the call lifecycle.
 //! - [`queue`]: the operator queue: serving order, atomic hand-out, wrap-up, wait estimates.
 //! - [`tickets`]: tickets, their numbers, lifecycle (a state machine) and audit trail.
@@ -25,6 +27,8 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod ivr;
+pub mod live;
+pub mod metrics;
 pub mod phone;
 pub mod queue;
 pub mod settlements;

@@ -158,10 +158,17 @@ pub async fn logout(state: &AppState, token: &str) -> Result<(), StoreError> {
     state.store.delete_session(&token_hash(token)).await
 }
 
-fn bearer(parts: &Parts) -> Option<&str> {
-    let value = parts.headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
+/// The token of an `Authorization: Bearer ...` header.
+pub fn bearer_from(headers: &axum::http::HeaderMap) -> Option<&str> {
+    let value = headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then_some(token.trim()).filter(|t| !t.is_empty())
+}
+
+/// The user a still-valid token belongs to; 401 otherwise.
+pub async fn user_from_token(state: &AppState, token: Option<&str>) -> Result<User, ApiError> {
+    let token = token.ok_or_else(ApiError::login_required)?;
+    state.store.session_user(&token_hash(token), state.clock.now()).await?.ok_or_else(ApiError::login_required)
 }
 
 /// The signed-in user of a request; a request without a valid token is refused with 401.
@@ -169,8 +176,7 @@ impl FromRequestParts<AppState> for User {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let token = bearer(parts).ok_or_else(ApiError::login_required)?;
-        state.store.session_user(&token_hash(token), state.clock.now()).await?.ok_or_else(ApiError::login_required)
+        user_from_token(state, bearer_from(&parts.headers)).await
     }
 }
 
@@ -181,7 +187,7 @@ impl<S: Send + Sync> FromRequestParts<S> for BearerToken {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        bearer(parts).map(|t| BearerToken(t.to_string())).ok_or_else(ApiError::login_required)
+        bearer_from(&parts.headers).map(|t| BearerToken(t.to_string())).ok_or_else(ApiError::login_required)
     }
 }
 

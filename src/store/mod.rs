@@ -9,6 +9,7 @@
 
 mod calls;
 mod events;
+mod metrics;
 mod postgres;
 mod queue;
 mod settlements;
@@ -18,6 +19,7 @@ mod users;
 
 pub use calls::{CallRecord, CallTx, NewCall, StoredAnswer};
 pub use events::DomainEvent;
+pub use metrics::MetricCounts;
 pub use queue::{OperatorState, QueueFigures};
 pub use settlements::SettlementQuery;
 pub use tickets::{TicketFilter, TicketPage};

@@ -6,6 +6,7 @@ mod helpers;
 mod auth;
 mod contract;
 mod ivr;
+mod live;
 mod process;
 mod queue;
 mod settlements;

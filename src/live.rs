@@ -1,0 +1,125 @@
+//! Live updates: `GET /api/events` streams committed domain events as server-sent events. One
+//! poller per instance reads the event log and fans out to every client, so clients of any
+//! instance see every change; a client reconnecting with `Last-Event-ID` gets what it missed.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::routing::get;
+use futures_util::stream::{self, Stream};
+use serde::Deserialize;
+use tokio::sync::{broadcast, watch};
+
+use crate::app::AppState;
+use crate::auth::{self, Role};
+use crate::error::ApiError;
+use crate::store::{DomainEvent, Store};
+
+/// How often the event log is read for news: a change reaches every console well within a second.
+const POLL: Duration = Duration::from_millis(200);
+/// Events sent to a reconnecting client at most; more than that and it should reload.
+const REPLAY_LIMIT: i64 = 1000;
+
+/// The fan-out of this instance's poller.
+#[derive(Clone)]
+pub struct Live {
+    sender: broadcast::Sender<DomainEvent>,
+    /// Set when the server shuts down: open streams end, so a graceful shutdown is not held
+    /// up forever by consoles that never disconnect.
+    stopping: watch::Sender<bool>,
+}
+
+impl Live {
+    /// Starts the poller; it runs as long as the runtime does.
+    pub async fn start(store: Store) -> anyhow::Result<Self> {
+        let (sender, _) = broadcast::channel(1024);
+        let mut last = store.last_event_id().await?;
+        let fan_out = sender.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(POLL);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                match store.events_after(last, 500).await {
+                    Ok(events) => {
+                        for event in events {
+                            last = event.id;
+                            // No receiver is fine: nobody is watching right now.
+                            let _ = fan_out.send(event);
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "reading the event log for live updates failed"),
+                }
+            }
+        });
+        Ok(Self { sender, stopping: watch::channel(false).0 })
+    }
+
+    /// Ends every open stream; called when the server starts shutting down.
+    pub fn stop(&self) {
+        self.stopping.send_replace(true);
+    }
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/events", get(events))
+}
+
+#[derive(Deserialize)]
+struct EventsQuery {
+    /// Browsers' EventSource cannot send headers: the console passes its token here instead.
+    token: Option<String>,
+}
+
+fn to_sse(event: &DomainEvent) -> Event {
+    Event::default()
+        .id(event.id.to_string())
+        .event(event.topic.clone())
+        .data(serde_json::to_string(event).unwrap_or_default())
+}
+
+async fn events(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<EventsQuery>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let user = auth::user_from_token(&state, auth::bearer_from(&headers).or(query.token.as_deref())).await?;
+    user.require_at_least(Role::Operator)?;
+    // Subscribe before reading the backlog, so nothing falls between the two; ids dedupe.
+    let receiver = state.live.sender.subscribe();
+    let resume_from =
+        headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<i64>().ok());
+    let backlog = match resume_from {
+        Some(after) => state.store.events_after(after, REPLAY_LIMIT).await?,
+        None => Vec::new(),
+    };
+    let mut last_sent = backlog.last().map(|e| e.id).or(resume_from).unwrap_or(0);
+    let replay = stream::iter(backlog.into_iter().map(|e| Ok(to_sse(&e))));
+    let live = stream::unfold(receiver, move |mut receiver| async move {
+        loop {
+            match receiver.recv().await {
+                Ok(event) => return Some((event, receiver)),
+                // A slow client missed some: it can reconnect with Last-Event-ID to catch up.
+                Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    });
+    let live = futures_util::StreamExt::filter_map(live, move |event| {
+        let fresh = event.id > last_sent;
+        if fresh {
+            last_sent = event.id;
+        }
+        async move { fresh.then(|| Ok(to_sse(&event))) }
+    });
+    let mut stopping = state.live.stopping.subscribe();
+    let stopped = async move {
+        let _ = stopping.wait_for(|stop| *stop).await;
+    };
+    let stream = futures_util::StreamExt::take_until(futures_util::StreamExt::chain(replay, live), stopped);
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}

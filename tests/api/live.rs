@@ -1,0 +1,118 @@
+//! Live updates over server-sent events, and the supervisor's metrics moving with the work.
+
+use std::time::Duration;
+
+use hotline::auth::Role;
+use hotline::simulator::Caller;
+use hotline::telephony::Dialect;
+use serde_json::json;
+
+use crate::helpers::{TestApp, TestDb, status_and_json};
+
+/// Reads an SSE response until an event with `needle` in it arrives, or the deadline passes.
+/// Returns everything read and the last event id seen.
+async fn read_until(response: &mut reqwest::Response, needle: &str, deadline: Duration) -> (String, Option<i64>) {
+    let mut text = String::new();
+    let _ = tokio::time::timeout(deadline, async {
+        while let Ok(Some(chunk)) = response.chunk().await {
+            text.push_str(&String::from_utf8_lossy(&chunk));
+            if text.contains(needle) {
+                break;
+            }
+        }
+    })
+    .await;
+    let last_id = text.lines().rev().filter_map(|l| l.strip_prefix("id:")).find_map(|id| id.trim().parse().ok());
+    (text, last_id)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_client_sees_changes_within_a_second_and_catches_up_after_reconnecting() {
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    let operator = app.login_as(Role::Operator).await;
+    let unauthenticated = app.http.get(app.url("/api/events")).send().await.unwrap();
+    assert_eq!(unauthenticated.status(), 401);
+
+    let mut stream = app.http.get(app.url("/api/events")).bearer_auth(&operator).send().await.unwrap();
+    assert_eq!(stream.status(), 200);
+    assert!(stream.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
+    let (status, ticket) =
+        app.post("/api/tickets", &operator, json!({"category": "appeal", "description": "Первая"})).await;
+    assert_eq!(status, 201);
+    let (seen, last_id) = read_until(&mut stream, "\"enqueued\"", Duration::from_secs(1)).await;
+    assert!(seen.contains("event: ticket") && seen.contains(ticket["id"].as_str().unwrap()), "{seen}");
+    assert!(seen.contains("event: queue"), "the ticket entered the queue: {seen}");
+    drop(stream);
+
+    // While the client is away, two more changes happen.
+    let (_, second) = app.post("/api/tickets", &operator, json!({"category": "appeal", "description": "Вторая"})).await;
+    let (_, third) = app.post("/api/tickets", &operator, json!({"category": "appeal", "description": "Третья"})).await;
+    let mut resumed = app
+        .http
+        .get(app.url("/api/events"))
+        .header("Last-Event-ID", last_id.unwrap().to_string())
+        .query(&[("token", operator.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resumed.status(), 200, "the token may come in the query, as a browser's EventSource sends it");
+    let (missed, _) = read_until(&mut resumed, third["id"].as_str().unwrap(), Duration::from_secs(2)).await;
+    assert!(missed.contains(second["id"].as_str().unwrap()), "{missed}");
+    assert!(missed.contains(third["id"].as_str().unwrap()), "{missed}");
+    assert!(!missed.contains(ticket["id"].as_str().unwrap()), "nothing already seen is sent again: {missed}");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn supervisor_metrics_move_with_answered_and_abandoned_calls() {
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    let supervisor = app.login_as(Role::Supervisor).await;
+    let operator = app.login_as(Role::Operator).await;
+    let (status, _) = app.get("/api/metrics", &operator).await;
+    assert_eq!(status, 403, "metrics are for supervisors");
+    let (_, before) = app.get("/api/metrics", &supervisor).await;
+    assert_eq!((before["answered"].as_i64(), before["abandoned"].as_i64()), (Some(0), Some(0)));
+    assert_eq!(before["service_level"], serde_json::Value::Null);
+
+    let response = app
+        .http
+        .put(app.url("/api/operators/me"))
+        .bearer_auth(&operator)
+        .json(&json!({"status": "available", "contact": "+79990001122"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(status_and_json(response).await.0, 200);
+    // One caller is answered, one hangs up waiting, one is served by the IVR alone.
+    let mut answered = Caller::new(&app.base, Dialect::Twilio, "+79101230001");
+    answered.dial().await.unwrap();
+    answered.press("0").await.unwrap();
+    answered.press("2").await.unwrap();
+    let (status, taken) = app.post("/api/queue/next", &operator, json!({})).await;
+    assert_eq!(status, 200, "{taken}");
+    let mut gone = Caller::new(&app.base, Dialect::Twilio, "+79101230002");
+    gone.dial().await.unwrap();
+    gone.press("0").await.unwrap();
+    gone.press("2").await.unwrap();
+    gone.status("completed", 4).await.unwrap();
+    let mut informed = Caller::new(&app.base, Dialect::Jambonz, "+79101230003");
+    informed.dial().await.unwrap();
+    informed.press("2").await.unwrap();
+    informed.press("152610").await.unwrap();
+    informed.press("1").await.unwrap();
+    informed.status("completed", 6).await.unwrap();
+
+    let (_, after) = app.get("/api/metrics", &supervisor).await;
+    assert_eq!(after["answered"], 1, "{after}");
+    assert_eq!(after["abandoned"], 1, "{after}");
+    assert_eq!(after["abandon_rate"], 0.5, "{after}");
+    assert_eq!(after["service_level"], 1.0, "taken at once: {after}");
+    assert_eq!(after["calls_ended"], 2, "{after}");
+    assert_eq!(after["ivr_containment"], 0.5, "{after}");
+
+    let text = app.http.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(text.contains("hotline_calls_abandoned_today 1"), "{text}");
+    assert!(text.contains("hotline_service_level_ratio 1"), "{text}");
+    assert!(text.contains("# TYPE hotline_queue_waiting gauge"), "{text}");
+    app.stop().await;
+}
