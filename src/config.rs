@@ -62,6 +62,9 @@ pub struct Settings {
     pub operator_lease_s: i64,
     /// The disposition codes wrap-up accepts.
     pub dispositions: Vec<String>,
+    /// A caller with a ticket this recent is a returning caller: offered that ticket's
+    /// settlement and linked to it if it is still open.
+    pub returning_hours: i64,
 }
 
 /// Every setting by its environment variable name; `hotline.toml` may use the same name or the
@@ -82,6 +85,7 @@ pub const VARIABLES: &[&str] = &[
     "HOTLINE_QUEUE_OFFSETS",
     "HOTLINE_OPERATOR_LEASE_S",
     "HOTLINE_DISPOSITIONS",
+    "HOTLINE_RETURNING_HOURS",
 ];
 
 impl Settings {
@@ -182,6 +186,13 @@ impl Settings {
             return Err(invalid("HOTLINE_DISPOSITIONS", "name at least one disposition code"));
         }
 
+        let returning_hours = match get("HOTLINE_RETURNING_HOURS") {
+            None => 72,
+            Some(raw) => raw.parse::<i64>().ok().filter(|h| (0..=24 * 90).contains(h)).ok_or_else(|| {
+                invalid("HOTLINE_RETURNING_HOURS", format!("'{raw}' is not a number of hours from 0 to 2160"))
+            })?,
+        };
+
         Ok(Settings {
             listen,
             database_url: Secret::new(database_url),
@@ -198,6 +209,7 @@ impl Settings {
             queue_ordering,
             operator_lease_s,
             dispositions,
+            returning_hours,
         })
     }
 

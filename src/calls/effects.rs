@@ -150,6 +150,26 @@ impl StepEffects<'_> {
     }
 }
 
+impl StepEffects<'_> {
+    /// "known" when the caller's latest recent ticket names a settlement (set as the current
+    /// one, to be confirmed), else "none".
+    async fn recent_settlement(&mut self, vars: &mut BTreeMap<String, String>) -> anyhow::Result<String> {
+        let Some(number) = self.call.caller_number.as_deref().and_then(|n| PhoneNumber::parse(n).ok()) else {
+            return Ok("none".into());
+        };
+        let since = self.now.plus_seconds(-self.settings.returning_hours * 3600);
+        let history = self.tx.caller_history(number.as_str(), since).await?;
+        match history.into_iter().find_map(|t| t.settlement) {
+            Some(settlement) => {
+                vars.insert("settlement".into(), settlement.name);
+                vars.insert("settlement_id".into(), settlement.id.to_string());
+                Ok("known".into())
+            }
+            None => Ok("none".into()),
+        }
+    }
+}
+
 impl Effects for StepEffects<'_> {
     async fn perform(
         &mut self,
@@ -163,6 +183,7 @@ impl Effects for StepEffects<'_> {
             "create_ticket" => self.create_ticket(args, vars).await,
             "estimate_wait" => self.estimate_wait(vars).await,
             "request_callback" => self.request_callback().await,
+            "recent_settlement" => self.recent_settlement(vars).await,
             other => anyhow::bail!("no implementation for action '{other}'"),
         }
     }

@@ -10,6 +10,7 @@ pub use lifecycle::{CallEvent, CallStatus};
 use crate::app::AppState;
 use crate::clock::Timestamp;
 use crate::ivr::engine::{self, CallState, Input, StepUrls};
+use crate::phone::PhoneNumber;
 use crate::queue::{ItemState, estimate_wait};
 use crate::store::{CallRecord, CallTx, NewCall, StoreError, StoredAnswer};
 use crate::telephony::{Action, Dialect, GatherResult, Inbound, ProviderStatus, Voice};
@@ -82,15 +83,22 @@ fn advance(call: &mut CallRecord, events: &[CallEvent], now: Timestamp) {
     }
 }
 
-fn new_call<'a>(dialect: Dialect, inbound: &'a Inbound, state: &'a str) -> NewCall<'a> {
+fn new_call<'a>(dialect: Dialect, inbound: &'a Inbound, caller: &'a Option<String>, state: &'a str) -> NewCall<'a> {
     NewCall {
         provider_call_id: &inbound.call_id,
         dialect: dialect.as_str(),
-        caller_number: inbound.from.as_deref(),
+        caller_number: caller.as_deref(),
         called_number: inbound.to.as_deref(),
         status: CallStatus::Ringing,
         state,
     }
+}
+
+/// The caller's number in E.164 where it parses (so a returning caller is recognised however
+/// the provider wrote it), as sent otherwise (`anonymous`).
+fn caller_of(inbound: &Inbound) -> Option<String> {
+    let raw = inbound.from.as_deref()?;
+    Some(PhoneNumber::parse(raw).map(|p| p.to_string()).unwrap_or_else(|_| raw.to_string()))
 }
 
 /// Answers one IVR webhook. `render` turns the neutral actions into the dialect's document.
@@ -105,7 +113,7 @@ pub async fn handle_step(
     let now = app.clock.now();
     let fresh = serde_json::to_string(&CallState::default()).map_err(|e| StoreError::Invalid(e.to_string()))?;
     let mut tx = app.store.begin_call_step().await?;
-    let (mut call, _) = tx.lock_or_create(&new_call(dialect, inbound, &fresh), now).await?;
+    let (mut call, _) = tx.lock_or_create(&new_call(dialect, inbound, &caller_of(inbound), &fresh), now).await?;
     let seq = match kind {
         StepKind::Entry => 0,
         StepKind::Step(n) => n,
@@ -133,7 +141,8 @@ pub async fn handle_step(
             state = step.state;
             if step.actions.iter().any(|a| matches!(a, Action::Enqueue { .. })) {
                 let ticket_number = state.vars.get("ticket_number").and_then(|n| n.parse().ok());
-                tx.enqueue_call(&call, ticket_number, &app.settings.queue_ordering, now).await?;
+                let returning_since = now.plus_seconds(-app.settings.returning_hours * 3600);
+                tx.enqueue_call(&call, ticket_number, Some(returning_since), &app.settings.queue_ordering, now).await?;
             }
             let events = lifecycle_event(&input, &step.actions);
             (step.actions, events)
@@ -214,7 +223,7 @@ pub async fn handle_status(
     let now = app.clock.now();
     let fresh = serde_json::to_string(&CallState::default()).map_err(|e| StoreError::Invalid(e.to_string()))?;
     let mut tx = app.store.begin_call_step().await?;
-    let (mut call, _) = tx.lock_or_create(&new_call(dialect, inbound, &fresh), now).await?;
+    let (mut call, _) = tx.lock_or_create(&new_call(dialect, inbound, &caller_of(inbound), &fresh), now).await?;
     let event = match inbound.status {
         Some(ProviderStatus::InProgress) => Some(CallEvent::Answer),
         Some(ProviderStatus::Completed) => Some(CallEvent::Hangup),

@@ -55,6 +55,7 @@ pub const CATALOG: &[ActionSpec] = &[
         sets: &["ticket_number"],
     },
     ActionSpec { name: "estimate_wait", params: &[], outcomes: &["short", "long"], sets: &["wait_range"] },
+    ActionSpec { name: "recent_settlement", params: &[], outcomes: &["known", "none"], sets: &["settlement"] },
     ActionSpec { name: "request_callback", params: &[], outcomes: &["created", "duplicate"], sets: &[] },
 ];
 

@@ -68,6 +68,8 @@ async fn list(State(state): State<AppState>, user: User) -> Result<Json<QueueVie
 struct Taken {
     item: QueueItem,
     ticket: Option<Ticket>,
+    /// The caller's earlier tickets (the returning-caller window), newest first.
+    history: Vec<Ticket>,
 }
 
 async fn next(State(state): State<AppState>, user: User) -> Result<Response, ApiError> {
@@ -84,8 +86,17 @@ async fn next(State(state): State<AppState>, user: User) -> Result<Response, Api
         Some(id) => state.store.ticket(&TicketKey::Id(id.clone())).await?,
         None => None,
     };
+    let history = match &item.caller_number {
+        Some(number) => {
+            let since = now.plus_seconds(-state.settings.returning_hours * 3600);
+            let mut tickets = state.store.caller_history(number, since, 20).await?;
+            tickets.retain(|t| Some(&t.id) != item.ticket_id.as_ref());
+            tickets
+        }
+        None => Vec::new(),
+    };
     tracing::info!(item = %item.id, kind = %item.kind, operator = %user.username, "queue item handed out");
-    Ok(Json(Taken { item, ticket }).into_response())
+    Ok(Json(Taken { item, ticket, history }).into_response())
 }
 
 async fn release(

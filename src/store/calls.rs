@@ -209,6 +209,11 @@ impl CallTx {
         tickets::insert_ticket(&mut self.tx, new, now).await
     }
 
+    /// The caller's tickets since `since`, newest first.
+    pub async fn caller_history(&mut self, caller_number: &str, since: Timestamp) -> StoreResult<Vec<Ticket>> {
+        tickets::caller_tickets(&mut *self.tx, caller_number, since, 20).await
+    }
+
     pub async fn find_settlements(&mut self, query: &SettlementQuery) -> StoreResult<Vec<Settlement>> {
         settlements::find_settlements(&mut *self.tx, query).await
     }
@@ -219,6 +224,7 @@ impl CallTx {
         &mut self,
         call: &CallRecord,
         ticket_number: Option<i64>,
+        returning_since: Option<Timestamp>,
         ordering: &Ordering,
         now: Timestamp,
     ) -> StoreResult<QueueItem> {
@@ -231,9 +237,14 @@ impl CallTx {
         if let Some(id) = active {
             return queue::item_in(&mut self.tx, &id).await;
         }
-        let ticket = match ticket_number {
-            Some(n) => tickets::fetch_ticket(&mut *self.tx, &TicketKey::Number(n)).await?,
-            None => None,
+        let ticket = match (ticket_number, returning_since, call.caller_number.as_deref()) {
+            (Some(n), _, _) => tickets::fetch_ticket(&mut *self.tx, &TicketKey::Number(n)).await?,
+            // A returning caller is linked to their open ticket, so the operator picks it up.
+            (None, Some(since), Some(number)) => tickets::caller_tickets(&mut *self.tx, number, since, 20)
+                .await?
+                .into_iter()
+                .find(|t| t.status.is_open()),
+            _ => None,
         };
         let item = NewItem {
             kind: Kind::LiveCall,

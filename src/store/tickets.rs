@@ -187,7 +187,30 @@ pub(super) async fn insert_ticket(
     ticket_in(tx, &TicketKey::Id(id)).await
 }
 
+/// A caller's tickets since `since`, newest first: their history, for the operator and the IVR.
+pub(super) async fn caller_tickets<'e, E: sqlx::Executor<'e, Database = Any>>(
+    executor: E,
+    caller_number: &str,
+    since: Timestamp,
+    limit: i64,
+) -> StoreResult<Vec<Ticket>> {
+    let rows = sqlx::query(select_tickets!(
+        "WHERE t.caller_number = $1 AND t.created_at >= $2 ORDER BY t.number DESC LIMIT $3"
+    ))
+    .bind(caller_number)
+    .bind(since.millis())
+    .bind(limit)
+    .fetch_all(executor)
+    .await?;
+    rows.iter().map(ticket_from).collect()
+}
+
 impl Store {
+    /// A caller's tickets since `since`, newest first.
+    pub async fn caller_history(&self, caller_number: &str, since: Timestamp, limit: i64) -> StoreResult<Vec<Ticket>> {
+        caller_tickets(&self.pool, caller_number, since, limit).await
+    }
+
     /// Opens a ticket with the next number; the number, the row and its first audit line
     /// commit together.
     pub async fn create_ticket(&self, new: &NewTicket, now: Timestamp) -> StoreResult<Ticket> {

@@ -75,6 +75,13 @@ text_enum! {
     }
 }
 
+impl Status {
+    /// Still being worked on: a caller with such a ticket is picked up where they left off.
+    pub fn is_open(self) -> bool {
+        !matches!(self, Status::Resolved | Status::Closed | Status::Cancelled)
+    }
+}
+
 /// A ticket as the API shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Ticket {

@@ -389,3 +389,33 @@ async fn two_servers_on_one_postgres_hand_out_2000_items_exactly_once_to_16_oper
     assert_eq!(taken.len(), total, "every item was handed out");
     assert_eq!(unique.len(), total, "no item was handed out twice");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_returning_caller_is_offered_their_settlement_and_linked_to_their_open_ticket() {
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    let mut first = Caller::new(&app.base, Dialect::Twilio, "89101234567");
+    first.dial().await.unwrap();
+    first.press("2").await.unwrap();
+    first.press("152610").await.unwrap();
+    let reported = first.press("1").await.unwrap();
+    assert!(reported.text().contains("1 0 0 0 0 1"), "{}", reported.text());
+
+    // The same number, written the international way, calls again.
+    let mut again = Caller::new(&app.base, Dialect::Jambonz, "+79101234567");
+    again.dial().await.unwrap();
+    let offered = again.press("2").await.unwrap();
+    assert!(offered.text().contains("Вы звоните по поводу населённого пункта Углич?"), "{}", offered.text());
+    let advice = again.press("1").await.unwrap();
+    assert!(advice.text().contains("вводной автомат"), "{}", advice.text());
+
+    let operator = operator_on_shift(&app, Some("+79990001122")).await;
+    let mut third = Caller::new(&app.base, Dialect::Twilio, "+79101234567");
+    third.dial().await.unwrap();
+    third.press("0").await.unwrap();
+    third.press("2").await.unwrap();
+    let (status, taken) = app.post("/api/queue/next", &operator, json!({})).await;
+    assert_eq!(status, 200, "{taken}");
+    assert_eq!(taken["item"]["ticket_number"], "100001", "linked to the open ticket: {taken}");
+    assert_eq!(taken["ticket"]["category"], "outage");
+    app.stop().await;
+}
