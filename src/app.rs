@@ -20,7 +20,7 @@ use crate::ivr::{self, Flow};
 use crate::live::{self, Live};
 use crate::phone::mask_phones_in;
 use crate::store::Store;
-use crate::{auth, metrics, queue, settlements, telephony, tickets};
+use crate::{auth, connection, demo, metrics, outages, queue, reception, settlements, telephony, tickets};
 
 /// Every JSON request body is refused above this size (SPEC §6); CSV imports have their own limit.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -47,6 +47,11 @@ impl AppState {
         if let Some(count) = settlements::load_defaults(&store).await? {
             tracing::info!(count, "loaded the bundled settlements into an empty database");
         }
+        if settings.demo {
+            if let Some(count) = demo::load_if_pristine(&store, &settings.timezone, clock.now()).await? {
+                tracing::info!(count, "loaded demo planned outages and applications (HOTLINE_DEMO=off to skip)");
+            }
+        }
         if let Some((name, password)) = &settings.bootstrap_admin {
             if auth::bootstrap_admin(&store, name, password.expose(), clock.now()).await? {
                 tracing::info!(username = %name, "created the bootstrap admin");
@@ -67,6 +72,9 @@ pub fn router(state: AppState) -> Router {
         .merge(queue::http::router())
         .merge(live::router())
         .merge(metrics::router())
+        .merge(outages::http::router())
+        .merge(connection::http::router())
+        .merge(reception::router())
         .merge(telephony::http::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -89,6 +89,17 @@ enum ImportCommand {
         /// The CSV file.
         file: PathBuf,
     },
+    /// Planned outages: postcode,settlement,starts_at,ends_at,streets,reason (ISO 8601 times;
+    /// without an offset they are in HOTLINE_TIMEZONE).
+    PlannedOutages {
+        /// The CSV file.
+        file: PathBuf,
+    },
+    /// Connection applications: number,applicant,status,updated_at.
+    Applications {
+        /// The CSV file.
+        file: PathBuf,
+    },
 }
 
 impl clap::builder::ValueParserFactory for Role {
@@ -174,21 +185,48 @@ async fn execute(command: Command) -> Result<(), Failure> {
         Command::Call(args) => crate::simulator::cli::run(args.url, args.digits, args.dialect, args.from, args.secret)
             .await
             .map_err(Failure::Run),
+        Command::Import { what: ImportCommand::PlannedOutages { file } } => {
+            let settings = settings()?;
+            let text = read_file(&file)?;
+            let store = Store::open(settings.database_url.expose()).await?;
+            let settlements = store.find_all_settlements().await?;
+            let rows = crate::outages::parse_planned_csv(&text, &settlements, &settings.timezone)
+                .map_err(|errors| bad_rows(&file, &errors))?;
+            let outages: Vec<_> = rows.into_iter().map(|r| r.outage).collect();
+            let count = store.add_planned_outages(&outages, Clock::system().now()).await?.len();
+            println!("imported {count} planned outages");
+            Ok(())
+        }
+        Command::Import { what: ImportCommand::Applications { file } } => {
+            let settings = settings()?;
+            let text = read_file(&file)?;
+            let rows =
+                crate::connection::parse_csv(&text, &settings.timezone).map_err(|errors| bad_rows(&file, &errors))?;
+            let store = Store::open(settings.database_url.expose()).await?;
+            let count = store.upsert_applications(&rows, false).await?;
+            println!("imported {count} connection applications");
+            Ok(())
+        }
         Command::Import { what: ImportCommand::Settlements { file } } => {
             let settings = settings()?;
-            let text =
-                std::fs::read_to_string(&file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
-            let rows = settlements::parse_csv(&text).map_err(|errors| {
-                let lines: Vec<String> =
-                    errors.iter().map(|e| format!("{}:{}: {}", file.display(), e.line, e.message)).collect();
-                anyhow::anyhow!("{} bad row(s), nothing imported:\n{}", errors.len(), lines.join("\n"))
-            })?;
+            let text = read_file(&file)?;
+            let rows = settlements::parse_csv(&text).map_err(|errors| bad_rows(&file, &errors))?;
             let store = Store::open(settings.database_url.expose()).await?;
             let count = store.upsert_settlements(&rows).await?;
             println!("imported {count} settlements");
             Ok(())
         }
     }
+}
+
+fn read_file(file: &std::path::Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))
+}
+
+/// Every bad row as FILE:LINE: problem, and that nothing was imported.
+fn bad_rows(file: &std::path::Path, errors: &[crate::error::LineError]) -> Failure {
+    let lines: Vec<String> = errors.iter().map(|e| format!("{}:{}: {}", file.display(), e.line, e.message)).collect();
+    Failure::Run(anyhow::anyhow!("{} bad row(s), nothing imported:\n{}", errors.len(), lines.join("\n")))
 }
 
 async fn serve() -> Result<(), Failure> {

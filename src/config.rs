@@ -65,6 +65,12 @@ pub struct Settings {
     /// A caller with a ticket this recent is a returning caller: offered that ticket's
     /// settlement and linked to it if it is still open.
     pub returning_hours: i64,
+    /// Outage reports from one settlement this close together are one incident.
+    pub incident_window_s: i64,
+    /// Storm mode switches itself on when this many incidents are open at once.
+    pub storm_threshold: i64,
+    /// Load sample planned outages and applications into a brand-new database.
+    pub demo: bool,
 }
 
 /// Every setting by its environment variable name; `hotline.toml` may use the same name or the
@@ -86,6 +92,9 @@ pub const VARIABLES: &[&str] = &[
     "HOTLINE_OPERATOR_LEASE_S",
     "HOTLINE_DISPOSITIONS",
     "HOTLINE_RETURNING_HOURS",
+    "HOTLINE_INCIDENT_WINDOW_MIN",
+    "HOTLINE_STORM_THRESHOLD",
+    "HOTLINE_DEMO",
 ];
 
 impl Settings {
@@ -193,6 +202,25 @@ impl Settings {
             })?,
         };
 
+        let number = |name: &'static str,
+                      default: i64,
+                      range: std::ops::RangeInclusive<i64>|
+         -> Result<i64, ConfigError> {
+            match get(name) {
+                None => Ok(default),
+                Some(raw) => raw.parse::<i64>().ok().filter(|n| range.contains(n)).ok_or_else(|| {
+                    invalid(name, format!("'{raw}' is not a whole number from {} to {}", range.start(), range.end()))
+                }),
+            }
+        };
+        let incident_window_s = number("HOTLINE_INCIDENT_WINDOW_MIN", 120, 1..=24 * 60)? * 60;
+        let storm_threshold = number("HOTLINE_STORM_THRESHOLD", 10, 1..=100_000)?;
+        let demo = match get("HOTLINE_DEMO").map(str::to_ascii_lowercase).as_deref() {
+            None | Some("on" | "true" | "1" | "yes") => true,
+            Some("off" | "false" | "0" | "no") => false,
+            Some(other) => return Err(invalid("HOTLINE_DEMO", format!("'{other}' is not on or off"))),
+        };
+
         Ok(Settings {
             listen,
             database_url: Secret::new(database_url),
@@ -210,6 +238,9 @@ impl Settings {
             operator_lease_s,
             dispositions,
             returning_hours,
+            incident_window_s,
+            storm_threshold,
+            demo,
         })
     }
 

@@ -13,6 +13,10 @@
 //! - [`tickets`]: tickets, their numbers, lifecycle (a state machine) and audit trail.
 //! - [`ivr`]: menus as data, their validation and the interpreter that runs them.
 //! - [`telephony`]: provider dialects (Twilio, jambonz) around one set of neutral call actions.
+//! - [`outages`]: planned outages, incidents with restoration times, storm mode.
+//! - [`connection`]: technological-connection applications and their status by number.
+//! - [`reception`]: the internet reception: public outages, FAQ, appeals from the web.
+//! - [`demo`]: sample data for a first look, only into an unused database.
 //! - [`settlements`]: the region's settlements and postcodes (reference data).
 //! - [`simulator`]: a provider in miniature that places calls (`hotline call`, the tests).
 //! - [`phone`], [`clock`]: small value types every domain uses.
@@ -25,12 +29,16 @@ pub mod calls;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod connection;
+pub mod demo;
 pub mod error;
 pub mod ivr;
 pub mod live;
 pub mod metrics;
+pub mod outages;
 pub mod phone;
 pub mod queue;
+pub mod reception;
 pub mod settlements;
 pub mod simulator;
 pub mod store;

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use crate::clock::Timestamp;
 use crate::config::Settings;
 use crate::ivr::engine::Effects;
+use crate::outages;
 use crate::phone::PhoneNumber;
 use crate::queue::estimate_wait;
 use crate::settlements::{Settlement, match_spoken};
@@ -122,6 +123,7 @@ impl StepEffects<'_> {
             call_id: Some(self.call.id.clone()),
             assignee_id: None,
             actor: "ivr".into(),
+            incident_window_s: Some(self.settings.incident_window_s),
         };
         let ticket = self.tx.create_ticket(&new, self.now).await?;
         tracing::info!(number = %ticket.number, category = %ticket.category, call = %self.call.id, "ticket created by the IVR");
@@ -137,7 +139,9 @@ impl StepEffects<'_> {
         let figures = self.tx.queue_figures(alive_since).await?;
         let wait = estimate_wait(figures.waiting, figures.operators_available, &figures.recent_handle_s);
         vars.insert("wait_range".into(), wait.spoken());
-        Ok(if wait.max_s > CALLBACK_OFFER_ABOVE_S { "long" } else { "short" }.into())
+        // In a storm every caller who reaches this point (hazards never do) is offered a call back.
+        let storm = self.storm_mode().await? == "storm";
+        Ok(if storm || wait.max_s > CALLBACK_OFFER_ABOVE_S { "long" } else { "short" }.into())
     }
 
     /// "created", or "duplicate" when this number already waits for a call back.
@@ -170,6 +174,90 @@ impl StepEffects<'_> {
     }
 }
 
+/// How far ahead the planned-outage branch looks.
+const PLANNED_HORIZON_S: i64 = 7 * 24 * 3600;
+/// The variable the application number is captured in.
+const APPLICATION_VAR: &str = "application_number";
+
+impl StepEffects<'_> {
+    fn settlement_id(vars: &BTreeMap<String, String>) -> Option<i64> {
+        vars.get("settlement_id").and_then(|id| id.parse().ok())
+    }
+
+    /// What is known about the power in the caller's settlement: a planned outage in force
+    /// ("planned", with `outage_end`), an incident ("incident", with `etr`), or nothing.
+    async fn outage_status(&mut self, vars: &mut BTreeMap<String, String>) -> anyhow::Result<String> {
+        let Some(settlement_id) = Self::settlement_id(vars) else { return Ok("unknown".into()) };
+        let tz = &self.settings.timezone;
+        let now = self.now;
+        let in_force = self.tx.planned_between(settlement_id, now, now.plus_seconds(1)).await?;
+        if let Some(planned) = in_force.first() {
+            vars.insert("outage_end".into(), outages::spoken_until(planned.ends_at, now, tz));
+            return Ok("planned".into());
+        }
+        if let Some(incident) = self.tx.open_incident(settlement_id).await? {
+            let etr = match incident.etr.filter(|etr| *etr > now) {
+                Some(etr) => {
+                    format!("Ориентировочно электроснабжение восстановят {}.", outages::spoken_until(etr, now, tz))
+                }
+                None => "Время восстановления уточняется.".to_string(),
+            };
+            vars.insert("etr".into(), etr);
+            return Ok("incident".into());
+        }
+        Ok("unknown".into())
+    }
+
+    /// The settlement's planned outages for the next seven days, as one sentence each.
+    async fn planned_outages(&mut self, vars: &mut BTreeMap<String, String>) -> anyhow::Result<String> {
+        let Some(settlement_id) = Self::settlement_id(vars) else { return Ok("none".into()) };
+        let tz = &self.settings.timezone;
+        let planned =
+            self.tx.planned_between(settlement_id, self.now, self.now.plus_seconds(PLANNED_HORIZON_S)).await?;
+        if planned.is_empty() {
+            return Ok("none".into());
+        }
+        let lines: Vec<String> = planned
+            .iter()
+            .map(|p| {
+                let mut line = outages::spoken_window(p.starts_at, p.ends_at, tz);
+                if let Some(streets) = &p.streets {
+                    line.push_str(&format!(", {streets}"));
+                }
+                line
+            })
+            .collect();
+        vars.insert("planned_list".into(), lines.join(". "));
+        Ok("some".into())
+    }
+
+    async fn application_status(&mut self, vars: &mut BTreeMap<String, String>) -> anyhow::Result<String> {
+        let number = vars.get(APPLICATION_VAR).cloned().unwrap_or_default();
+        match self.tx.application(number.trim()).await? {
+            Some(application) => {
+                vars.insert("application_status".into(), application.status);
+                vars.insert(
+                    "application_updated".into(),
+                    outages::spoken_date(application.updated_at, &self.settings.timezone),
+                );
+                Ok("found".into())
+            }
+            None => Ok("unknown".into()),
+        }
+    }
+
+    /// "storm" when a supervisor switched storm mode on, or when open incidents reach the threshold.
+    async fn storm_mode(&mut self) -> anyhow::Result<String> {
+        let storm = crate::outages::storm_mode_on(
+            self.tx.switch(crate::outages::STORM_SWITCH).await?.as_deref(),
+            async { self.tx.count_open_incidents().await },
+            self.settings.storm_threshold,
+        )
+        .await?;
+        Ok(if storm { "storm" } else { "calm" }.into())
+    }
+}
+
 impl Effects for StepEffects<'_> {
     async fn perform(
         &mut self,
@@ -184,6 +272,10 @@ impl Effects for StepEffects<'_> {
             "estimate_wait" => self.estimate_wait(vars).await,
             "request_callback" => self.request_callback().await,
             "recent_settlement" => self.recent_settlement(vars).await,
+            "outage_status" => self.outage_status(vars).await,
+            "planned_outages" => self.planned_outages(vars).await,
+            "application_status" => self.application_status(vars).await,
+            "storm_mode" => self.storm_mode().await,
             other => anyhow::bail!("no implementation for action '{other}'"),
         }
     }

@@ -56,6 +56,20 @@ pub const CATALOG: &[ActionSpec] = &[
     },
     ActionSpec { name: "estimate_wait", params: &[], outcomes: &["short", "long"], sets: &["wait_range"] },
     ActionSpec { name: "recent_settlement", params: &[], outcomes: &["known", "none"], sets: &["settlement"] },
+    ActionSpec {
+        name: "outage_status",
+        params: &[],
+        outcomes: &["planned", "incident", "unknown"],
+        sets: &["outage_end", "etr"],
+    },
+    ActionSpec { name: "planned_outages", params: &[], outcomes: &["some", "none"], sets: &["planned_list"] },
+    ActionSpec {
+        name: "application_status",
+        params: &[],
+        outcomes: &["found", "unknown"],
+        sets: &["application_status", "application_updated"],
+    },
+    ActionSpec { name: "storm_mode", params: &[], outcomes: &["calm", "storm"], sets: &[] },
     ActionSpec { name: "request_callback", params: &[], outcomes: &["created", "duplicate"], sets: &[] },
 ];
 

@@ -4,11 +4,13 @@
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
+use super::outages::{self, Application};
 use super::{
     Backend, QueueFigures, SettlementQuery, Store, StoreError, StoreResult, new_id, queue, settlements, tickets,
 };
 use crate::calls::CallStatus;
 use crate::clock::Timestamp;
+use crate::outages::{Incident, PlannedOutage};
 use crate::queue::{Kind, NewItem, Ordering, QueueItem};
 use crate::settlements::Settlement;
 use crate::tickets::{Category, TicketKey};
@@ -212,6 +214,31 @@ impl CallTx {
     /// The caller's tickets since `since`, newest first.
     pub async fn caller_history(&mut self, caller_number: &str, since: Timestamp) -> StoreResult<Vec<Ticket>> {
         tickets::caller_tickets(&mut *self.tx, caller_number, since, 20).await
+    }
+
+    pub async fn planned_between(
+        &mut self,
+        settlement_id: i64,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> StoreResult<Vec<PlannedOutage>> {
+        outages::planned_between(&mut *self.tx, settlement_id, from, to).await
+    }
+
+    pub async fn open_incident(&mut self, settlement_id: i64) -> StoreResult<Option<Incident>> {
+        outages::open_incident(&mut *self.tx, settlement_id).await
+    }
+
+    pub async fn switch(&mut self, name: &str) -> StoreResult<Option<String>> {
+        outages::switch(&mut *self.tx, name).await
+    }
+
+    pub async fn count_open_incidents(&mut self) -> StoreResult<i64> {
+        outages::count_open_incidents(&mut *self.tx).await
+    }
+
+    pub async fn application(&mut self, number: &str) -> StoreResult<Option<Application>> {
+        outages::application(&mut *self.tx, number).await
     }
 
     pub async fn find_settlements(&mut self, query: &SettlementQuery) -> StoreResult<Vec<Settlement>> {

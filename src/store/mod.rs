@@ -10,6 +10,7 @@
 mod calls;
 mod events;
 mod metrics;
+mod outages;
 mod postgres;
 mod queue;
 mod settlements;
@@ -20,6 +21,7 @@ mod users;
 pub use calls::{CallRecord, CallTx, NewCall, StoredAnswer};
 pub use events::DomainEvent;
 pub use metrics::MetricCounts;
+pub use outages::Application;
 pub use queue::{OperatorState, QueueFigures};
 pub use settlements::SettlementQuery;
 pub use tickets::{TicketFilter, TicketPage};

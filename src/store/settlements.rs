@@ -57,6 +57,14 @@ impl Store {
         row.as_ref().map(settlement_from).transpose()
     }
 
+    /// Every settlement, for checking an import file against.
+    pub async fn find_all_settlements(&self) -> StoreResult<Vec<Settlement>> {
+        let rows = sqlx::query("SELECT id, name, kind, district, postcode FROM settlements ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(settlement_from).collect()
+    }
+
     /// Settlements matching the query, by name. A name matches on any part of its folded form.
     pub async fn find_settlements(&self, query: &SettlementQuery) -> StoreResult<Vec<Settlement>> {
         find_settlements(&self.pool, query).await

@@ -3,7 +3,7 @@
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
-use super::{Store, StoreError, StoreResult, events, new_id, queue};
+use super::{Store, StoreError, StoreResult, events, new_id, outages, queue};
 use crate::clock::Timestamp;
 use crate::queue::{Kind, NewItem, Ordering};
 use crate::settlements::SettlementRef;
@@ -180,6 +180,22 @@ pub(super) async fn insert_ticket(
         }
         _ => e.into(),
     })?;
+    if let (Some(window_s), Some(settlement_id)) = (new.incident_window_s, new.settlement_id) {
+        let open_new = match new.category {
+            Category::Outage => Some(true),
+            Category::Hazard => Some(false),
+            _ => None,
+        };
+        if let Some(open_new) = open_new {
+            if let Some(incident) = outages::group_report_in(tx, settlement_id, window_s, open_new, now).await? {
+                sqlx::query("UPDATE tickets SET incident_id = $1 WHERE id = $2")
+                    .bind(incident)
+                    .bind(&id)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+        }
+    }
     let detail = format!("{} via {}", new.category, new.channel);
     record_event(tx, &id, now, &new.actor, "created", None, Some(new.status), Some(&detail)).await?;
     let payload = serde_json::json!({"number": number.to_string(), "category": new.category});

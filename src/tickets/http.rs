@@ -151,6 +151,7 @@ async fn create(
         call_id: None,
         assignee_id: req.assign_to_me.then(|| user.id.clone()),
         actor: user.username.clone(),
+        incident_window_s: Some(state.settings.incident_window_s),
     };
     let now = state.clock.now();
     let ticket = if req.assign_to_me {

@@ -123,6 +123,9 @@ pub struct NewTicket {
     pub assignee_id: Option<String>,
     /// Who opened it, for the audit trail (a username, `ivr` or `web`).
     pub actor: String,
+    /// Outage and hazard reports join their settlement's incident when the last report came
+    /// within this many seconds (outages open a new one otherwise); `None` leaves it alone.
+    pub incident_window_s: Option<i64>,
 }
 
 /// One line of a ticket's audit trail: who changed what, when, from which status to which.

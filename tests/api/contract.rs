@@ -39,6 +39,7 @@ fn outage(description: &str) -> NewTicket {
         call_id: None,
         assignee_id: None,
         actor: "ivr".into(),
+        incident_window_s: None,
     }
 }
 

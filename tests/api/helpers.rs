@@ -124,6 +124,8 @@ pub fn settings_for(db_url: &str, listen: SocketAddr, extra: &[(&'static str, &s
         ("HOTLINE_DATABASE_URL", db_url.to_string()),
         ("HOTLINE_LISTEN", listen.to_string()),
         ("HOTLINE_PUBLIC_URL", format!("http://{listen}")),
+        // Tests bring their own data; demo outages would change what callers hear.
+        ("HOTLINE_DEMO", "off".to_string()),
     ]
     .into_iter()
     .collect();

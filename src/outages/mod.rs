@@ -1,0 +1,291 @@
+//! Outages: planned outages (imported schedules), incidents (outage reports from one settlement
+//! grouped, with the restoration time dispatchers set), storm mode, and how all of it is said
+//! to a caller.
+
+pub mod http;
+
+use jiff::tz::TimeZone;
+use serde::Serialize;
+
+use crate::clock::Timestamp;
+use crate::error::LineError;
+use crate::settlements::{Settlement, SettlementRef, fold_name};
+use crate::text_enum::text_enum;
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PlannedOutage {
+    pub id: String,
+    pub settlement: SettlementRef,
+    pub starts_at: Timestamp,
+    pub ends_at: Timestamp,
+    pub streets: Option<String>,
+    pub reason: Option<String>,
+    /// Sample data shipped for a first look.
+    pub demo: bool,
+}
+
+/// A planned outage to be stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewPlannedOutage {
+    pub settlement_id: i64,
+    pub starts_at: Timestamp,
+    pub ends_at: Timestamp,
+    pub streets: Option<String>,
+    pub reason: Option<String>,
+    pub demo: bool,
+}
+
+text_enum! {
+    pub enum IncidentStatus {
+        Open = "open",
+        /// A crew is on it.
+        InProgress = "in_progress",
+        Resolved = "resolved",
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Incident {
+    pub id: String,
+    pub settlement: SettlementRef,
+    pub status: IncidentStatus,
+    /// Estimated restoration time: what the next callers from the settlement hear.
+    pub etr: Option<Timestamp>,
+    /// Outage reports grouped into it.
+    pub reports: i64,
+    pub opened_at: Timestamp,
+    pub last_report_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// The switch a supervisor turns storm mode on and off with.
+pub const STORM_SWITCH: &str = "storm_mode";
+
+/// Storm mode is on when a supervisor says so, or (unless a supervisor switched it off) when
+/// `threshold` incidents are open at once. `open_incidents` is only counted when it matters.
+pub async fn storm_mode_on<E>(
+    manual: Option<&str>,
+    open_incidents: impl std::future::Future<Output = Result<i64, E>>,
+    threshold: i64,
+) -> Result<bool, E> {
+    match manual {
+        Some("on") => Ok(true),
+        Some("off") => Ok(false),
+        _ => Ok(open_incidents.await? >= threshold),
+    }
+}
+
+/// Reads an ISO 8601 time: with an offset (`2026-11-28T09:00:00+03:00`, `...Z`) as given, without
+/// one (`2026-11-28T09:00`) in the hotline's time zone, since that is how schedules are written.
+pub fn parse_time(raw: &str, tz: &TimeZone) -> Result<Timestamp, String> {
+    let raw = raw.trim();
+    if let Ok(t) = raw.parse::<jiff::Timestamp>() {
+        return Ok(t.into());
+    }
+    raw.parse::<jiff::civil::DateTime>()
+        .ok()
+        .and_then(|dt| dt.to_zoned(tz.clone()).ok())
+        .map(|z| z.timestamp().into())
+        .ok_or_else(|| format!("'{raw}' is not an ISO 8601 time such as 2026-11-28T09:00"))
+}
+
+/// One row of a planned-outage file, its settlement resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlannedRow {
+    pub line: usize,
+    pub outage: NewPlannedOutage,
+}
+
+/// Reads `postcode,settlement,starts_at,ends_at,streets,reason`. Every row is checked against
+/// the known settlements; one bad row refuses the file, each problem named by its line.
+pub fn parse_planned_csv(
+    text: &str,
+    settlements: &[Settlement],
+    tz: &TimeZone,
+) -> Result<Vec<PlannedRow>, Vec<LineError>> {
+    let expected = ["postcode", "settlement", "starts_at", "ends_at", "streets", "reason"];
+    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).from_reader(text.as_bytes());
+    let header_ok = reader
+        .headers()
+        .map(|h| h.iter().map(|f| f.trim_start_matches('\u{feff}')).eq(expected.iter().copied()))
+        .unwrap_or(false);
+    if !header_ok {
+        return Err(vec![LineError { line: 1, message: format!("the header must be: {}", expected.join(",")) }]);
+    }
+    let (mut rows, mut errors) = (Vec::new(), Vec::new());
+    for record in reader.records() {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map(|p| p.line() as usize).unwrap_or(0);
+                errors.push(LineError { line, message: format!("unreadable row: {e}") });
+                continue;
+            }
+        };
+        let line = record.position().map(|p| p.line() as usize).unwrap_or(0);
+        if record.len() != 6 {
+            errors.push(LineError { line, message: format!("expected 6 fields, found {}", record.len()) });
+            continue;
+        }
+        let mut problems = Vec::new();
+        let wanted = fold_name(&record[1]);
+        let settlement = settlements.iter().find(|s| s.postcode == record[0].trim() && fold_name(&s.name) == wanted);
+        if settlement.is_none() {
+            problems.push(format!("no settlement '{}' with postcode {}", &record[1], &record[0]));
+        }
+        let starts = parse_time(&record[2], tz).map_err(|e| problems.push(format!("starts_at: {e}"))).ok();
+        let ends = parse_time(&record[3], tz).map_err(|e| problems.push(format!("ends_at: {e}"))).ok();
+        if let (Some(s), Some(e)) = (starts, ends) {
+            if e <= s {
+                problems.push("ends_at must be after starts_at".into());
+            }
+        }
+        for (field, value) in [("streets", &record[4]), ("reason", &record[5])] {
+            if value.chars().count() > 1000 {
+                problems.push(format!("{field} is longer than 1000 characters"));
+            }
+        }
+        match (problems.is_empty(), settlement, starts, ends) {
+            (true, Some(settlement), Some(starts_at), Some(ends_at)) => rows.push(PlannedRow {
+                line,
+                outage: NewPlannedOutage {
+                    settlement_id: settlement.id,
+                    starts_at,
+                    ends_at,
+                    streets: Some(record[4].to_string()).filter(|s| !s.is_empty()),
+                    reason: Some(record[5].to_string()).filter(|s| !s.is_empty()),
+                    demo: false,
+                },
+            }),
+            _ => errors.push(LineError { line, message: problems.join("; ") }),
+        }
+    }
+    if rows.is_empty() && errors.is_empty() {
+        errors.push(LineError { line: 2, message: "the file has no planned outages".into() });
+    }
+    if errors.is_empty() { Ok(rows) } else { Err(errors) }
+}
+
+const MONTHS: [&str; 12] = [
+    "января",
+    "февраля",
+    "марта",
+    "апреля",
+    "мая",
+    "июня",
+    "июля",
+    "августа",
+    "сентября",
+    "октября",
+    "ноября",
+    "декабря",
+];
+
+/// "28 ноября".
+pub fn spoken_date(t: Timestamp, tz: &TimeZone) -> String {
+    let z = t.to_jiff().to_zoned(tz.clone());
+    format!("{} {}", z.day(), MONTHS[(z.month() - 1) as usize])
+}
+
+/// "9" for 9:00, "9:30" otherwise: whole hours are read as numbers of hours.
+fn spoken_clock(t: Timestamp, tz: &TimeZone) -> (String, bool) {
+    let z = t.to_jiff().to_zoned(tz.clone());
+    if z.minute() == 0 { (z.hour().to_string(), true) } else { (format!("{}:{:02}", z.hour(), z.minute()), false) }
+}
+
+fn hours_word(h: &str) -> &'static str {
+    let n: i64 = h.parse().unwrap_or(0);
+    match (n % 10, n % 100) {
+        (1, r) if r != 11 => "часа",
+        _ => "часов",
+    }
+}
+
+/// "28 ноября, с 9 до 17 часов"; across midnight "с 28 ноября 22 часов до 29 ноября 6 часов".
+pub fn spoken_window(start: Timestamp, end: Timestamp, tz: &TimeZone) -> String {
+    let (from, from_whole) = spoken_clock(start, tz);
+    let (to, to_whole) = spoken_clock(end, tz);
+    let same_day = spoken_date(start, tz) == spoken_date(end, tz);
+    let unit =
+        |clock: &str, whole: bool| if whole { format!("{clock} {}", hours_word(clock)) } else { clock.to_string() };
+    if same_day {
+        let tail = if to_whole { format!("{to} {}", hours_word(&to)) } else { to.clone() };
+        let head = if from_whole && to_whole { from } else { unit(&from, from_whole) };
+        format!("{}, с {head} до {tail}", spoken_date(start, tz))
+    } else {
+        format!(
+            "с {} {} до {} {}",
+            spoken_date(start, tz),
+            unit(&from, from_whole),
+            spoken_date(end, tz),
+            unit(&to, to_whole)
+        )
+    }
+}
+
+/// "до 17 часов" today, "до 17 часов 29 ноября" on another day: when power returns.
+pub fn spoken_until(end: Timestamp, now: Timestamp, tz: &TimeZone) -> String {
+    let (clock, whole) = spoken_clock(end, tz);
+    let at = if whole { format!("{clock} {}", hours_word(&clock)) } else { clock };
+    if spoken_date(end, tz) == spoken_date(now, tz) {
+        format!("до {at}")
+    } else {
+        format!("до {at} {}", spoken_date(end, tz))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msk() -> TimeZone {
+        TimeZone::get("Europe/Moscow").unwrap()
+    }
+
+    #[test]
+    fn times_are_spoken_naturally_in_russian() {
+        let tz = msk();
+        let t = |s: &str| parse_time(s, &tz).unwrap();
+        assert_eq!(spoken_window(t("2026-11-28T09:00"), t("2026-11-28T17:00"), &tz), "28 ноября, с 9 до 17 часов");
+        assert_eq!(spoken_window(t("2026-11-28T09:30"), t("2026-11-28T13:00"), &tz), "28 ноября, с 9:30 до 13 часов");
+        assert_eq!(
+            spoken_window(t("2026-03-01T22:00"), t("2026-03-02T06:00"), &tz),
+            "с 1 марта 22 часов до 2 марта 6 часов"
+        );
+        assert_eq!(spoken_until(t("2026-11-28T21:00"), t("2026-11-28T10:00"), &tz), "до 21 часа");
+        assert_eq!(spoken_until(t("2026-11-29T08:00"), t("2026-11-28T10:00"), &tz), "до 8 часов 29 ноября");
+    }
+
+    #[test]
+    fn times_without_an_offset_are_local() {
+        let tz = msk();
+        assert_eq!(parse_time("2026-11-28T09:00", &tz).unwrap(), parse_time("2026-11-28T06:00:00Z", &tz).unwrap());
+        assert_eq!(
+            parse_time("2026-11-28T09:00:00+03:00", &tz).unwrap(),
+            parse_time("2026-11-28T06:00Z", &tz).unwrap()
+        );
+        assert!(parse_time("28.11.2026 9:00", &tz).is_err());
+    }
+
+    #[test]
+    fn every_bad_planned_row_is_named_by_line() {
+        let settlements = vec![Settlement {
+            id: 6,
+            name: "Углич".into(),
+            kind: "город".into(),
+            district: "Угличский район".into(),
+            postcode: "152610".into(),
+        }];
+        let text = "postcode,settlement,starts_at,ends_at,streets,reason\n\
+                    152610,Углич,2026-12-01T09:00,2026-12-01T17:00,\"ул. Ленина, ул. Мира\",ремонт\n\
+                    152610,Углич,2026-12-01T17:00,2026-12-01T09:00,,\n\
+                    999999,Нигде,2026-12-01T09:00,2026-12-01T17:00,,\n\
+                    152610,Углич,завтра,2026-12-01T17:00,,\n";
+        let errors = parse_planned_csv(text, &settlements, &msk()).unwrap_err();
+        assert_eq!(errors.iter().map(|e| e.line).collect::<Vec<_>>(), vec![3, 4, 5]);
+        assert!(errors[0].message.contains("after"));
+        let good =
+            "postcode,settlement,starts_at,ends_at,streets,reason\n152610,углич,2026-12-01T09:00,2026-12-01T17:00,,\n";
+        assert_eq!(parse_planned_csv(good, &settlements, &msk()).unwrap()[0].outage.settlement_id, 6);
+    }
+}

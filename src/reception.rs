@@ -1,0 +1,158 @@
+//! The internet reception: what the utility's website shows without a login (outages by
+//! postcode, frequent questions) and the appeals visitors send, which become tickets.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+use crate::app::AppState;
+use crate::error::{ApiError, ApiJson, ApiQuery};
+use crate::outages::{Incident, PlannedOutage};
+use crate::phone::PhoneNumber;
+use crate::settlements::{Postcode, Settlement};
+use crate::tickets::{Category, Channel, NewTicket, Status};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/public/outages", get(outages))
+        .route("/api/public/faq", get(faq))
+        .route("/api/public/appeals", post(appeal))
+}
+
+#[derive(Deserialize)]
+struct OutagesQuery {
+    postcode: String,
+}
+
+#[derive(Serialize)]
+struct SettlementOutages {
+    settlement: Settlement,
+    planned: Vec<PlannedOutage>,
+    incident: Option<Incident>,
+}
+
+/// How far ahead the public schedule reaches.
+const PUBLIC_HORIZON_S: i64 = 14 * 24 * 3600;
+
+async fn outages(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<OutagesQuery>,
+) -> Result<Json<Vec<SettlementOutages>>, ApiError> {
+    let postcode = Postcode::parse(&q.postcode).map_err(|e| ApiError::BadRequest { code: "bad_query", message: e })?;
+    let now = state.clock.now();
+    let mut out = Vec::new();
+    for settlement in crate::outages::http::settlements_at(&state, postcode.as_str()).await? {
+        let planned = state.store.planned_outages(Some(settlement.id), now, now.plus_seconds(PUBLIC_HORIZON_S)).await?;
+        let incident = state.store.open_incident(settlement.id).await?;
+        out.push(SettlementOutages { settlement, planned, incident });
+    }
+    Ok(Json(out))
+}
+
+#[derive(Serialize)]
+struct Faq {
+    question: &'static str,
+    answer: &'static str,
+}
+
+/// The questions people ask most, answered in a sentence or two.
+const FAQ: &[Faq] = &[
+    Faq {
+        question: "Нет света. Что делать?",
+        answer: "Проверьте вводной автомат и есть ли свет у соседей. Если света нет у всех — позвоните 8-800-50-50-115 (бесплатно, круглосуточно) или оставьте обращение на сайте.",
+    },
+    Faq {
+        question: "Вижу оборванный провод.",
+        answer: "Не подходите ближе восьми метров и не подпускайте других. Сразу позвоните 8-800-50-50-115 и нажмите 1; если кто-то пострадал — 112.",
+    },
+    Faq {
+        question: "Как узнать о плановых отключениях?",
+        answer: "Введите почтовый индекс на этой странице или позвоните на горячую линию и нажмите 3.",
+    },
+    Faq {
+        question: "Как подать заявку на технологическое присоединение?",
+        answer: "В личном кабинете на сайте или в центре обслуживания клиентов. Для граждан до 15 кВт срок — до 4 месяцев в городе и до 6 месяцев в остальных случаях.",
+    },
+    Faq {
+        question: "Как сообщить о хищении электроэнергии?",
+        answer: "Позвоните на горячую линию и нажмите 5 или оставьте обращение на сайте. Называть себя не обязательно.",
+    },
+];
+
+async fn faq() -> Json<&'static [Faq]> {
+    Json(FAQ)
+}
+
+#[derive(Deserialize)]
+struct Appeal {
+    /// `appeal` (a complaint or request) or `question`.
+    #[serde(default = "default_category")]
+    category: Category,
+    name: Option<String>,
+    phone: Option<String>,
+    settlement_id: Option<i64>,
+    address: Option<String>,
+    text: String,
+}
+
+fn default_category() -> Category {
+    Category::Appeal
+}
+
+#[derive(Serialize)]
+struct Accepted {
+    number: String,
+}
+
+async fn appeal(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<Appeal>,
+) -> Result<(StatusCode, Json<Accepted>), ApiError> {
+    if !matches!(req.category, Category::Appeal | Category::Question) {
+        return Err(ApiError::invalid("category must be appeal or question"));
+    }
+    let text = req.text.trim();
+    if text.is_empty() || text.chars().count() > 4000 || text.contains('\0') {
+        return Err(ApiError::invalid("text must be 1 to 4000 characters"));
+    }
+    let phone = req
+        .phone
+        .as_deref()
+        .filter(|p| !p.trim().is_empty())
+        .map(PhoneNumber::parse)
+        .transpose()
+        .map_err(|e| ApiError::invalid(format!("phone: {e}")))?;
+    let name = req.name.as_deref().map(str::trim).filter(|n| !n.is_empty());
+    if name.is_some_and(|n| n.chars().count() > 200) {
+        return Err(ApiError::invalid("name is longer than 200 characters"));
+    }
+    let address = req.address.as_deref().map(str::trim).filter(|a| !a.is_empty()).map(str::to_string);
+    if address.as_deref().is_some_and(|a| a.chars().count() > 500) {
+        return Err(ApiError::invalid("address is longer than 500 characters"));
+    }
+    let description = match name {
+        Some(name) => format!("{text}\n\nОт: {name}"),
+        None => text.to_string(),
+    };
+    let new = NewTicket {
+        category: req.category,
+        priority: req.category.default_priority(),
+        channel: Channel::Web,
+        status: Status::Queued,
+        caller_number: phone,
+        settlement_id: req.settlement_id,
+        address,
+        description,
+        recording_url: None,
+        recording_duration_s: None,
+        call_id: None,
+        assignee_id: None,
+        actor: "web".into(),
+        incident_window_s: None,
+    };
+    let ticket = state.store.create_queued_ticket(&new, &state.settings.queue_ordering, state.clock.now()).await?;
+    tracing::info!(number = %ticket.number, "appeal received from the web");
+    Ok((StatusCode::CREATED, Json(Accepted { number: ticket.number })))
+}
