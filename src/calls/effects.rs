@@ -137,7 +137,7 @@ impl StepEffects<'_> {
     async fn estimate_wait(&mut self, vars: &mut BTreeMap<String, String>) -> anyhow::Result<String> {
         let alive_since = self.now.plus_seconds(-self.settings.operator_lease_s);
         let figures = self.tx.queue_figures(alive_since).await?;
-        let wait = estimate_wait(figures.waiting, figures.operators_available, &figures.recent_handle_s);
+        let wait = estimate_wait(figures.waiting, figures.operators_available, &figures.handle_times(None));
         vars.insert("wait_range".into(), wait.spoken());
         // In a storm every caller who reaches this point (hazards never do) is offered a call back.
         let storm = self.storm_mode().await? == "storm";

@@ -202,7 +202,7 @@ pub async fn handle_wait(
     }
     let position = item.position.unwrap_or(1);
     let figures = app.store.queue_figures(now.plus_seconds(-app.settings.operator_lease_s)).await?;
-    let wait = estimate_wait(position - 1, figures.operators_available, &figures.recent_handle_s);
+    let wait = estimate_wait(position - 1, figures.operators_available, &figures.handle_times(Some(item.category)));
     let mut actions = Vec::new();
     if app.store.announce_position(&item.id, position).await? {
         actions.push(say(format!("Ваш номер в очереди: {position}.")));

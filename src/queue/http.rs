@@ -54,7 +54,7 @@ async fn list(State(state): State<AppState>, user: User) -> Result<Json<QueueVie
     let now = state.clock.now();
     let items = state.store.waiting_items().await?;
     let figures = state.store.queue_figures(now.plus_seconds(-state.settings.operator_lease_s)).await?;
-    let wait = estimate_wait(figures.waiting, figures.operators_available, &figures.recent_handle_s);
+    let wait = estimate_wait(figures.waiting, figures.operators_available, &figures.handle_times(None));
     let stats = Stats {
         waiting: figures.waiting,
         oldest_wait_s: figures.oldest_enqueued_at.map_or(0, |t| (now.millis() - t.millis()).max(0) / 1000),

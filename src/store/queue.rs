@@ -7,7 +7,7 @@ use super::{Backend, Store, StoreError, StoreResult, events, new_id, tickets};
 use crate::auth::User;
 use crate::clock::Timestamp;
 use crate::queue::{ItemState, Kind, NewItem, OperatorStatus, Ordering, QueueItem, cancels_ticket};
-use crate::tickets::{Priority, Status, TicketKey};
+use crate::tickets::{Category, Priority, Status, TicketKey};
 
 const SELECT_ITEMS: &str = "SELECT q.id, q.kind, q.ticket_id, t.number AS ticket_number, q.call_id, q.caller_number, \
      q.category, q.priority, q.enqueued_at, q.state, u.username AS operator, q.assigned_at, q.disposition, \
@@ -30,8 +30,8 @@ pub struct QueueFigures {
     pub waiting: i64,
     pub oldest_enqueued_at: Option<Timestamp>,
     pub operators_available: i64,
-    /// Seconds from hand-out to wrap-up of the latest finished items, newest first.
-    pub recent_handle_s: Vec<i64>,
+    /// Seconds from hand-out to wrap-up of the latest finished items, by category, newest first.
+    pub recent_handle_s: Vec<(Category, i64)>,
 }
 
 fn item_from(row: &AnyRow) -> StoreResult<QueueItem> {
@@ -202,6 +202,18 @@ fn operator_from(row: &AnyRow) -> StoreResult<OperatorState> {
         contact: row.try_get("contact")?,
         seen_at: Timestamp(row.try_get("seen_at")?),
     })
+}
+
+impl QueueFigures {
+    /// Recent handling times of `category`, or of everything when that category has too few
+    /// to go on.
+    pub fn handle_times(&self, category: Option<Category>) -> Vec<i64> {
+        let of = |c: Option<Category>| -> Vec<i64> {
+            self.recent_handle_s.iter().filter(|(k, _)| c.is_none_or(|c| *k == c)).map(|(_, s)| *s).take(20).collect()
+        };
+        let own = of(category);
+        if own.len() >= crate::queue::MIN_SAMPLES { own } else { of(None) }
+    }
 }
 
 impl Store {
@@ -463,12 +475,19 @@ pub(super) async fn figures(conn: &mut sqlx::AnyConnection, alive_since: Timesta
             .bind(alive_since.millis())
             .fetch_one(&mut *conn)
             .await?;
-    let recent_handle_s: Vec<i64> = sqlx::query_scalar(
-        "SELECT (finished_at - assigned_at) / 1000 FROM queue_items WHERE state = 'done' \
-         AND assigned_at IS NOT NULL ORDER BY finished_at DESC LIMIT 20",
+    let recent = sqlx::query(
+        "SELECT category, (finished_at - assigned_at) / 1000 AS seconds FROM queue_items WHERE state = 'done' \
+         AND assigned_at IS NOT NULL ORDER BY finished_at DESC LIMIT 100",
     )
     .fetch_all(&mut *conn)
     .await?;
+    let recent_handle_s = recent
+        .iter()
+        .map(|row| {
+            let category: String = row.try_get("category")?;
+            Ok((category.parse().map_err(StoreError::Invalid)?, row.try_get("seconds")?))
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
     Ok(QueueFigures {
         waiting: row.try_get("waiting")?,
         oldest_enqueued_at: row.try_get::<Option<i64>, _>("oldest")?.map(Timestamp),
@@ -521,4 +540,19 @@ async fn expire_leases_in(tx: &mut Transaction<'static, Any>, now: Timestamp) ->
         publish_item(tx, now, "lease_expired", &item).await?;
     }
     Ok(rows.len() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wait_estimates_use_the_category_own_times_when_there_are_enough() {
+        let recent_handle_s =
+            (0..6).map(|_| (Category::Outage, 60)).chain((0..3).map(|_| (Category::Theft, 600))).collect();
+        let figures = QueueFigures { recent_handle_s, ..QueueFigures::default() };
+        assert_eq!(figures.handle_times(Some(Category::Outage)), vec![60; 6]);
+        assert_eq!(figures.handle_times(Some(Category::Theft)).len(), 9, "too few theft samples: all are used");
+        assert_eq!(figures.handle_times(None).len(), 9);
+    }
 }
