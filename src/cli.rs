@@ -190,9 +190,8 @@ async fn execute(command: Command) -> Result<(), Failure> {
             let text = read_file(&file)?;
             let store = Store::open(settings.database_url.expose()).await?;
             let settlements = store.find_all_settlements().await?;
-            let rows = crate::outages::parse_planned_csv(&text, &settlements, &settings.timezone)
+            let outages = crate::outages::parse_planned_csv(&text, &settlements, &settings.timezone)
                 .map_err(|errors| bad_rows(&file, &errors))?;
-            let outages: Vec<_> = rows.into_iter().map(|r| r.outage).collect();
             let count = store.add_planned_outages(&outages, Clock::system().now()).await?.len();
             println!("imported {count} planned outages");
             Ok(())

@@ -52,6 +52,14 @@ impl ApiError {
     pub fn not_found(what: impl Into<String>) -> Self {
         Self::NotFound(what.into())
     }
+    /// A file refused for its bad rows; nothing of it was stored.
+    pub fn bad_rows(details: Vec<LineError>) -> Self {
+        Self::Unprocessable {
+            message: format!("the file has {} bad row(s); nothing was imported", details.len()),
+            details,
+        }
+    }
+
     /// No valid bearer token on a request that needs one.
     pub fn login_required() -> Self {
         Self::Unauthorized("log in first: send Authorization: Bearer <token> from POST /api/auth/login")

@@ -30,6 +30,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod connection;
+pub mod csv_import;
 pub mod demo;
 pub mod error;
 pub mod ivr;

@@ -19,10 +19,7 @@ pub fn router() -> Router<AppState> {
 async fn import(State(state): State<AppState>, user: User, request: Request) -> Result<Json<Imported>, ApiError> {
     user.require_one_of(&[Role::Admin])?;
     let text = csv_body(request, IMPORT_LIMIT).await?;
-    let rows = super::parse_csv(&text, &state.settings.timezone).map_err(|details| ApiError::Unprocessable {
-        message: format!("the file has {} bad row(s); nothing was imported", details.len()),
-        details,
-    })?;
+    let rows = super::parse_csv(&text, &state.settings.timezone).map_err(ApiError::bad_rows)?;
     let imported = state.store.upsert_applications(&rows, false).await?;
     tracing::info!(imported, by = %user.username, "connection applications imported");
     Ok(Json(Imported { imported }))

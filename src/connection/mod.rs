@@ -11,31 +11,8 @@ use crate::store::Application;
 
 /// Reads `number,applicant,status,updated_at`: every row checked, any bad row refuses the file.
 pub fn parse_csv(text: &str, tz: &TimeZone) -> Result<Vec<Application>, Vec<LineError>> {
-    let expected = ["number", "applicant", "status", "updated_at"];
-    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).from_reader(text.as_bytes());
-    let header_ok = reader
-        .headers()
-        .map(|h| h.iter().map(|f| f.trim_start_matches('\u{feff}')).eq(expected.iter().copied()))
-        .unwrap_or(false);
-    if !header_ok {
-        return Err(vec![LineError { line: 1, message: format!("the header must be: {}", expected.join(",")) }]);
-    }
-    let (mut rows, mut errors) = (Vec::new(), Vec::new());
     let mut seen = std::collections::HashSet::new();
-    for record in reader.records() {
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                let line = e.position().map(|p| p.line() as usize).unwrap_or(0);
-                errors.push(LineError { line, message: format!("unreadable row: {e}") });
-                continue;
-            }
-        };
-        let line = record.position().map(|p| p.line() as usize).unwrap_or(0);
-        if record.len() != 4 {
-            errors.push(LineError { line, message: format!("expected 4 fields, found {}", record.len()) });
-            continue;
-        }
+    crate::csv_import::parse(text, &["number", "applicant", "status", "updated_at"], "applications", |record| {
         let mut problems = Vec::new();
         // Callers type the number on a keypad: digits only.
         let number = &record[0];
@@ -51,19 +28,15 @@ pub fn parse_csv(text: &str, tz: &TimeZone) -> Result<Vec<Application>, Vec<Line
         }
         let updated_at = parse_time(&record[3], tz).map_err(|e| problems.push(format!("updated_at: {e}"))).ok();
         match (problems.is_empty(), updated_at) {
-            (true, Some(updated_at)) => rows.push(Application {
+            (true, Some(updated_at)) => Ok(Application {
                 number: number.to_string(),
                 applicant: record[1].to_string(),
                 status: record[2].to_string(),
                 updated_at,
             }),
-            _ => errors.push(LineError { line, message: problems.join("; ") }),
+            _ => Err(problems),
         }
-    }
-    if rows.is_empty() && errors.is_empty() {
-        errors.push(LineError { line: 2, message: "the file has no applications".into() });
-    }
-    if errors.is_empty() { Ok(rows) } else { Err(errors) }
+    })
 }
 
 #[cfg(test)]

@@ -101,12 +101,7 @@ async fn import_planned(
 /// Checks a whole planned-outage file and stores it, or nothing.
 pub async fn import_planned_csv(state: &AppState, text: &str) -> Result<usize, ApiError> {
     let settlements = state.store.find_all_settlements().await?;
-    let rows =
-        parse_planned_csv(text, &settlements, &state.settings.timezone).map_err(|details| ApiError::Unprocessable {
-            message: format!("the file has {} bad row(s); nothing was imported", details.len()),
-            details,
-        })?;
-    let outages: Vec<NewPlannedOutage> = rows.into_iter().map(|r| r.outage).collect();
+    let outages = parse_planned_csv(text, &settlements, &state.settings.timezone).map_err(ApiError::bad_rows)?;
     Ok(state.store.add_planned_outages(&outages, state.clock.now()).await?.len())
 }
 

@@ -89,44 +89,15 @@ pub fn parse_time(raw: &str, tz: &TimeZone) -> Result<Timestamp, String> {
         .ok_or_else(|| format!("'{raw}' is not an ISO 8601 time such as 2026-11-28T09:00"))
 }
 
-/// One row of a planned-outage file, its settlement resolved.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PlannedRow {
-    pub line: usize,
-    pub outage: NewPlannedOutage,
-}
-
 /// Reads `postcode,settlement,starts_at,ends_at,streets,reason`. Every row is checked against
 /// the known settlements; one bad row refuses the file, each problem named by its line.
 pub fn parse_planned_csv(
     text: &str,
     settlements: &[Settlement],
     tz: &TimeZone,
-) -> Result<Vec<PlannedRow>, Vec<LineError>> {
-    let expected = ["postcode", "settlement", "starts_at", "ends_at", "streets", "reason"];
-    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).from_reader(text.as_bytes());
-    let header_ok = reader
-        .headers()
-        .map(|h| h.iter().map(|f| f.trim_start_matches('\u{feff}')).eq(expected.iter().copied()))
-        .unwrap_or(false);
-    if !header_ok {
-        return Err(vec![LineError { line: 1, message: format!("the header must be: {}", expected.join(",")) }]);
-    }
-    let (mut rows, mut errors) = (Vec::new(), Vec::new());
-    for record in reader.records() {
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                let line = e.position().map(|p| p.line() as usize).unwrap_or(0);
-                errors.push(LineError { line, message: format!("unreadable row: {e}") });
-                continue;
-            }
-        };
-        let line = record.position().map(|p| p.line() as usize).unwrap_or(0);
-        if record.len() != 6 {
-            errors.push(LineError { line, message: format!("expected 6 fields, found {}", record.len()) });
-            continue;
-        }
+) -> Result<Vec<NewPlannedOutage>, Vec<LineError>> {
+    let header = ["postcode", "settlement", "starts_at", "ends_at", "streets", "reason"];
+    crate::csv_import::parse(text, &header, "planned outages", |record| {
         let mut problems = Vec::new();
         let wanted = fold_name(&record[1]);
         let settlement = settlements.iter().find(|s| s.postcode == record[0].trim() && fold_name(&s.name) == wanted);
@@ -146,24 +117,17 @@ pub fn parse_planned_csv(
             }
         }
         match (problems.is_empty(), settlement, starts, ends) {
-            (true, Some(settlement), Some(starts_at), Some(ends_at)) => rows.push(PlannedRow {
-                line,
-                outage: NewPlannedOutage {
-                    settlement_id: settlement.id,
-                    starts_at,
-                    ends_at,
-                    streets: Some(record[4].to_string()).filter(|s| !s.is_empty()),
-                    reason: Some(record[5].to_string()).filter(|s| !s.is_empty()),
-                    demo: false,
-                },
+            (true, Some(settlement), Some(starts_at), Some(ends_at)) => Ok(NewPlannedOutage {
+                settlement_id: settlement.id,
+                starts_at,
+                ends_at,
+                streets: Some(record[4].to_string()).filter(|s| !s.is_empty()),
+                reason: Some(record[5].to_string()).filter(|s| !s.is_empty()),
+                demo: false,
             }),
-            _ => errors.push(LineError { line, message: problems.join("; ") }),
+            _ => Err(problems),
         }
-    }
-    if rows.is_empty() && errors.is_empty() {
-        errors.push(LineError { line: 2, message: "the file has no planned outages".into() });
-    }
-    if errors.is_empty() { Ok(rows) } else { Err(errors) }
+    })
 }
 
 const MONTHS: [&str; 12] = [
@@ -286,6 +250,6 @@ mod tests {
         assert!(errors[0].message.contains("after"));
         let good =
             "postcode,settlement,starts_at,ends_at,streets,reason\n152610,углич,2026-12-01T09:00,2026-12-01T17:00,,\n";
-        assert_eq!(parse_planned_csv(good, &settlements, &msk()).unwrap()[0].outage.settlement_id, 6);
+        assert_eq!(parse_planned_csv(good, &settlements, &msk()).unwrap()[0].settlement_id, 6);
     }
 }

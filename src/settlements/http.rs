@@ -51,10 +51,7 @@ pub const IMPORT_LIMIT: usize = 8 * 1024 * 1024;
 async fn import(State(state): State<AppState>, user: User, request: Request) -> Result<Json<Imported>, ApiError> {
     user.require_one_of(&[Role::Admin])?;
     let text = csv_body(request, IMPORT_LIMIT).await?;
-    let rows = parse_csv(&text).map_err(|details| ApiError::Unprocessable {
-        message: format!("the file has {} bad row(s); nothing was imported", details.len()),
-        details,
-    })?;
+    let rows = parse_csv(&text).map_err(ApiError::bad_rows)?;
     let imported = state.store.upsert_settlements(&rows).await?;
     tracing::info!(imported, by = %user.username, "settlements imported");
     Ok(Json(Imported { imported }))

@@ -136,32 +136,8 @@ fn edit_distance(a: &str, b: &str) -> usize {
 /// Reads a settlements file (`name,type,district,postcode` with that header). Every row is
 /// checked; any bad row makes the whole file refused, with each problem by line number.
 pub fn parse_csv(text: &str) -> Result<Vec<SettlementRow>, Vec<LineError>> {
-    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).from_reader(text.as_bytes());
-    let expected = ["name", "type", "district", "postcode"];
-    let header_ok = reader
-        .headers()
-        .map(|h| h.iter().map(|f| f.trim_start_matches('\u{feff}')).eq(expected.iter().copied()))
-        .unwrap_or(false);
-    if !header_ok {
-        return Err(vec![LineError { line: 1, message: format!("the header must be: {}", expected.join(",")) }]);
-    }
-    let mut rows = Vec::new();
-    let mut errors = Vec::new();
     let mut seen = std::collections::HashSet::new();
-    for record in reader.records() {
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                let line = e.position().map(|p| p.line() as usize).unwrap_or(0);
-                errors.push(LineError { line, message: format!("unreadable row: {e}") });
-                continue;
-            }
-        };
-        let line = record.position().map(|p| p.line() as usize).unwrap_or(0);
-        if record.len() != 4 {
-            errors.push(LineError { line, message: format!("expected 4 fields, found {}", record.len()) });
-            continue;
-        }
+    crate::csv_import::parse(text, &["name", "type", "district", "postcode"], "settlements", |record| {
         let mut problems = Vec::new();
         for (field, value) in ["name", "type", "district"].iter().zip(record.iter()) {
             if value.is_empty() {
@@ -175,19 +151,15 @@ pub fn parse_csv(text: &str) -> Result<Vec<SettlementRow>, Vec<LineError>> {
             problems.push(format!("'{}' in '{}' appears twice in the file", &record[0], &record[2]));
         }
         match (problems.is_empty(), postcode) {
-            (true, Some(postcode)) => rows.push(SettlementRow {
+            (true, Some(postcode)) => Ok(SettlementRow {
                 name: record[0].to_string(),
                 kind: record[1].to_string(),
                 district: record[2].to_string(),
                 postcode,
             }),
-            _ => errors.push(LineError { line, message: problems.join("; ") }),
+            _ => Err(problems),
         }
-    }
-    if rows.is_empty() && errors.is_empty() {
-        errors.push(LineError { line: 2, message: "the file has no settlements".into() });
-    }
-    if errors.is_empty() { Ok(rows) } else { Err(errors) }
+    })
 }
 
 /// Loads the bundled settlements into a database that has none, so a fresh install can locate
