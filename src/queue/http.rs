@@ -19,6 +19,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/queue", get(list))
         .route("/api/queue/next", post(next))
+        .route("/api/queue/abandoned", get(abandoned))
         .route("/api/queue/{id}/release", post(release))
         .route("/api/queue/{id}/complete", post(complete))
         .route("/api/operators/me", get(me).put(update_me))
@@ -62,6 +63,21 @@ async fn list(State(state): State<AppState>, user: User) -> Result<Json<QueueVie
         operators_available: figures.operators_available,
     };
     Ok(Json(QueueView { items, stats }))
+}
+
+#[derive(Serialize)]
+struct Abandoned {
+    #[serde(flatten)]
+    item: QueueItem,
+    waited_s: i64,
+}
+
+/// Callers who hung up waiting in the last 24 hours, for supervisors to follow up.
+async fn abandoned(State(state): State<AppState>, user: User) -> Result<Json<Vec<Abandoned>>, ApiError> {
+    user.require_at_least(Role::Supervisor)?;
+    let since = state.clock.now().plus_seconds(-24 * 3600);
+    let calls = state.store.abandoned_calls(since).await?;
+    Ok(Json(calls.into_iter().map(|(item, waited_s)| Abandoned { item, waited_s }).collect()))
 }
 
 #[derive(Serialize)]

@@ -340,6 +340,24 @@ impl Store {
         Ok(Some(item))
     }
 
+    /// Live calls whose callers hung up while waiting, since `since`, newest first, with how
+    /// long they waited: the supervisor's list of people to ring back.
+    pub async fn abandoned_calls(&self, since: Timestamp) -> StoreResult<Vec<(QueueItem, i64)>> {
+        let sql = format!(
+            "{SELECT_ITEMS} WHERE q.kind = 'live_call' AND q.state = 'abandoned' AND q.finished_at >= $1 \
+             ORDER BY q.finished_at DESC LIMIT 500"
+        );
+        let rows = sqlx::query(&sql).bind(since.millis()).fetch_all(&self.pool).await?;
+        let waits: Vec<i64> = sqlx::query_scalar(
+            "SELECT (finished_at - enqueued_at) / 1000 FROM queue_items WHERE kind = 'live_call' \
+             AND state = 'abandoned' AND finished_at >= $1 ORDER BY finished_at DESC LIMIT 500",
+        )
+        .bind(since.millis())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().zip(waits).map(|(row, wait)| Ok((item_from(row)?, wait))).collect()
+    }
+
     /// Gives an item back; it keeps its place (its enqueue time and order are unchanged).
     pub async fn release(&self, item_id: &str, operator: &User, now: Timestamp) -> StoreResult<QueueItem> {
         let mut tx = self.begin_write().await?;

@@ -239,6 +239,11 @@ async fn a_caller_who_hangs_up_first_is_abandoned_with_the_wait_and_not_handed_o
     assert!(call.queued_at.is_some() && call.ended_at.is_some(), "the wait is kept: {call:?}");
     let item = app.store.call_item(&call.id).await.unwrap().unwrap();
     assert_eq!(item.state, ItemState::Abandoned);
+    let supervisor = app.login_as(Role::Supervisor).await;
+    let (status, abandoned) = app.get("/api/queue/abandoned", &supervisor).await;
+    assert_eq!(status, 200);
+    assert_eq!(abandoned[0]["caller_number"], "+79101234567", "{abandoned}");
+    assert!(abandoned[0]["waited_s"].as_i64().is_some_and(|w| w >= 0));
     let response = app.http.post(app.url("/api/queue/next")).bearer_auth(&operator).send().await.unwrap();
     assert_eq!(response.status(), 204, "an abandoned call is not handed out");
 
