@@ -11,6 +11,7 @@ use crate::phone::PhoneNumber;
 use crate::queue::estimate_wait;
 use crate::settlements::{Settlement, match_spoken};
 use crate::store::{CallRecord, CallTx, SettlementQuery, StoreError};
+use crate::telephony::Dialect;
 use crate::tickets::{Category, Channel, NewTicket, Priority, Status};
 
 /// The variable a location question captures the caller's answer in.
@@ -276,6 +277,10 @@ impl Effects for StepEffects<'_> {
             "planned_outages" => self.planned_outages(vars).await,
             "application_status" => self.application_status(vars).await,
             "storm_mode" => self.storm_mode().await,
+            // jambonz has no verb that records to a URL; the script sends such callers to a person.
+            "recording_supported" => {
+                Ok(if self.call.dialect == Dialect::Jambonz.as_str() { "no" } else { "yes" }.into())
+            }
             other => anyhow::bail!("no implementation for action '{other}'"),
         }
     }

@@ -69,6 +69,7 @@ pub const CATALOG: &[ActionSpec] = &[
         outcomes: &["found", "unknown"],
         sets: &["application_status", "application_updated"],
     },
+    ActionSpec { name: "recording_supported", params: &[], outcomes: &["yes", "no"], sets: &[] },
     ActionSpec { name: "storm_mode", params: &[], outcomes: &["calm", "storm"], sets: &[] },
     ActionSpec { name: "request_callback", params: &[], outcomes: &["created", "duplicate"], sets: &[] },
 ];

@@ -43,11 +43,12 @@ fn jambonz_answer(actions: &[Action]) -> StoredAnswer {
     StoredAnswer { content_type: "application/json".into(), body: jambonz::render(actions).to_string() }
 }
 
-/// What a jambonz caller hears where the script needs something jambonz cannot do.
+/// What a jambonz caller hears where a script asks for something jambonz cannot do (the default
+/// menus never do: they ask `recording_supported` first).
 fn unsupported_fallback() -> Vec<Action> {
     vec![
         Action::Say {
-            text: "Эту услугу оформит оператор. Пожалуйста, оставайтесь на линии.".into(),
+            text: "Извините, эта услуга по телефону сейчас недоступна. Позвоните, пожалуйста, ещё раз и нажмите 0, чтобы поговорить с оператором.".into(),
             voice: super::Voice { language: "ru-RU".into(), name: None },
         },
         Action::Hangup,

@@ -224,12 +224,13 @@ async fn theft_with_a_recording_gives_a_ticket_with_the_recording_url() {
     assert_eq!(ticket["recording_url"], "https://api.twilio.com/recordings/RE1.wav");
     assert_eq!(ticket["recording_duration_s"], 42);
 
-    // jambonz cannot record to a URL: the caller is told an operator will take it, not left hanging.
+    // jambonz cannot record to a URL: the caller goes to an operator instead, not left hanging.
     let mut caller = Caller::new(&app.base, Dialect::Jambonz, "+79100000601");
     caller.dial().await.unwrap();
     caller.press("5").await.unwrap();
-    let fallback = caller.press("152150").await.unwrap().text();
-    assert!(fallback.contains("оператор"), "{fallback}");
+    let fallback = caller.press("152150").await.unwrap();
+    assert!(fallback.text().contains("Ваше сообщение примет оператор"), "{}", fallback.text());
+    assert!(matches!(fallback.waiting, Waiting::Queue { .. }), "{fallback:?}");
     app.stop().await;
 }
 
