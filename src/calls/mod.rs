@@ -9,6 +9,7 @@ pub use lifecycle::{CallEvent, CallStatus};
 
 use crate::app::AppState;
 use crate::clock::Timestamp;
+use crate::error::ApiError;
 use crate::ivr::engine::{self, CallState, Input, StepUrls};
 use crate::phone::PhoneNumber;
 use crate::queue::{ItemState, estimate_wait};
@@ -109,7 +110,7 @@ pub async fn handle_step(
     inbound: &Inbound,
     raw: &str,
     render: impl Fn(&[Action]) -> StoredAnswer,
-) -> Result<StoredAnswer, StoreError> {
+) -> Result<StoredAnswer, ApiError> {
     let now = app.clock.now();
     let fresh = serde_json::to_string(&CallState::default()).map_err(|e| StoreError::Invalid(e.to_string()))?;
     let mut tx = app.store.begin_call_step().await?;
@@ -137,7 +138,7 @@ pub async fn handle_step(
             let mut effects = effects::StepEffects { tx: &mut tx, call: &snapshot, settings: &app.settings, now };
             let step = engine::step(&app.flow, state, input.clone(), &urls, &mut effects)
                 .await
-                .map_err(|e| StoreError::Invalid(format!("IVR step failed: {e:#}")))?;
+                .map_err(|e| ApiError::Internal(e.context("running the IVR step")))?;
             state = step.state;
             if step.actions.iter().any(|a| matches!(a, Action::Enqueue { .. })) {
                 let ticket_number = state.vars.get("ticket_number").and_then(|n| n.parse().ok());
