@@ -76,6 +76,7 @@ pub fn router(state: AppState) -> Router {
         .merge(connection::http::router())
         .merge(reception::router())
         .merge(telephony::http::router())
+        .merge(crate::openapi::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -113,10 +114,28 @@ pub async fn run(
     Ok(())
 }
 
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "health",
+    summary = "Liveness: the process answers",
+    responses((status = 200, description = "Always `ok`", body = String, content_type = "text/plain"))
+)]
 async fn healthz() -> &'static str {
     "ok"
 }
 
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "health",
+    summary = "Readiness: the database is reachable and migrated",
+    responses(
+        (status = 200, description = "Ready", body = serde_json::Value, example = json!({"status": "ready"})),
+        (status = 503, description = "Not ready, with the reason", body = serde_json::Value,
+            example = json!({"status": "not ready", "reason": "the database is unreachable or not migrated"})),
+    )
+)]
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     if state.store.is_ready().await {
         (StatusCode::OK, Json(serde_json::json!({"status": "ready"})))

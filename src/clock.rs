@@ -40,6 +40,20 @@ impl Serialize for Timestamp {
     }
 }
 
+/// Documented as it is serialized (an RFC 3339 string), not as the integer inside.
+impl utoipa::PartialSchema for Timestamp {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+            .examples([serde_json::json!("2026-01-15T08:30:00.000Z")])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Timestamp {}
+
 /// Where "now" comes from. Production reads the system clock; tests that exercise timers
 /// hand in their own so nothing has to sleep.
 #[derive(Clone)]

@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 use crate::store::StoreError;
 
 /// One bad row of an uploaded file, so the person fixing it knows where to look.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct LineError {
     pub line: usize,
     pub message: String,
@@ -81,15 +81,21 @@ impl ApiError {
     }
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
-    error: Inner<'a>,
+// Public so the OpenAPI document describes the very type that is sent, not a copy that could
+// drift from it. The doc comment below is published there.
+/// The body of every error response.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody<'a> {
+    error: ErrorDetail<'a>,
 }
 
-#[derive(Serialize)]
-struct Inner<'a> {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail<'a> {
+    /// Stable and machine-readable, e.g. `not_found`, `invalid`, `bad_query`.
     code: &'a str,
+    /// For people; may change wording.
     message: String,
+    /// Only on a refused file upload: each bad line.
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     details: &'a [LineError],
 }
@@ -107,7 +113,7 @@ impl IntoResponse for ApiError {
             Self::Unprocessable { details, .. } => details.as_slice(),
             _ => &[],
         };
-        let body = Body { error: Inner { code, message: self.to_string(), details } };
+        let body = ErrorBody { error: ErrorDetail { code, message: self.to_string(), details } };
         (status, axum::Json(body)).into_response()
     }
 }

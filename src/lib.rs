@@ -36,6 +36,7 @@ pub mod error;
 pub mod ivr;
 pub mod live;
 pub mod metrics;
+pub mod openapi;
 pub mod outages;
 pub mod phone;
 pub mod queue;

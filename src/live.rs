@@ -16,7 +16,7 @@ use tokio::sync::{broadcast, watch};
 
 use crate::app::AppState;
 use crate::auth::{self, Role};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::store::{DomainEvent, Store};
 
 /// How often the event log is read for news: a change reaches every console well within a second.
@@ -69,7 +69,8 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/api/events", get(events))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct EventsQuery {
     /// Browsers' EventSource cannot send headers: the console passes its token here instead.
     token: Option<String>,
@@ -82,6 +83,27 @@ fn to_sse(event: &DomainEvent) -> Event {
         .data(serde_json::to_string(event).unwrap_or_default())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/events",
+    tag = "live",
+    summary = "Server-sent events of every committed change (tickets, queue, escalations, incidents)",
+    params(
+        EventsQuery,
+        ("Last-Event-ID" = Option<i64>, Header, description = "Resume after this event; missed events are sent first"),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (
+            status = 200,
+            description = "An endless stream; each event's id is its sequence number, its type the topic, its data a DomainEvent as JSON",
+            body = String,
+            content_type = "text/event-stream"
+        ),
+        (status = 401, description = "No valid token, in the header or the query", body = ErrorBody),
+        (status = 403, description = "The role may not watch events", body = ErrorBody),
+    )
+)]
 async fn events(
     State(state): State<AppState>,
     headers: HeaderMap,

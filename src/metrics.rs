@@ -19,7 +19,7 @@ use crate::error::ApiError;
 /// A call answered within this many seconds counts toward the service level.
 pub const SERVICE_LEVEL_S: i64 = 20;
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Metrics {
     /// Start of the period: midnight today in HOTLINE_TIMEZONE.
     pub since: Timestamp,
@@ -39,7 +39,7 @@ pub struct Metrics {
     pub operators: Vec<OperatorCount>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct OperatorCount {
     pub status: String,
     pub count: i64,
@@ -80,7 +80,23 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/api/metrics", get(json)).route("/metrics", get(prometheus))
 }
 
-async fn json(State(state): State<AppState>, user: User) -> Result<Json<Metrics>, ApiError> {
+#[utoipa::path(
+    get,
+    path = "/api/metrics",
+    tag = "metrics",
+    summary = "Today's supervisor figures as JSON",
+    description = "Waiting now, oldest wait, answered, service level (share answered within 20 s), \
+                   average speed of answer, abandoned and abandon rate, average handle time, callbacks \
+                   pending, calls ended, IVR containment, and operators by status. Rates are null until \
+                   there is something to divide by.",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The figures since midnight in the service's time zone", body = Metrics),
+        (status = 401, description = "No valid bearer token", body = crate::error::ErrorBody),
+        (status = 403, description = "Supervisors and admins", body = crate::error::ErrorBody),
+    )
+)]
+pub(crate) async fn json(State(state): State<AppState>, user: User) -> Result<Json<Metrics>, ApiError> {
     user.require_at_least(Role::Supervisor)?;
     Ok(Json(current(&state).await?))
 }
@@ -113,7 +129,19 @@ pub fn render_prometheus(m: &Metrics) -> String {
     out
 }
 
-async fn prometheus(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "metrics",
+    summary = "The same figures in the Prometheus text format",
+    responses((
+        status = 200,
+        description = "Prometheus exposition format 0.0.4",
+        body = String,
+        content_type = "text/plain; version=0.0.4"
+    ))
+)]
+pub(crate) async fn prometheus(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
     let metrics = current(&state).await?;
     Ok(([(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], render_prometheus(&metrics)))
 }

@@ -66,6 +66,20 @@ impl Serialize for PhoneNumber {
     }
 }
 
+/// Documented as it is serialized: the E.164 string.
+impl utoipa::PartialSchema for PhoneNumber {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some("A phone number in E.164 form."))
+            .examples([serde_json::json!("+79101234567")])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for PhoneNumber {}
+
 /// Keeps the country and operator code and the last four digits.
 fn mask_number(number: &str) -> String {
     let chars: Vec<char> = number.chars().collect();

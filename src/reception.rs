@@ -8,7 +8,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
-use crate::error::{ApiError, ApiJson, ApiQuery};
+use crate::error::{ApiError, ApiJson, ApiQuery, ErrorBody};
 use crate::outages::{Incident, PlannedOutage};
 use crate::phone::PhoneNumber;
 use crate::settlements::{Postcode, Settlement};
@@ -21,12 +21,14 @@ pub fn router() -> Router<AppState> {
         .route("/api/public/appeals", post(appeal))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct OutagesQuery {
+    /// Six digits.
     postcode: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct SettlementOutages {
     settlement: Settlement,
     planned: Vec<PlannedOutage>,
@@ -36,6 +38,17 @@ struct SettlementOutages {
 /// How far ahead the public schedule reaches.
 const PUBLIC_HORIZON_S: i64 = 14 * 24 * 3600;
 
+#[utoipa::path(
+    get,
+    path = "/api/public/outages",
+    tag = "reception",
+    summary = "Planned outages of the next two weeks and open incidents for a postcode",
+    params(OutagesQuery),
+    responses(
+        (status = 200, description = "One entry per settlement with that postcode", body = [SettlementOutages]),
+        (status = 400, description = "The postcode is missing or not six digits", body = ErrorBody),
+    )
+)]
 async fn outages(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<OutagesQuery>,
@@ -51,7 +64,7 @@ async fn outages(
     Ok(Json(out))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct Faq {
     question: &'static str,
     answer: &'static str,
@@ -81,11 +94,18 @@ const FAQ: &[Faq] = &[
     },
 ];
 
+#[utoipa::path(
+    get,
+    path = "/api/public/faq",
+    tag = "reception",
+    summary = "The questions people ask most, with answers",
+    responses((status = 200, description = "Questions and answers", body = [Faq]))
+)]
 async fn faq() -> Json<&'static [Faq]> {
     Json(FAQ)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct Appeal {
     /// `appeal` (a complaint or request) or `question`.
     #[serde(default = "default_category")]
@@ -101,11 +121,25 @@ fn default_category() -> Category {
     Category::Appeal
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct Accepted {
     number: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/public/appeals",
+    tag = "reception",
+    summary = "Send an appeal or a question from the website; it becomes a ticket",
+    request_body = Appeal,
+    responses(
+        (status = 201, description = "Accepted; the number to quote", body = Accepted),
+        (status = 400, description = "The body is not valid JSON", body = ErrorBody),
+        (status = 413, description = "The body is larger than the limit", body = ErrorBody),
+        (status = 415, description = "The body is not application/json", body = ErrorBody),
+        (status = 422, description = "A field is missing, too long or not allowed", body = ErrorBody),
+    )
+)]
 async fn appeal(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<Appeal>,

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::{BearerToken, User};
 use crate::app::AppState;
 use crate::clock::Timestamp;
-use crate::error::{ApiError, ApiJson};
+use crate::error::{ApiError, ApiJson, ErrorBody};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -18,19 +18,36 @@ pub fn router() -> Router<AppState> {
         .route("/api/auth/me", get(me))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct LoginRequest {
     username: String,
+    #[schema(format = Password)]
     password: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct LoginResponse {
+    /// Send it back as `Authorization: Bearer <token>`.
     token: String,
     user: User,
     expires_at: Timestamp,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/auth/login",
+    tag = "auth",
+    summary = "Log in with a username and password and get a bearer token",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Logged in", body = LoginResponse),
+        (status = 400, description = "The body is not valid JSON", body = ErrorBody),
+        (status = 401, description = "Wrong username or password", body = ErrorBody),
+        (status = 413, description = "The body is larger than the limit", body = ErrorBody),
+        (status = 415, description = "The body is not application/json", body = ErrorBody),
+        (status = 422, description = "The JSON does not fit the request", body = ErrorBody),
+    )
+)]
 async fn login(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<LoginRequest>,
@@ -47,6 +64,17 @@ async fn login(
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/auth/logout",
+    tag = "auth",
+    summary = "End the session of the token sent",
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Logged out; the token no longer works"),
+        (status = 401, description = "No valid bearer token", body = ErrorBody),
+    )
+)]
 async fn logout(
     State(state): State<AppState>,
     _user: User,
@@ -56,6 +84,18 @@ async fn logout(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/auth/me",
+    operation_id = "auth_me",
+    tag = "auth",
+    summary = "Who the bearer token belongs to",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The logged-in user", body = User),
+        (status = 401, description = "No valid bearer token", body = ErrorBody),
+    )
+)]
 async fn me(user: User) -> Json<User> {
     Json(user)
 }

@@ -28,7 +28,7 @@ text_enum! {
     }
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct User {
     #[serde(skip)]
     pub id: String,

@@ -6,7 +6,7 @@ use axum::{Json, Router};
 
 use crate::app::AppState;
 use crate::auth::{Role, User};
-use crate::error::{ApiError, csv_body};
+use crate::error::{ApiError, ErrorBody, csv_body};
 use crate::settlements::http::{IMPORT_LIMIT, Imported};
 use crate::store::Application;
 
@@ -16,6 +16,27 @@ pub fn router() -> Router<AppState> {
         .route("/api/connection-applications/{number}", get(show))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/connection-applications/import",
+    operation_id = "import_applications",
+    tag = "connection",
+    summary = "Import connection applications from CSV, all rows or none",
+    request_body(
+        content = String,
+        content_type = "text/csv",
+        description = "A header `number,applicant,status,updated_at` and one application a line"
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "How many applications were stored", body = Imported),
+        (status = 400, description = "The file is not UTF-8 text", body = ErrorBody),
+        (status = 401, description = "No valid bearer token", body = ErrorBody),
+        (status = 403, description = "Only admins import", body = ErrorBody),
+        (status = 413, description = "The file is larger than the import limit", body = ErrorBody),
+        (status = 422, description = "Bad rows, each with its line; nothing was stored", body = ErrorBody),
+    )
+)]
 async fn import(State(state): State<AppState>, user: User, request: Request) -> Result<Json<Imported>, ApiError> {
     user.require_one_of(&[Role::Admin])?;
     let text = csv_body(request, IMPORT_LIMIT).await?;
@@ -25,6 +46,21 @@ async fn import(State(state): State<AppState>, user: User, request: Request) -> 
     Ok(Json(Imported { imported }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/connection-applications/{number}",
+    operation_id = "show_application",
+    tag = "connection",
+    summary = "A connection application's status by its number",
+    params(("number" = String, Path, description = "The application's number")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The application", body = Application),
+        (status = 401, description = "No valid bearer token", body = ErrorBody),
+        (status = 403, description = "The role may not look applications up", body = ErrorBody),
+        (status = 404, description = "No application with that number", body = ErrorBody),
+    )
+)]
 async fn show(
     State(state): State<AppState>,
     user: User,

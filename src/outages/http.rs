@@ -10,7 +10,7 @@ use super::{Incident, IncidentStatus, NewPlannedOutage, PlannedOutage, STORM_SWI
 use crate::app::AppState;
 use crate::auth::{Role, User};
 use crate::clock::Timestamp;
-use crate::error::{ApiError, ApiJson, ApiQuery, csv_body};
+use crate::error::{ApiError, ApiJson, ApiQuery, ErrorBody, csv_body};
 use crate::settlements::http::{IMPORT_LIMIT, Imported};
 use crate::store::SettlementQuery;
 
@@ -23,20 +23,33 @@ pub fn router() -> Router<AppState> {
         .route("/api/storm-mode", get(storm_mode).put(set_storm_mode))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct PlannedQuery {
     settlement_id: Option<i64>,
+    /// Six digits.
     postcode: Option<String>,
 }
 
 /// How far ahead a schedule is listed unless asked otherwise.
 const LISTING_HORIZON_S: i64 = 31 * 24 * 3600;
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct Items<T> {
     items: Vec<T>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/planned-outages",
+    tag = "outages",
+    summary = "Planned outages of the next month, by settlement or postcode",
+    params(PlannedQuery),
+    responses(
+        (status = 200, description = "Planned outages", body = Items<PlannedOutage>),
+        (status = 400, description = "A query parameter does not parse", body = ErrorBody),
+    )
+)]
 async fn list_planned(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<PlannedQuery>,
@@ -49,15 +62,34 @@ async fn list_planned(
     Ok(Json(Items { items }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct NewPlanned {
     settlement_id: i64,
+    /// ISO 8601; without an offset it is read in the service's time zone.
     starts_at: String,
+    /// ISO 8601, after `starts_at`.
     ends_at: String,
     streets: Option<String>,
     reason: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/planned-outages",
+    tag = "outages",
+    summary = "Add one planned outage",
+    request_body = NewPlanned,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The planned outage as stored", body = PlannedOutage),
+        (status = 400, description = "The body is not valid JSON", body = ErrorBody),
+        (status = 401, description = "No valid bearer token", body = ErrorBody),
+        (status = 403, description = "Only supervisors and admins", body = ErrorBody),
+        (status = 413, description = "The body is larger than the limit", body = ErrorBody),
+        (status = 415, description = "The body is not application/json", body = ErrorBody),
+        (status = 422, description = "Bad times, an empty window or an unknown settlement", body = ErrorBody),
+    )
+)]
 async fn add_planned(
     State(state): State<AppState>,
     user: User,
@@ -86,6 +118,26 @@ async fn add_planned(
     Ok((StatusCode::CREATED, Json(created)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/planned-outages/import",
+    tag = "outages",
+    summary = "Import planned outages from CSV, all rows or none",
+    request_body(
+        content = String,
+        content_type = "text/csv",
+        description = "A header `postcode,settlement,starts_at,ends_at,streets,reason` and one outage a line"
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "How many planned outages were stored", body = Imported),
+        (status = 400, description = "The file is not UTF-8 text", body = ErrorBody),
+        (status = 401, description = "No valid bearer token", body = ErrorBody),
+        (status = 403, description = "Only supervisors and admins", body = ErrorBody),
+        (status = 413, description = "The file is larger than the import limit", body = ErrorBody),
+        (status = 422, description = "Bad rows, each with its line; nothing was stored", body = ErrorBody),
+    )
+)]
 async fn import_planned(
     State(state): State<AppState>,
     user: User,
@@ -105,11 +157,26 @@ pub async fn import_planned_csv(state: &AppState, text: &str) -> Result<usize, A
     Ok(state.store.add_planned_outages(&outages, state.clock.now()).await?.len())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct IncidentQuery {
     status: Option<IncidentStatus>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/incidents",
+    tag = "outages",
+    summary = "Incidents: outage reports grouped by settlement",
+    params(IncidentQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Incidents", body = Items<Incident>),
+        (status = 400, description = "The status filter is not a known status", body = ErrorBody),
+        (status = 401, description = "No valid bearer token", body = ErrorBody),
+        (status = 403, description = "Dispatchers and above", body = ErrorBody),
+    )
+)]
 async fn list_incidents(
     State(state): State<AppState>,
     user: User,
@@ -119,11 +186,12 @@ async fn list_incidents(
     Ok(Json(Items { items: state.store.incidents(q.status).await? }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct IncidentUpdate {
     status: Option<IncidentStatus>,
     /// An ISO 8601 time, or null to clear it; absent leaves it as it is.
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
     etr: Option<Option<String>>,
 }
 
@@ -132,6 +200,25 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<Strin
     Ok(Some(Option::deserialize(d)?))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/incidents/{id}",
+    tag = "outages",
+    summary = "Change an incident's status or estimated restoration time",
+    params(("id" = String, Path, description = "The incident's id")),
+    request_body = IncidentUpdate,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The incident after the change", body = Incident),
+        (status = 400, description = "The body is not valid JSON", body = ErrorBody),
+        (status = 401, description = "No valid bearer token", body = ErrorBody),
+        (status = 403, description = "Dispatchers and above", body = ErrorBody),
+        (status = 404, description = "No such incident", body = ErrorBody),
+        (status = 413, description = "The body is larger than the limit", body = ErrorBody),
+        (status = 415, description = "The body is not application/json", body = ErrorBody),
+        (status = 422, description = "An unknown status or a bad time", body = ErrorBody),
+    )
+)]
 async fn update_incident(
     State(state): State<AppState>,
     user: User,
@@ -150,7 +237,7 @@ async fn update_incident(
     Ok(Json(updated))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct StormMode {
     /// Whether callers get the storm greeting now.
     on: bool,
@@ -168,17 +255,46 @@ async fn storm_status(state: &AppState) -> Result<StormMode, ApiError> {
     Ok(StormMode { on, manual: manual.as_deref() == Some("on"), open_incidents, threshold })
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/storm-mode",
+    tag = "outages",
+    summary = "Whether storm mode is on, and why",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Storm mode now", body = StormMode),
+        (status = 401, description = "No valid bearer token", body = ErrorBody),
+        (status = 403, description = "The role may not see it", body = ErrorBody),
+    )
+)]
 async fn storm_mode(State(state): State<AppState>, user: User) -> Result<Json<StormMode>, ApiError> {
     user.require_at_least(Role::Operator)?;
     Ok(Json(storm_status(&state).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct SetStorm {
     on: bool,
 }
 
 /// On forces storm mode; off hands it back to the automatic threshold.
+#[utoipa::path(
+    put,
+    path = "/api/storm-mode",
+    tag = "outages",
+    summary = "Force storm mode on, or hand it back to the automatic threshold",
+    request_body = SetStorm,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Storm mode after the change", body = StormMode),
+        (status = 400, description = "The body is not valid JSON", body = ErrorBody),
+        (status = 401, description = "No valid bearer token", body = ErrorBody),
+        (status = 403, description = "Supervisors and admins", body = ErrorBody),
+        (status = 413, description = "The body is larger than the limit", body = ErrorBody),
+        (status = 415, description = "The body is not application/json", body = ErrorBody),
+        (status = 422, description = "`on` is missing or not a boolean", body = ErrorBody),
+    )
+)]
 async fn set_storm_mode(
     State(state): State<AppState>,
     user: User,

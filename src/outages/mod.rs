@@ -12,7 +12,7 @@ use crate::error::LineError;
 use crate::settlements::{Settlement, SettlementRef, fold_name};
 use crate::text_enum::text_enum;
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct PlannedOutage {
     pub id: String,
     pub settlement: SettlementRef,
@@ -44,7 +44,7 @@ text_enum! {
     }
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Incident {
     pub id: String,
     pub settlement: SettlementRef,

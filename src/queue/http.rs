@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::{OperatorStatus, QueueItem, estimate_wait};
 use crate::app::AppState;
 use crate::auth::{Role, User};
-use crate::error::{ApiError, ApiJson};
+use crate::error::{ApiError, ApiJson, ErrorBody};
 use crate::phone::PhoneNumber;
 use crate::store::OperatorState;
 use crate::tickets::{Ticket, TicketKey};
@@ -26,7 +26,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/operators/me/heartbeat", post(heartbeat))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct Stats {
     waiting: i64,
     oldest_wait_s: i64,
@@ -34,7 +34,7 @@ struct Stats {
     operators_available: i64,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct QueueView {
     items: Vec<QueueItem>,
     stats: Stats,
@@ -49,6 +49,19 @@ async fn alive(state: &AppState, user: &User) -> Result<(), ApiError> {
     Ok(())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/queue",
+    operation_id = "list_queue",
+    tag = "queue",
+    summary = "Waiting items in serving order, with the queue's figures",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The queue now", body = QueueView),
+        (status = 401, description = "No valid bearer token", body = ErrorBody),
+        (status = 403, description = "The role may not see the queue", body = ErrorBody),
+    )
+)]
 async fn list(State(state): State<AppState>, user: User) -> Result<Json<QueueView>, ApiError> {
     user.require_at_least(Role::Operator)?;
     alive(&state, &user).await?;
@@ -65,7 +78,7 @@ async fn list(State(state): State<AppState>, user: User) -> Result<Json<QueueVie
     Ok(Json(QueueView { items, stats }))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct Abandoned {
     #[serde(flatten)]
     item: QueueItem,
@@ -73,6 +86,18 @@ struct Abandoned {
 }
 
 /// Callers who hung up waiting in the last 24 hours, for supervisors to follow up.
+#[utoipa::path(
+    get,
+    path = "/api/queue/abandoned",
+    tag = "queue",
+    summary = "Calls abandoned in the queue in the last 24 hours, with how long each waited",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Abandoned calls", body = [Abandoned]),
+        (status = 401, description = "No valid bearer token", body = ErrorBody),
+        (status = 403, description = "Only supervisors and admins", body = ErrorBody),
+    )
+)]
 async fn abandoned(State(state): State<AppState>, user: User) -> Result<Json<Vec<Abandoned>>, ApiError> {
     user.require_at_least(Role::Supervisor)?;
     let since = state.clock.now().plus_seconds(-24 * 3600);
@@ -80,7 +105,7 @@ async fn abandoned(State(state): State<AppState>, user: User) -> Result<Json<Vec
     Ok(Json(calls.into_iter().map(|(item, waited_s)| Abandoned { item, waited_s }).collect()))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct Taken {
     item: QueueItem,
     ticket: Option<Ticket>,
@@ -88,6 +113,20 @@ struct Taken {
     history: Vec<Ticket>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/queue/next",
+    tag = "queue",
+    summary = "Take the next item in serving order",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The item, its ticket and the caller's earlier tickets", body = Taken),
+        (status = 204, description = "Nothing is waiting that this operator can take"),
+        (status = 401, description = "No valid bearer token", body = ErrorBody),
+        (status = 403, description = "Only operators take items", body = ErrorBody),
+        (status = 409, description = "The operator still holds an item", body = ErrorBody),
+    )
+)]
 async fn next(State(state): State<AppState>, user: User) -> Result<Response, ApiError> {
     user.require_one_of(&[Role::Operator])?;
     let now = state.clock.now();
@@ -115,6 +154,21 @@ async fn next(State(state): State<AppState>, user: User) -> Result<Response, Api
     Ok(Json(Taken { item, ticket, history }).into_response())
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/queue/{id}/release",
+    tag = "queue",
+    summary = "Give a held item back; it keeps its place",
+    params(("id" = String, Path, description = "The queue item's id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The item, waiting again", body = QueueItem),
+        (status = 401, description = "No valid bearer token", body = ErrorBody),
+        (status = 403, description = "Only operators release items", body = ErrorBody),
+        (status = 404, description = "No such queue item", body = ErrorBody),
+        (status = 409, description = "The operator does not hold this item", body = ErrorBody),
+    )
+)]
 async fn release(
     State(state): State<AppState>,
     user: User,
@@ -129,12 +183,32 @@ async fn require_item(state: &AppState, id: &str) -> Result<QueueItem, ApiError>
     state.store.queue_item(id).await?.ok_or_else(|| ApiError::not_found(format!("queue item '{id}'")))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct Completion {
     disposition: String,
     note: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/queue/{id}/complete",
+    tag = "queue",
+    summary = "Wrap up a held item with a disposition",
+    params(("id" = String, Path, description = "The queue item's id")),
+    request_body = Completion,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The item, done", body = QueueItem),
+        (status = 400, description = "The body is not valid JSON", body = ErrorBody),
+        (status = 401, description = "No valid bearer token", body = ErrorBody),
+        (status = 403, description = "Only operators complete items", body = ErrorBody),
+        (status = 404, description = "No such queue item", body = ErrorBody),
+        (status = 409, description = "The operator does not hold this item", body = ErrorBody),
+        (status = 413, description = "The body is larger than the limit", body = ErrorBody),
+        (status = 415, description = "The body is not application/json", body = ErrorBody),
+        (status = 422, description = "Unknown disposition or a note too long", body = ErrorBody),
+    )
+)]
 async fn complete(
     State(state): State<AppState>,
     user: User,
@@ -157,13 +231,26 @@ async fn complete(
     Ok(Json(state.store.complete(&id, &user, &req.disposition, note, state.clock.now()).await?))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct Me {
     operator: Option<OperatorState>,
     item: Option<QueueItem>,
     dispositions: Vec<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/operators/me",
+    operation_id = "operator_me",
+    tag = "operators",
+    summary = "The operator's own status, held item and the dispositions to choose from",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The operator's console state", body = Me),
+        (status = 401, description = "No valid bearer token", body = ErrorBody),
+        (status = 403, description = "Only operators", body = ErrorBody),
+    )
+)]
 async fn me(State(state): State<AppState>, user: User) -> Result<Json<Me>, ApiError> {
     user.require_one_of(&[Role::Operator])?;
     alive(&state, &user).await?;
@@ -174,7 +261,7 @@ async fn me(State(state): State<AppState>, user: User) -> Result<Json<Me>, ApiEr
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct UpdateMe {
     status: OperatorStatus,
     /// Why the operator paused (a break, training); required when pausing.
@@ -199,6 +286,23 @@ fn parse_contact(raw: &str) -> Result<String, ApiError> {
     PhoneNumber::parse(raw).map(|p| p.to_string()).map_err(|e| ApiError::invalid(format!("contact: {e}")))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/operators/me",
+    tag = "operators",
+    summary = "Set the operator's status (available, paused with a reason, offline) and contact",
+    request_body = UpdateMe,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The operator's state after the change", body = OperatorState),
+        (status = 400, description = "The body is not valid JSON", body = ErrorBody),
+        (status = 401, description = "No valid bearer token", body = ErrorBody),
+        (status = 403, description = "Only operators", body = ErrorBody),
+        (status = 413, description = "The body is larger than the limit", body = ErrorBody),
+        (status = 415, description = "The body is not application/json", body = ErrorBody),
+        (status = 422, description = "A pause without a reason, wrap_up, or a bad contact", body = ErrorBody),
+    )
+)]
 async fn update_me(
     State(state): State<AppState>,
     user: User,
@@ -221,6 +325,18 @@ async fn update_me(
     Ok(Json(updated))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/operators/me/heartbeat",
+    tag = "operators",
+    summary = "Renew the operator's lease on their console and held item",
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Renewed"),
+        (status = 401, description = "No valid bearer token", body = ErrorBody),
+        (status = 403, description = "Only operators", body = ErrorBody),
+    )
+)]
 async fn heartbeat(State(state): State<AppState>, user: User) -> Result<StatusCode, ApiError> {
     user.require_one_of(&[Role::Operator])?;
     alive(&state, &user).await?;

@@ -43,7 +43,7 @@ text_enum! {
 }
 
 /// A queue item as the API shows it.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct QueueItem {
     pub id: String,
     pub kind: Kind,

@@ -8,24 +8,38 @@ use serde::{Deserialize, Serialize};
 use super::{Postcode, Settlement, parse_csv};
 use crate::app::AppState;
 use crate::auth::{Role, User};
-use crate::error::{ApiError, ApiQuery, csv_body};
+use crate::error::{ApiError, ApiQuery, ErrorBody, csv_body};
 use crate::store::SettlementQuery;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/settlements", get(find)).route("/api/settlements/import", post(import))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct FindQuery {
+    /// Six digits.
     postcode: Option<String>,
+    /// Part of the settlement's name.
     q: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct Found {
     items: Vec<Settlement>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/settlements",
+    tag = "settlements",
+    summary = "Find settlements by postcode or name",
+    params(FindQuery),
+    responses(
+        (status = 200, description = "The settlements that match", body = Found),
+        (status = 400, description = "The postcode is not six digits", body = ErrorBody),
+    )
+)]
 async fn find(State(state): State<AppState>, ApiQuery(query): ApiQuery<FindQuery>) -> Result<Json<Found>, ApiError> {
     let postcode = match query.postcode.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
         Some(raw) => Some(
@@ -40,7 +54,7 @@ async fn find(State(state): State<AppState>, ApiQuery(query): ApiQuery<FindQuery
     Ok(Json(Found { items }))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Imported {
     pub imported: usize,
 }
@@ -48,6 +62,27 @@ pub struct Imported {
 /// Imports are larger than ordinary requests: a region's settlement list runs to megabytes.
 pub const IMPORT_LIMIT: usize = 8 * 1024 * 1024;
 
+#[utoipa::path(
+    post,
+    path = "/api/settlements/import",
+    operation_id = "import_settlements",
+    tag = "settlements",
+    summary = "Import settlements from CSV, all rows or none",
+    request_body(
+        content = String,
+        content_type = "text/csv",
+        description = "A header `name,type,district,postcode` and one settlement a line"
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "How many settlements were stored", body = Imported),
+        (status = 400, description = "The file is not UTF-8 text", body = ErrorBody),
+        (status = 401, description = "No valid bearer token", body = ErrorBody),
+        (status = 403, description = "Only admins import", body = ErrorBody),
+        (status = 413, description = "The file is larger than the import limit", body = ErrorBody),
+        (status = 422, description = "Bad rows, each with its line; nothing was stored", body = ErrorBody),
+    )
+)]
 async fn import(State(state): State<AppState>, user: User, request: Request) -> Result<Json<Imported>, ApiError> {
     user.require_one_of(&[Role::Admin])?;
     let text = csv_body(request, IMPORT_LIMIT).await?;

@@ -9,7 +9,7 @@ use crate::error::LineError;
 /// The region's settlements, loaded into an empty database on first start.
 pub const DEFAULT_CSV: &str = include_str!("yaroslavl.csv");
 
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Settlement {
     pub id: i64,
     pub name: String,
@@ -20,7 +20,7 @@ pub struct Settlement {
 }
 
 /// The short form a ticket carries.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct SettlementRef {
     pub id: i64,
     pub name: String,

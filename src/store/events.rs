@@ -9,7 +9,7 @@ use super::{Store, StoreResult};
 use crate::clock::Timestamp;
 
 /// One committed change, as a live client receives it.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct DomainEvent {
     pub id: i64,
     pub at: Timestamp,

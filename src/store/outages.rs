@@ -135,7 +135,7 @@ pub(super) async fn count_open_incidents<'e, E: sqlx::Executor<'e, Database = An
 }
 
 /// A connection application as callers and operators ask about it.
-#[derive(Debug, Clone, serde::Serialize, PartialEq)]
+#[derive(Debug, Clone, serde::Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Application {
     pub number: String,
     pub applicant: String,

@@ -15,7 +15,7 @@ const SELECT_ITEMS: &str = "SELECT q.id, q.kind, q.ticket_id, t.number AS ticket
      LEFT JOIN users u ON u.id = q.operator_id";
 
 /// An operator as the queue sees them.
-#[derive(Debug, Clone, serde::Serialize, PartialEq)]
+#[derive(Debug, Clone, serde::Serialize, PartialEq, utoipa::ToSchema)]
 pub struct OperatorState {
     pub username: String,
     pub status: OperatorStatus,

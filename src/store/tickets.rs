@@ -22,7 +22,7 @@ pub struct TicketFilter {
     pub limit: u32,
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct TicketPage {
     pub items: Vec<Ticket>,
     pub next_cursor: Option<String>,

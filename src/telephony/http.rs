@@ -11,7 +11,7 @@ use axum::routing::post;
 use super::{Action, Dialect, Inbound, jambonz, twilio};
 use crate::app::{AppState, BODY_LIMIT};
 use crate::calls::{self, StepKind};
-use crate::error::{ApiError, read_body};
+use crate::error::{ApiError, ErrorBody, read_body};
 use crate::store::StoredAnswer;
 
 pub fn router() -> Router<AppState> {
@@ -92,12 +92,48 @@ async fn jambonz_inbound(state: &AppState, req: Request) -> Result<(Inbound, Str
     Ok((inbound, String::from_utf8_lossy(&body).into_owned()))
 }
 
+#[utoipa::path(
+    post,
+    path = "/telephony/twilio/voice",
+    tag = "telephony",
+    summary = "Twilio: a call arrives; answer with the first IVR step",
+    params(("X-Twilio-Signature" = Option<String>, Header, description = "Checked when a Twilio auth token is configured")),
+    request_body(
+        content = std::collections::HashMap<String, String>,
+        content_type = "application/x-www-form-urlencoded",
+        description = "Twilio's webhook parameters (CallSid, From, To, CallStatus, Digits, SpeechResult, ...)"
+    ),
+    responses(
+        (status = 200, description = "What the caller hears next, as TwiML", body = String, content_type = "text/xml"),
+        (status = 400, description = "The webhook lacks what a call step needs", body = ErrorBody),
+        (status = 403, description = "The signature does not hold", body = ErrorBody),
+        (status = 413, description = "The body is larger than the limit", body = ErrorBody),
+    )
+)]
 async fn twilio_entry(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
     let (inbound, raw) = twilio_inbound(&state, req).await?;
     let stored = calls::handle_step(&state, Dialect::Twilio, StepKind::Entry, &inbound, &raw, twilio_answer).await?;
     Ok(answer(stored))
 }
 
+#[utoipa::path(
+    post,
+    path = "/telephony/twilio/step/{seq}",
+    tag = "telephony",
+    summary = "Twilio: the caller's input to an IVR step; answer with the next",
+    params(("seq" = i64, Path, description = "The step number the previous answer asked to come back to"), ("X-Twilio-Signature" = Option<String>, Header, description = "Checked when a Twilio auth token is configured")),
+    request_body(
+        content = std::collections::HashMap<String, String>,
+        content_type = "application/x-www-form-urlencoded",
+        description = "Twilio's webhook parameters (CallSid, From, To, CallStatus, Digits, SpeechResult, ...)"
+    ),
+    responses(
+        (status = 200, description = "What the caller hears next, as TwiML", body = String, content_type = "text/xml"),
+        (status = 400, description = "The webhook lacks what a call step needs", body = ErrorBody),
+        (status = 403, description = "The signature does not hold", body = ErrorBody),
+        (status = 413, description = "The body is larger than the limit", body = ErrorBody),
+    )
+)]
 async fn twilio_step(State(state): State<AppState>, Path(seq): Path<i64>, req: Request) -> Result<Response, ApiError> {
     let (inbound, raw) = twilio_inbound(&state, req).await?;
     let stored =
@@ -105,24 +141,96 @@ async fn twilio_step(State(state): State<AppState>, Path(seq): Path<i64>, req: R
     Ok(answer(stored))
 }
 
+#[utoipa::path(
+    post,
+    path = "/telephony/twilio/status",
+    tag = "telephony",
+    summary = "Twilio: a call status change (ringing, answered, completed)",
+    params(("X-Twilio-Signature" = Option<String>, Header, description = "Checked when a Twilio auth token is configured")),
+    request_body(
+        content = std::collections::HashMap<String, String>,
+        content_type = "application/x-www-form-urlencoded",
+        description = "Twilio's webhook parameters (CallSid, From, To, CallStatus, Digits, SpeechResult, ...)"
+    ),
+    responses(
+        (status = 204, description = "Recorded"),
+        (status = 400, description = "The webhook lacks what a call step needs", body = ErrorBody),
+        (status = 403, description = "The signature does not hold", body = ErrorBody),
+        (status = 413, description = "The body is larger than the limit", body = ErrorBody),
+    )
+)]
 async fn twilio_status(State(state): State<AppState>, req: Request) -> Result<StatusCode, ApiError> {
     let (inbound, raw) = twilio_inbound(&state, req).await?;
     calls::handle_status(&state, Dialect::Twilio, &inbound, &raw).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    post,
+    path = "/telephony/twilio/wait",
+    tag = "telephony",
+    summary = "Twilio: a caller waiting for an operator; answer with what to play meanwhile",
+    params(("X-Twilio-Signature" = Option<String>, Header, description = "Checked when a Twilio auth token is configured")),
+    request_body(
+        content = std::collections::HashMap<String, String>,
+        content_type = "application/x-www-form-urlencoded",
+        description = "Twilio's webhook parameters (CallSid, From, To, CallStatus, Digits, SpeechResult, ...)"
+    ),
+    responses(
+        (status = 200, description = "What the caller hears next, as TwiML", body = String, content_type = "text/xml"),
+        (status = 400, description = "The webhook lacks what a call step needs", body = ErrorBody),
+        (status = 403, description = "The signature does not hold", body = ErrorBody),
+        (status = 413, description = "The body is larger than the limit", body = ErrorBody),
+    )
+)]
 async fn twilio_wait(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
     let (inbound, raw) = twilio_inbound(&state, req).await?;
     let actions = calls::handle_wait(&state, Dialect::Twilio, &inbound, &raw).await?;
     Ok(answer(twilio_answer(&actions)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/telephony/jambonz/voice",
+    tag = "telephony",
+    summary = "jambonz: a call arrives; answer with the first IVR step",
+    params(("jambonz-signature" = Option<String>, Header, description = "Checked when a jambonz secret is configured")),
+    request_body(
+        content = serde_json::Value,
+        content_type = "application/json",
+        description = "jambonz's webhook payload (call_sid, from, to, call_status, digits, speech, ...)"
+    ),
+    responses(
+        (status = 200, description = "What the caller hears next, as jambonz verbs", body = serde_json::Value),
+        (status = 400, description = "The webhook lacks what a call step needs", body = ErrorBody),
+        (status = 403, description = "The signature does not hold", body = ErrorBody),
+        (status = 413, description = "The body is larger than the limit", body = ErrorBody),
+    )
+)]
 async fn jambonz_entry(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
     let (inbound, raw) = jambonz_inbound(&state, req).await?;
     let stored = calls::handle_step(&state, Dialect::Jambonz, StepKind::Entry, &inbound, &raw, jambonz_answer).await?;
     Ok(answer(stored))
 }
 
+#[utoipa::path(
+    post,
+    path = "/telephony/jambonz/step/{seq}",
+    tag = "telephony",
+    summary = "jambonz: the caller's input to an IVR step; answer with the next",
+    params(("seq" = i64, Path, description = "The step number the previous answer asked to come back to"), ("jambonz-signature" = Option<String>, Header, description = "Checked when a jambonz secret is configured")),
+    request_body(
+        content = serde_json::Value,
+        content_type = "application/json",
+        description = "jambonz's webhook payload (call_sid, from, to, call_status, digits, speech, ...)"
+    ),
+    responses(
+        (status = 200, description = "What the caller hears next, as jambonz verbs", body = serde_json::Value),
+        (status = 400, description = "The webhook lacks what a call step needs", body = ErrorBody),
+        (status = 403, description = "The signature does not hold", body = ErrorBody),
+        (status = 413, description = "The body is larger than the limit", body = ErrorBody),
+    )
+)]
 async fn jambonz_step(State(state): State<AppState>, Path(seq): Path<i64>, req: Request) -> Result<Response, ApiError> {
     let (inbound, raw) = jambonz_inbound(&state, req).await?;
     let stored =
@@ -130,12 +238,48 @@ async fn jambonz_step(State(state): State<AppState>, Path(seq): Path<i64>, req: 
     Ok(answer(stored))
 }
 
+#[utoipa::path(
+    post,
+    path = "/telephony/jambonz/status",
+    tag = "telephony",
+    summary = "jambonz: a call status change (ringing, answered, completed)",
+    params(("jambonz-signature" = Option<String>, Header, description = "Checked when a jambonz secret is configured")),
+    request_body(
+        content = serde_json::Value,
+        content_type = "application/json",
+        description = "jambonz's webhook payload (call_sid, from, to, call_status, digits, speech, ...)"
+    ),
+    responses(
+        (status = 204, description = "Recorded"),
+        (status = 400, description = "The webhook lacks what a call step needs", body = ErrorBody),
+        (status = 403, description = "The signature does not hold", body = ErrorBody),
+        (status = 413, description = "The body is larger than the limit", body = ErrorBody),
+    )
+)]
 async fn jambonz_status(State(state): State<AppState>, req: Request) -> Result<StatusCode, ApiError> {
     let (inbound, raw) = jambonz_inbound(&state, req).await?;
     calls::handle_status(&state, Dialect::Jambonz, &inbound, &raw).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    post,
+    path = "/telephony/jambonz/wait",
+    tag = "telephony",
+    summary = "jambonz: a caller waiting for an operator; answer with what to play meanwhile",
+    params(("jambonz-signature" = Option<String>, Header, description = "Checked when a jambonz secret is configured")),
+    request_body(
+        content = serde_json::Value,
+        content_type = "application/json",
+        description = "jambonz's webhook payload (call_sid, from, to, call_status, digits, speech, ...)"
+    ),
+    responses(
+        (status = 200, description = "What the caller hears next, as jambonz verbs", body = serde_json::Value),
+        (status = 400, description = "The webhook lacks what a call step needs", body = ErrorBody),
+        (status = 403, description = "The signature does not hold", body = ErrorBody),
+        (status = 413, description = "The body is larger than the limit", body = ErrorBody),
+    )
+)]
 async fn jambonz_wait(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
     let (inbound, raw) = jambonz_inbound(&state, req).await?;
     let actions = calls::handle_wait(&state, Dialect::Jambonz, &inbound, &raw).await?;

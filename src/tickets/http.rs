@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::{Category, Channel, NewTicket, Note, Priority, Status, Ticket, TicketDetail, TicketKey};
 use crate::app::AppState;
 use crate::auth::{Role, User};
-use crate::error::{ApiError, ApiJson, ApiQuery};
+use crate::error::{ApiError, ApiJson, ApiQuery, ErrorBody};
 use crate::phone::PhoneNumber;
 use crate::store::{TicketFilter, TicketPage};
 
@@ -29,14 +29,23 @@ fn ticket_key(raw: &str) -> Result<TicketKey, ApiError> {
     TicketKey::parse(raw).ok_or_else(|| ApiError::not_found(format!("ticket '{raw}'")))
 }
 
-/// Query parameters arrive as text so each bad one gets its own clear message.
-#[derive(Deserialize)]
+/// Query parameters arrive as text so each bad one gets its own clear message; the document
+/// shows the types they must parse as.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    #[param(value_type = Option<Status>)]
     status: Option<String>,
+    #[param(value_type = Option<Category>)]
     category: Option<String>,
+    #[param(value_type = Option<i64>)]
     settlement_id: Option<String>,
+    /// Text to search for in the number, address, description and caller's number.
     q: Option<String>,
+    /// Page size, 1 to 200; 50 unless given.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
     limit: Option<String>,
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 
@@ -57,6 +66,21 @@ fn number_param(value: &str) -> Result<i64, String> {
     value.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| format!("'{value}' is not a positive whole number"))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/tickets",
+    operation_id = "list_tickets",
+    tag = "tickets",
+    summary = "List tickets, newest first, a page at a time",
+    params(ListQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "One page of tickets", body = TicketPage),
+        (status = 400, description = "A query parameter does not parse", body = ErrorBody),
+        (status = 401, description = "No valid bearer token", body = ErrorBody),
+        (status = 403, description = "The role may not list tickets", body = ErrorBody),
+    )
+)]
 async fn list(
     State(state): State<AppState>,
     user: User,
@@ -77,6 +101,21 @@ async fn list(
     Ok(Json(state.store.list_tickets(&filter).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/tickets/{key}",
+    operation_id = "show_ticket",
+    tag = "tickets",
+    summary = "One ticket with its audit trail and notes",
+    params(("key" = String, Path, description = "The ticket's id (a UUID) or its number")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The ticket", body = TicketDetail),
+        (status = 401, description = "No valid bearer token", body = ErrorBody),
+        (status = 403, description = "The role may not read tickets", body = ErrorBody),
+        (status = 404, description = "No such ticket", body = ErrorBody),
+    )
+)]
 async fn show(
     State(state): State<AppState>,
     user: User,
@@ -87,14 +126,18 @@ async fn show(
     detail.map(Json).ok_or_else(|| ApiError::not_found(format!("ticket '{key}'")))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct CreateTicket {
     category: Category,
+    /// 1 (highest) to 4; the category's default unless given.
+    #[schema(minimum = 1, maximum = 4)]
     priority: Option<i64>,
+    /// Any common form; stored in E.164.
     caller_number: Option<String>,
     settlement_id: Option<i64>,
     address: Option<String>,
     description: String,
+    /// Keep the ticket instead of putting it in the queue.
     #[serde(default)]
     assign_to_me: bool,
 }
@@ -113,6 +156,23 @@ fn bounded_text(field: &str, text: &str, max: usize) -> Result<String, ApiError>
     Ok(text.to_string())
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/tickets",
+    tag = "tickets",
+    summary = "Create a ticket by hand",
+    request_body = CreateTicket,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The ticket, queued or assigned to its author", body = Ticket),
+        (status = 400, description = "The body is not valid JSON", body = ErrorBody),
+        (status = 401, description = "No valid bearer token", body = ErrorBody),
+        (status = 403, description = "The role may not create tickets", body = ErrorBody),
+        (status = 413, description = "The body is larger than the limit", body = ErrorBody),
+        (status = 415, description = "The body is not application/json", body = ErrorBody),
+        (status = 422, description = "A field is missing or out of range", body = ErrorBody),
+    )
+)]
 async fn create(
     State(state): State<AppState>,
     user: User,
@@ -163,11 +223,30 @@ async fn create(
     Ok((StatusCode::CREATED, Json(ticket)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct NoteRequest {
     text: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/tickets/{key}/notes",
+    tag = "tickets",
+    summary = "Add a note to a ticket",
+    params(("key" = String, Path, description = "The ticket's id (a UUID) or its number")),
+    request_body = NoteRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The note as stored", body = Note),
+        (status = 400, description = "The body is not valid JSON", body = ErrorBody),
+        (status = 401, description = "No valid bearer token", body = ErrorBody),
+        (status = 403, description = "The role may not add notes", body = ErrorBody),
+        (status = 404, description = "No such ticket", body = ErrorBody),
+        (status = 413, description = "The body is larger than the limit", body = ErrorBody),
+        (status = 415, description = "The body is not application/json", body = ErrorBody),
+        (status = 422, description = "The text is empty or too long", body = ErrorBody),
+    )
+)]
 async fn add_note(
     State(state): State<AppState>,
     user: User,
@@ -181,13 +260,33 @@ async fn add_note(
     Ok((StatusCode::CREATED, Json(note)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct TransitionRequest {
     to: Status,
     disposition: Option<String>,
     note: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/tickets/{key}/transition",
+    tag = "tickets",
+    summary = "Move a ticket one step along its lifecycle",
+    params(("key" = String, Path, description = "The ticket's id (a UUID) or its number")),
+    request_body = TransitionRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The ticket after the step", body = Ticket),
+        (status = 400, description = "The body is not valid JSON", body = ErrorBody),
+        (status = 401, description = "No valid bearer token", body = ErrorBody),
+        (status = 403, description = "The ticket is someone else's, or the role may not", body = ErrorBody),
+        (status = 404, description = "No such ticket", body = ErrorBody),
+        (status = 409, description = "The lifecycle forbids the step, or the ticket changed meanwhile", body = ErrorBody),
+        (status = 413, description = "The body is larger than the limit", body = ErrorBody),
+        (status = 415, description = "The body is not application/json", body = ErrorBody),
+        (status = 422, description = "A field is missing or invalid", body = ErrorBody),
+    )
+)]
 async fn transition(
     State(state): State<AppState>,
     user: User,

@@ -54,6 +54,21 @@ impl Priority {
     }
 }
 
+/// Documented as it travels: a bare integer, 1 to 4.
+impl utoipa::PartialSchema for Priority {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .minimum(Some(1))
+            .maximum(Some(4))
+            .description(Some("1 is the most urgent, 4 the least."))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Priority {}
+
 text_enum! {
     /// Where the ticket came from.
     pub enum Channel {
@@ -83,7 +98,7 @@ impl Status {
 }
 
 /// A ticket as the API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Ticket {
     pub id: String,
     /// Digits only, so it can be read out to a caller and typed on a keypad.
@@ -129,7 +144,7 @@ pub struct NewTicket {
 }
 
 /// One line of a ticket's audit trail: who changed what, when, from which status to which.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TicketEvent {
     pub at: Timestamp,
     pub actor: String,
@@ -139,7 +154,7 @@ pub struct TicketEvent {
     pub detail: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Note {
     pub id: String,
     pub author: String,
@@ -148,7 +163,7 @@ pub struct Note {
 }
 
 /// A ticket with its history, as `GET /api/tickets/{id}` returns it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TicketDetail {
     #[serde(flatten)]
     pub ticket: Ticket,

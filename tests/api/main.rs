@@ -8,6 +8,7 @@ mod contract;
 mod flows;
 mod ivr;
 mod live;
+mod openapi;
 mod process;
 mod queue;
 mod settlements;

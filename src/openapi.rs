@@ -1,0 +1,192 @@
+//! The OpenAPI document of the HTTP API, generated from the handlers' annotations and served at `GET /api/openapi.json`.
+
+use std::sync::LazyLock;
+
+use axum::Router;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::app::AppState;
+use crate::error::{ApiError, ErrorBody};
+
+/// Every endpoint of the app. A route added without an entry here makes the `openapi` test of
+/// the integration suite fail.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Hotline API",
+        description = "The backend of a grid company's 24/7 hotline: tickets, the operator queue, outages, \
+                       the internet reception and the telephony webhooks. Errors are `{\"error\": {\"code\", \"message\"}}`."
+    ),
+    paths(
+        crate::app::healthz,
+        crate::app::readyz,
+        openapi_json,
+        crate::auth::http::login,
+        crate::auth::http::logout,
+        crate::auth::http::me,
+        crate::tickets::http::list,
+        crate::tickets::http::create,
+        crate::tickets::http::show,
+        crate::tickets::http::add_note,
+        crate::tickets::http::transition,
+        crate::settlements::http::find,
+        crate::settlements::http::import,
+        crate::queue::http::list,
+        crate::queue::http::next,
+        crate::queue::http::abandoned,
+        crate::queue::http::release,
+        crate::queue::http::complete,
+        crate::queue::http::me,
+        crate::queue::http::update_me,
+        crate::queue::http::heartbeat,
+        crate::live::events,
+        crate::metrics::json,
+        crate::metrics::prometheus,
+        crate::outages::http::list_planned,
+        crate::outages::http::add_planned,
+        crate::outages::http::import_planned,
+        crate::outages::http::list_incidents,
+        crate::outages::http::update_incident,
+        crate::outages::http::storm_mode,
+        crate::outages::http::set_storm_mode,
+        crate::connection::http::import,
+        crate::connection::http::show,
+        crate::reception::outages,
+        crate::reception::faq,
+        crate::reception::appeal,
+        crate::telephony::http::twilio_entry,
+        crate::telephony::http::twilio_step,
+        crate::telephony::http::twilio_status,
+        crate::telephony::http::twilio_wait,
+        crate::telephony::http::jambonz_entry,
+        crate::telephony::http::jambonz_step,
+        crate::telephony::http::jambonz_status,
+        crate::telephony::http::jambonz_wait,
+    ),
+    // Schemas used in request and response bodies are collected from the paths; these are the
+    // ones no body names: the server-sent events carry a DomainEvent as text.
+    components(schemas(crate::store::DomainEvent)),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "health", description = "Liveness and readiness for the orchestrator"),
+        (name = "meta", description = "This document"),
+        (name = "auth", description = "Login, logout, the current user"),
+        (name = "tickets", description = "Tickets, their notes and lifecycle"),
+        (name = "queue", description = "The operator queue"),
+        (name = "operators", description = "An operator's own status and lease"),
+        (name = "live", description = "Server-sent events of committed changes"),
+        (name = "metrics", description = "Supervisor figures, as JSON and for Prometheus"),
+        (name = "outages", description = "Planned outages, incidents and storm mode"),
+        (name = "settlements", description = "Reference data: the region's settlements and postcodes"),
+        (name = "connection", description = "Technological-connection applications"),
+        (name = "reception", description = "The internet reception: public, no login"),
+        (name = "telephony", description = "Webhooks of the telephony providers (Twilio, jambonz)"),
+    )
+)]
+pub struct ApiDoc;
+
+/// Declares the `bearer` scheme the operations' `security(("bearer" = []))` refer to.
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let scheme = HttpBuilder::new()
+            .scheme(HttpAuthScheme::Bearer)
+            .description(Some("The token from POST /api/auth/login"))
+            .build();
+        components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
+    }
+}
+
+/// Rendered once: the document only changes with the code.
+static DOCUMENT: LazyLock<Result<String, String>> =
+    LazyLock::new(|| ApiDoc::openapi().to_pretty_json().map_err(|e| e.to_string()));
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/openapi.json", get(openapi_json))
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/openapi.json",
+    tag = "meta",
+    summary = "This OpenAPI document",
+    responses(
+        (status = 200, description = "The OpenAPI document", body = serde_json::Value),
+        (status = 500, description = "The document could not be rendered", body = ErrorBody),
+    )
+)]
+async fn openapi_json() -> Result<impl IntoResponse, ApiError> {
+    match &*DOCUMENT {
+        Ok(json) => Ok(([(CONTENT_TYPE, "application/json")], json.as_str())),
+        Err(e) => Err(ApiError::Internal(anyhow::anyhow!("rendering the OpenAPI document failed: {e}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use serde_json::Value;
+
+    use super::*;
+
+    fn document() -> Value {
+        serde_json::to_value(ApiDoc::openapi()).expect("the document serializes")
+    }
+
+    fn refs<'a>(value: &'a Value, out: &mut Vec<&'a str>) {
+        match value {
+            Value::Object(map) => {
+                for (key, inner) in map {
+                    match (key.as_str(), inner) {
+                        ("$ref", Value::String(target)) => out.push(target),
+                        _ => refs(inner, out),
+                    }
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|inner| refs(inner, out)),
+            _ => {}
+        }
+    }
+
+    /// A `$ref` to a schema that was never registered makes the document useless to a client
+    /// generator, and utoipa does not check it.
+    #[test]
+    fn every_schema_reference_resolves() {
+        let doc = document();
+        let mut found = Vec::new();
+        refs(&doc, &mut found);
+        assert!(!found.is_empty(), "the document should reference schemas");
+        for target in found {
+            let name = target.strip_prefix("#/components/schemas/").unwrap_or_else(|| panic!("odd $ref {target}"));
+            assert!(doc["components"]["schemas"].get(name).is_some(), "$ref {target} points at no schema");
+        }
+    }
+
+    /// Clients name their functions after operation ids, so two handlers called `list` in
+    /// different modules must not both be `list`.
+    #[test]
+    fn operation_ids_are_unique() {
+        let doc = document();
+        let mut seen = HashSet::new();
+        for (path, item) in doc["paths"].as_object().expect("paths") {
+            for (method, operation) in item.as_object().expect("path item") {
+                let id = operation["operationId"].as_str().unwrap_or_else(|| panic!("{method} {path} has no id"));
+                assert!(seen.insert(id.to_string()), "operation id {id} is used twice ({method} {path})");
+            }
+        }
+    }
+
+    #[test]
+    fn lists_the_bearer_scheme_the_operations_use() {
+        let doc = document();
+        assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+        assert_eq!(doc["info"]["title"], "Hotline API");
+    }
+}
