@@ -62,9 +62,9 @@ struct CallArgs {
     /// twilio or jambonz.
     #[arg(long, default_value = "twilio")]
     dialect: String,
-    /// The caller's number.
-    #[arg(long, default_value = "+79101234567")]
-    from: String,
+    /// The caller's number (default: a new random one, so each call is a first-time caller).
+    #[arg(long)]
+    from: Option<String>,
     /// The Twilio auth token or jambonz secret to sign with (default: from the environment).
     #[arg(long)]
     secret: Option<String>,
@@ -182,9 +182,12 @@ async fn execute(command: Command) -> Result<(), Failure> {
                 }
             }
         }
-        Command::Call(args) => crate::simulator::cli::run(args.url, args.digits, args.dialect, args.from, args.secret)
-            .await
-            .map_err(Failure::Run),
+        Command::Call(args) => {
+            let from = args.from.unwrap_or_else(|| format!("+7910{:07}", rand::random::<u32>() % 10_000_000));
+            crate::simulator::cli::run(args.url, args.digits, args.dialect, from, args.secret)
+                .await
+                .map_err(Failure::Run)
+        }
         Command::Import { what: ImportCommand::PlannedOutages { file } } => {
             let settings = settings()?;
             let text = read_file(&file)?;

@@ -95,12 +95,20 @@ impl Store {
         tx.commit().await
     }
 
-    /// Row counts of the call tables, for checking that a replay wrote nothing.
-    pub async fn call_table_counts(&self) -> StoreResult<[i64; 4]> {
+    /// Row counts of every table a call step writes, for checking that a replay wrote nothing.
+    pub async fn call_table_counts(&self) -> StoreResult<[i64; 7]> {
         let count = |table: &'static str| async move {
             sqlx::query_scalar::<_, i64>(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(&self.pool).await
         };
-        Ok([count("calls").await?, count("call_steps").await?, count("call_events").await?, count("tickets").await?])
+        Ok([
+            count("calls").await?,
+            count("call_steps").await?,
+            count("call_events").await?,
+            count("tickets").await?,
+            count("queue_items").await?,
+            count("events").await?,
+            count("incidents").await?,
+        ])
     }
 }
 
