@@ -16,11 +16,12 @@ use tracing::Level;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::error::ApiError;
+use crate::escalation::policy::{DEFAULT_POLICIES, Policies};
 use crate::ivr::{self, Flow};
 use crate::live::{self, Live};
 use crate::phone::mask_phones_in;
 use crate::store::Store;
-use crate::{auth, connection, demo, metrics, outages, queue, reception, settlements, telephony, tickets};
+use crate::{auth, connection, demo, escalation, metrics, outages, queue, reception, settlements, telephony, tickets};
 
 /// Every JSON request body is refused above this size (SPEC §6); CSV imports have their own limit.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -35,6 +36,8 @@ pub struct AppState {
     pub flow: Arc<Flow>,
     /// Fans committed events out to live clients.
     pub live: Live,
+    /// Checked escalation policies; an escalation copies the one it starts under.
+    pub policies: Arc<Policies>,
 }
 
 impl AppState {
@@ -42,6 +45,7 @@ impl AppState {
     /// the bootstrap admin: everything `serve` needs before it takes a request.
     pub async fn prepare(settings: Settings, clock: Clock) -> anyhow::Result<Self> {
         let (flow, source) = ivr::load(settings.scripts_dir.as_deref())?;
+        let policies = load_policies(settings.escalation_policies.as_deref())?;
         tracing::info!(source, nodes = flow.nodes.len(), "IVR scripts checked");
         let store = Store::open(settings.database_url.expose()).await?;
         if let Some(count) = settlements::load_defaults(&store).await? {
@@ -58,8 +62,31 @@ impl AppState {
             }
         }
         let live = Live::start(store.clone()).await?;
-        Ok(Self { store, settings: Arc::new(settings), clock, flow: Arc::new(flow), live })
+        Ok(Self {
+            store,
+            settings: Arc::new(settings),
+            clock,
+            flow: Arc::new(flow),
+            live,
+            policies: Arc::new(policies),
+        })
     }
+}
+
+/// The escalation policies: the operator's file if named, else the built-in ones; any problem
+/// stops the start with all of them listed.
+fn load_policies(path: Option<&std::path::Path>) -> anyhow::Result<Policies> {
+    let (text, source) = match path {
+        Some(path) => (
+            std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("HOTLINE_ESCALATION_POLICIES: cannot read {}: {e}", path.display()))?,
+            path.display().to_string(),
+        ),
+        None => (DEFAULT_POLICIES.to_string(), "built-in policies".to_string()),
+    };
+    Policies::parse(&text).map_err(|problems| {
+        anyhow::anyhow!("the escalation policies in {source} have problems:\n{}", problems.join("\n"))
+    })
 }
 
 pub fn router(state: AppState) -> Router {
@@ -70,6 +97,7 @@ pub fn router(state: AppState) -> Router {
         .merge(tickets::http::router())
         .merge(settlements::http::router())
         .merge(queue::http::router())
+        .merge(escalation::http::router())
         .merge(live::router())
         .merge(metrics::router())
         .merge(outages::http::router())

@@ -71,6 +71,8 @@ pub struct Settings {
     pub storm_threshold: i64,
     /// Load sample planned outages and applications into a brand-new database.
     pub demo: bool,
+    /// A policy file of the operator's own; `None` uses the policies built into the binary.
+    pub escalation_policies: Option<PathBuf>,
 }
 
 /// Every setting by its environment variable name; `hotline.toml` may use the same name or the
@@ -95,6 +97,7 @@ pub const VARIABLES: &[&str] = &[
     "HOTLINE_INCIDENT_WINDOW_MIN",
     "HOTLINE_STORM_THRESHOLD",
     "HOTLINE_DEMO",
+    "HOTLINE_ESCALATION_POLICIES",
 ];
 
 impl Settings {
@@ -241,6 +244,7 @@ impl Settings {
             incident_window_s,
             storm_threshold,
             demo,
+            escalation_policies: get("HOTLINE_ESCALATION_POLICIES").map(PathBuf::from),
         })
     }
 

@@ -10,6 +10,7 @@
 //! - [`metrics`]: the supervisor's figures, as JSON and for Prometheus.
 //! - [`calls`]: each webhook as one idempotent step of a call; the call lifecycle.
 //! - [`queue`]: the operator queue: serving order, atomic hand-out, wrap-up, wait estimates.
+//! - [`escalation`]: escalation of emergencies: policies, escalations and the dispatcher's actions.
 //! - [`tickets`]: tickets, their numbers, lifecycle (a state machine) and audit trail.
 //! - [`ivr`]: menus as data, their validation and the interpreter that runs them.
 //! - [`telephony`]: provider dialects (Twilio, jambonz) around one set of neutral call actions.
@@ -33,6 +34,7 @@ pub mod connection;
 pub mod csv_import;
 pub mod demo;
 pub mod error;
+pub mod escalation;
 pub mod ivr;
 pub mod live;
 pub mod metrics;

@@ -185,6 +185,7 @@ async fn appeal(
         assignee_id: None,
         actor: "web".into(),
         incident_window_s: None,
+        escalation: None,
     };
     let ticket = state.store.create_queued_ticket(&new, &state.settings.queue_ordering, state.clock.now()).await?;
     tracing::info!(number = %ticket.number, "appeal received from the web");

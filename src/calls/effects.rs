@@ -23,6 +23,7 @@ pub struct StepEffects<'a> {
     pub tx: &'a mut CallTx,
     pub call: &'a CallRecord,
     pub settings: &'a Settings,
+    pub policies: &'a std::sync::Arc<crate::escalation::policy::Policies>,
     pub now: Timestamp,
 }
 
@@ -125,6 +126,7 @@ impl StepEffects<'_> {
             assignee_id: None,
             actor: "ivr".into(),
             incident_window_s: Some(self.settings.incident_window_s),
+            escalation: Some(self.policies.clone()),
         };
         let ticket = self.tx.create_ticket(&new, self.now).await?;
         tracing::info!(number = %ticket.number, category = %ticket.category, call = %self.call.id, "ticket created by the IVR");

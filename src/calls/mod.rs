@@ -135,7 +135,13 @@ pub async fn handle_step(
         None => {
             let urls = step_urls(&app.settings.public_url, dialect, seq + 1);
             let snapshot = call.clone();
-            let mut effects = effects::StepEffects { tx: &mut tx, call: &snapshot, settings: &app.settings, now };
+            let mut effects = effects::StepEffects {
+                tx: &mut tx,
+                call: &snapshot,
+                settings: &app.settings,
+                policies: &app.policies,
+                now,
+            };
             let step = engine::step(&app.flow, state, input.clone(), &urls, &mut effects)
                 .await
                 .map_err(|e| ApiError::Internal(e.context("running the IVR step")))?;

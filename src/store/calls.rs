@@ -96,7 +96,7 @@ impl Store {
     }
 
     /// Row counts of every table a call step writes, for checking that a replay wrote nothing.
-    pub async fn call_table_counts(&self) -> StoreResult<[i64; 7]> {
+    pub async fn call_table_counts(&self) -> StoreResult<[i64; 9]> {
         let count = |table: &'static str| async move {
             sqlx::query_scalar::<_, i64>(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(&self.pool).await
         };
@@ -108,6 +108,8 @@ impl Store {
             count("queue_items").await?,
             count("events").await?,
             count("incidents").await?,
+            count("escalations").await?,
+            count("escalation_steps").await?,
         ])
     }
 }

@@ -8,6 +8,7 @@
 //! text only (times as Unix milliseconds, ids as UUID text), so one row type fits both.
 
 mod calls;
+mod escalations;
 mod events;
 mod metrics;
 mod outages;

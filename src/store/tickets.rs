@@ -3,7 +3,7 @@
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
-use super::{Store, StoreError, StoreResult, events, new_id, outages, queue};
+use super::{Store, StoreError, StoreResult, escalations, events, new_id, outages, queue};
 use crate::clock::Timestamp;
 use crate::queue::{Kind, NewItem, Ordering};
 use crate::settlements::SettlementRef;
@@ -200,7 +200,23 @@ pub(super) async fn insert_ticket(
     record_event(tx, &id, now, &new.actor, "created", None, Some(new.status), Some(&detail)).await?;
     let payload = serde_json::json!({"number": number.to_string(), "category": new.category});
     events::publish(tx, now, "ticket", "created", &id, &payload).await?;
-    ticket_in(tx, &TicketKey::Id(id)).await
+    let ticket = ticket_in(tx, &TicketKey::Id(id.clone())).await?;
+    // An emergency starts its escalation in the same transaction: answered means escalated.
+    if let Some(policies) = &new.escalation {
+        if escalations::start_in(tx, &ticket, policies, now).await?.is_some() {
+            return transition_in(
+                tx,
+                &TicketKey::Id(id),
+                Status::Escalated,
+                "system",
+                Some("escalation started"),
+                None,
+                now,
+            )
+            .await;
+        }
+    }
+    Ok(ticket)
 }
 
 /// A caller's tickets since `since`, newest first: their history, for the operator and the IVR.

@@ -212,6 +212,7 @@ async fn create(
         assignee_id: req.assign_to_me.then(|| user.id.clone()),
         actor: user.username.clone(),
         incident_window_s: Some(state.settings.incident_window_s),
+        escalation: Some(state.policies.clone()),
     };
     let now = state.clock.now();
     let ticket = if req.assign_to_me {

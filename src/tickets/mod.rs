@@ -141,6 +141,8 @@ pub struct NewTicket {
     /// Outage and hazard reports join their settlement's incident when the last report came
     /// within this many seconds (outages open a new one otherwise); `None` leaves it alone.
     pub incident_window_s: Option<i64>,
+    /// Policies to start an escalation under, with the ticket, when one matches it.
+    pub escalation: Option<std::sync::Arc<crate::escalation::policy::Policies>>,
 }
 
 /// One line of a ticket's audit trail: who changed what, when, from which status to which.

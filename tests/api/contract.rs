@@ -40,6 +40,7 @@ fn outage(description: &str) -> NewTicket {
         assignee_id: None,
         actor: "ivr".into(),
         incident_window_s: None,
+        escalation: None,
     }
 }
 

@@ -5,6 +5,7 @@ mod helpers;
 
 mod auth;
 mod contract;
+mod escalations;
 mod flows;
 mod ivr;
 mod live;

@@ -48,8 +48,16 @@ async fn replay_every_step(db: TestDb, dialect: Dialect) {
     let (_, ticket) = app.get("/api/tickets/100001", &token).await;
     assert_eq!(ticket["category"], "hazard");
     assert_eq!(ticket["priority"], 1);
+    assert_eq!(ticket["status"], "escalated");
     assert_eq!(ticket["settlement"]["name"], "Углич");
     assert_eq!(ticket["caller_number"], "+79101234567");
+    let dispatcher = app.login_as(Role::Dispatcher).await;
+    let (_, escalations) = app.get("/api/escalations?state=active", &dispatcher).await;
+    let escalations = escalations.as_array().unwrap();
+    assert_eq!(escalations.len(), 1, "one escalation, started with the ticket: {escalations:?}");
+    assert_eq!(escalations[0]["ticket_number"], "100001");
+    assert_eq!(escalations[0]["policy"], "hazard-uglich");
+    assert_eq!(escalations[0]["steps"][0]["recipients"][0]["email"], "uglich-res@yarenergo.example");
     app.stop().await;
 }
 
@@ -125,7 +133,7 @@ async fn webhooks_with_bad_or_missing_signatures_are_refused_and_leave_no_trace(
         }
         assert_eq!(request.send().await.unwrap().status(), 403);
     }
-    assert_eq!(app.store.call_table_counts().await.unwrap(), [0; 7], "a refused webhook leaves no call record");
+    assert_eq!(app.store.call_table_counts().await.unwrap(), [0; 9], "a refused webhook leaves no call record");
 
     for (dialect, secret) in [(Dialect::Twilio, "twilio-token"), (Dialect::Jambonz, "jambonz-secret")] {
         let mut signed = Caller::new(&app.base, dialect, "+79101234567").with_secret(Some(secret.into()));
