@@ -62,6 +62,7 @@ impl AppState {
             }
         }
         let live = Live::start(store.clone()).await?;
+        queue::start_lease_reaper(store.clone(), clock.clone());
         Ok(Self {
             store,
             settings: Arc::new(settings),

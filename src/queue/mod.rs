@@ -121,6 +121,23 @@ impl Ordering {
     }
 }
 
+/// Returns items of operators who went silent to the queue every few seconds, so the queue
+/// list shows them waiting again even before anyone asks for the next item.
+pub fn start_lease_reaper(store: crate::store::Store, clock: crate::clock::Clock) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match store.expire_leases(clock.now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(returned = n, "items of silent operators went back to the queue"),
+                Err(e) => tracing::warn!(error = %e, "returning expired leases failed"),
+            }
+        }
+    });
+}
+
 /// The dispositions an operator chooses from at wrap-up, unless the settings name others.
 pub const DEFAULT_DISPOSITIONS: &[&str] = &[
     "resolved",
