@@ -4,10 +4,12 @@ use hotline::auth::Role;
 use serde_json::json;
 
 use crate::helpers::{TestApp, TestDb};
+use crate::on_both_backends;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_hazard_ticket_starts_one_escalation_that_dispatchers_acknowledge_and_resolve() {
-    let app = TestApp::spawn(TestDb::sqlite().await).await;
+on_both_backends!(a_hazard_ticket_starts_one_escalation_that_dispatchers_acknowledge_and_resolve);
+
+async fn a_hazard_ticket_starts_one_escalation_that_dispatchers_acknowledge_and_resolve(db: TestDb) {
+    let app = TestApp::spawn(db).await;
     let operator = app.login_as(Role::Operator).await;
     let dispatcher = app.login_as(Role::Dispatcher).await;
     let (status, ticket) = app

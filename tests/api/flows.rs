@@ -7,6 +7,14 @@ use hotline::telephony::Dialect;
 use serde_json::json;
 
 use crate::helpers::{TestApp, TestDb, status_and_json};
+use crate::on_both_backends;
+
+on_both_backends!(
+    no_power_callers_hear_what_is_known_and_reports_group_into_one_incident,
+    planned_outages_for_the_next_seven_days_are_read_out_or_none_is_said,
+    storm_mode_changes_the_greeting_and_offers_non_hazard_callers_a_call_back,
+    the_internet_reception_takes_appeals_and_shows_outages,
+);
 
 fn hour_from_now(hours: i64) -> jiff::Timestamp {
     let now = jiff::Timestamp::now();
@@ -40,9 +48,8 @@ async fn call_no_power(app: &TestApp, from: &str, postcode: &str) -> (Caller, St
     (caller, heard.text())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn no_power_callers_hear_what_is_known_and_reports_group_into_one_incident() {
-    let app = TestApp::spawn(TestDb::sqlite().await).await;
+async fn no_power_callers_hear_what_is_known_and_reports_group_into_one_incident(db: TestDb) {
+    let app = TestApp::spawn(db).await;
     let supervisor = app.login_as(Role::Supervisor).await;
     let dispatcher = app.login_as(Role::Dispatcher).await;
     let tz = jiff::tz::TimeZone::get("Europe/Moscow").unwrap();
@@ -105,9 +112,8 @@ async fn no_power_callers_hear_what_is_known_and_reports_group_into_one_incident
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn planned_outages_for_the_next_seven_days_are_read_out_or_none_is_said() {
-    let app = TestApp::spawn(TestDb::sqlite().await).await;
+async fn planned_outages_for_the_next_seven_days_are_read_out_or_none_is_said(db: TestDb) {
+    let app = TestApp::spawn(db).await;
     let supervisor = app.login_as(Role::Supervisor).await;
     let tz = jiff::tz::TimeZone::get("Europe/Moscow").unwrap();
     let (first_from, first_to) = (hour_from_now(24), hour_from_now(30));
@@ -234,9 +240,8 @@ async fn theft_with_a_recording_gives_a_ticket_with_the_recording_url() {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn storm_mode_changes_the_greeting_and_offers_non_hazard_callers_a_call_back() {
-    let app = TestApp::spawn(TestDb::sqlite().await).await;
+async fn storm_mode_changes_the_greeting_and_offers_non_hazard_callers_a_call_back(db: TestDb) {
+    let app = TestApp::spawn(db).await;
     let supervisor = app.login_as(Role::Supervisor).await;
     let operator = app.login_as(Role::Operator).await;
     let calm = Caller::new(&app.base, Dialect::Twilio, "+79100000700").dial().await;
@@ -278,9 +283,8 @@ async fn storm_mode_changes_the_greeting_and_offers_non_hazard_callers_a_call_ba
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_internet_reception_takes_appeals_and_shows_outages() {
-    let app = TestApp::spawn(TestDb::sqlite().await).await;
+async fn the_internet_reception_takes_appeals_and_shows_outages(db: TestDb) {
+    let app = TestApp::spawn(db).await;
     let response = app
         .http
         .post(app.url("/api/public/appeals"))
