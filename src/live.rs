@@ -119,7 +119,11 @@ async fn events(
         Some(after) => state.store.events_after(after, REPLAY_LIMIT).await?,
         None => Vec::new(),
     };
-    let mut last_sent = backlog.last().map(|e| e.id).or(resume_from).unwrap_or(0);
+    let mut last_sent = match backlog.last().map(|e| e.id).or(resume_from) {
+        Some(id) => id,
+        // A new client wants what happens from now on, not the log's history.
+        None => state.store.last_event_id().await?,
+    };
     let replay = stream::iter(backlog.into_iter().map(|e| Ok(to_sse(&e))));
     let live = stream::unfold(receiver, move |mut receiver| async move {
         loop {
