@@ -184,6 +184,27 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     }
 }
 
+/// A free-text field as people type it: trimmed, not empty, at most `max` characters, and free
+/// of NUL (which PostgreSQL refuses to store). One rule for every text field of the API.
+pub fn required_text(field: &str, text: &str, max: usize) -> Result<String, ApiError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(ApiError::invalid(format!("{field} must not be empty")));
+    }
+    if text.contains('\0') {
+        return Err(ApiError::invalid(format!("{field} must not contain NUL characters")));
+    }
+    if text.chars().count() > max {
+        return Err(ApiError::invalid(format!("{field} is longer than {max} characters")));
+    }
+    Ok(text.to_string())
+}
+
+/// An optional free-text field: absent or blank is `None`, anything else as [`required_text`].
+pub fn optional_text(field: &str, text: Option<&str>, max: usize) -> Result<Option<String>, ApiError> {
+    text.filter(|t| !t.trim().is_empty()).map(|t| required_text(field, t, max)).transpose()
+}
+
 /// A raw request body up to `limit` bytes, refused in our error shape when larger.
 pub async fn read_body(req: Request, limit: usize) -> Result<axum::body::Bytes, ApiError> {
     axum::body::to_bytes(req.into_body(), limit).await.map_err(|_| ApiError::PayloadTooLarge)

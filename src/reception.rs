@@ -8,10 +8,11 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
-use crate::error::{ApiError, ApiJson, ApiQuery, ErrorBody};
+use crate::error::{ApiError, ApiJson, ApiQuery, ErrorBody, optional_text, required_text};
 use crate::outages::{Incident, PlannedOutage};
 use crate::phone::PhoneNumber;
 use crate::settlements::{Postcode, Settlement};
+use crate::store::SettlementQuery;
 use crate::tickets::{Category, Channel, NewTicket, Status};
 
 pub fn router() -> Router<AppState> {
@@ -56,7 +57,8 @@ async fn outages(
     let postcode = Postcode::parse(&q.postcode).map_err(|e| ApiError::BadRequest { code: "bad_query", message: e })?;
     let now = state.clock.now();
     let mut out = Vec::new();
-    for settlement in crate::outages::http::settlements_at(&state, postcode.as_str()).await? {
+    let query = SettlementQuery { postcode: Some(postcode.as_str().to_string()), name: None };
+    for settlement in state.store.find_settlements(&query).await? {
         let planned = state.store.planned_outages(Some(settlement.id), now, now.plus_seconds(PUBLIC_HORIZON_S)).await?;
         let incident = state.store.open_incident(settlement.id).await?;
         out.push(SettlementOutages { settlement, planned, incident });
@@ -147,10 +149,7 @@ async fn appeal(
     if !matches!(req.category, Category::Appeal | Category::Question) {
         return Err(ApiError::invalid("category must be appeal or question"));
     }
-    let text = req.text.trim();
-    if text.is_empty() || text.chars().count() > 4000 || text.contains('\0') {
-        return Err(ApiError::invalid("text must be 1 to 4000 characters"));
-    }
+    let text = required_text("text", &req.text, 4000)?;
     let phone = req
         .phone
         .as_deref()
@@ -158,17 +157,11 @@ async fn appeal(
         .map(PhoneNumber::parse)
         .transpose()
         .map_err(|e| ApiError::invalid(format!("phone: {e}")))?;
-    let name = req.name.as_deref().map(str::trim).filter(|n| !n.is_empty());
-    if name.is_some_and(|n| n.chars().count() > 200) {
-        return Err(ApiError::invalid("name is longer than 200 characters"));
-    }
-    let address = req.address.as_deref().map(str::trim).filter(|a| !a.is_empty()).map(str::to_string);
-    if address.as_deref().is_some_and(|a| a.chars().count() > 500) {
-        return Err(ApiError::invalid("address is longer than 500 characters"));
-    }
+    let name = optional_text("name", req.name.as_deref(), 200)?;
+    let address = optional_text("address", req.address.as_deref(), 500)?;
     let description = match name {
         Some(name) => format!("{text}\n\nОт: {name}"),
-        None => text.to_string(),
+        None => text,
     };
     let new = NewTicket {
         category: req.category,

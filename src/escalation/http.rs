@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::{Escalation, EscalationState};
 use crate::app::AppState;
 use crate::auth::{Role, User};
-use crate::error::{ApiError, ApiJson, ApiQuery};
+use crate::error::{ApiError, ApiJson, ApiQuery, required_text};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -99,9 +99,6 @@ pub(crate) async fn resolve(
     ApiJson(req): ApiJson<Resolution>,
 ) -> Result<Json<Escalation>, ApiError> {
     user.require_one_of(&[Role::Dispatcher])?;
-    let note = req.note.trim();
-    if note.is_empty() || note.chars().count() > 4000 {
-        return Err(ApiError::invalid("note must be 1 to 4000 characters"));
-    }
-    Ok(Json(state.store.resolve_escalation(&id, &user.username, note, state.clock.now()).await?))
+    let note = required_text("note", &req.note, 4000)?;
+    Ok(Json(state.store.resolve_escalation(&id, &user.username, &note, state.clock.now()).await?))
 }

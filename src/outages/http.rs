@@ -12,7 +12,6 @@ use crate::auth::{Role, User};
 use crate::clock::Timestamp;
 use crate::error::{ApiError, ApiJson, ApiQuery, ErrorBody, csv_body};
 use crate::settlements::http::{IMPORT_LIMIT, Imported};
-use crate::store::SettlementQuery;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -305,9 +304,4 @@ async fn set_storm_mode(
     state.store.set_switch(STORM_SWITCH, value, &user.username, state.clock.now()).await?;
     tracing::warn!(on = req.on, by = %user.username, "storm mode switched");
     Ok(Json(storm_status(&state).await?))
-}
-
-/// Settlements with a postcode, for the public outage page.
-pub async fn settlements_at(state: &AppState, postcode: &str) -> Result<Vec<crate::settlements::Settlement>, ApiError> {
-    Ok(state.store.find_settlements(&SettlementQuery { postcode: Some(postcode.to_string()), name: None }).await?)
 }

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::{OperatorStatus, QueueItem, estimate_wait};
 use crate::app::AppState;
 use crate::auth::{Role, User};
-use crate::error::{ApiError, ApiJson, ErrorBody};
+use crate::error::{ApiError, ApiJson, ErrorBody, optional_text};
 use crate::phone::PhoneNumber;
 use crate::store::OperatorState;
 use crate::tickets::{Ticket, TicketKey};
@@ -223,12 +223,9 @@ async fn complete(
             state.settings.dispositions.join(", ")
         )));
     }
-    let note = req.note.as_deref().map(str::trim).filter(|n| !n.is_empty());
-    if note.is_some_and(|n| n.chars().count() > 4000) {
-        return Err(ApiError::invalid("note is longer than 4000 characters"));
-    }
+    let note = optional_text("note", req.note.as_deref(), 4000)?;
     require_item(&state, &id).await?;
-    Ok(Json(state.store.complete(&id, &user, &req.disposition, note, state.clock.now()).await?))
+    Ok(Json(state.store.complete(&id, &user, &req.disposition, note.as_deref(), state.clock.now()).await?))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]

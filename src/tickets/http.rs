@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::{Category, Channel, NewTicket, Note, Priority, Status, Ticket, TicketDetail, TicketKey};
 use crate::app::AppState;
 use crate::auth::{Role, User};
-use crate::error::{ApiError, ApiJson, ApiQuery, ErrorBody};
+use crate::error::{ApiError, ApiJson, ApiQuery, ErrorBody, optional_text, required_text};
 use crate::phone::PhoneNumber;
 use crate::store::{TicketFilter, TicketPage};
 
@@ -142,20 +142,6 @@ struct CreateTicket {
     assign_to_me: bool,
 }
 
-fn bounded_text(field: &str, text: &str, max: usize) -> Result<String, ApiError> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Err(ApiError::invalid(format!("{field} must not be empty")));
-    }
-    if text.contains('\0') {
-        return Err(ApiError::invalid(format!("{field} must not contain NUL characters")));
-    }
-    if text.chars().count() > max {
-        return Err(ApiError::invalid(format!("{field} is longer than {max} characters")));
-    }
-    Ok(text.to_string())
-}
-
 #[utoipa::path(
     post,
     path = "/api/tickets",
@@ -190,12 +176,7 @@ async fn create(
         .map(PhoneNumber::parse)
         .transpose()
         .map_err(|e| ApiError::invalid(format!("caller_number: {e}")))?;
-    let address = req
-        .address
-        .as_deref()
-        .filter(|a| !a.trim().is_empty())
-        .map(|a| bounded_text("address", a, MAX_ADDRESS))
-        .transpose()?;
+    let address = optional_text("address", req.address.as_deref(), MAX_ADDRESS)?;
     let new = NewTicket {
         category: req.category,
         priority,
@@ -205,7 +186,7 @@ async fn create(
         caller_number,
         settlement_id: req.settlement_id,
         address,
-        description: bounded_text("description", &req.description, MAX_DESCRIPTION)?,
+        description: required_text("description", &req.description, MAX_DESCRIPTION)?,
         recording_url: None,
         recording_duration_s: None,
         call_id: None,
@@ -256,7 +237,7 @@ async fn add_note(
 ) -> Result<(StatusCode, Json<Note>), ApiError> {
     user.require_at_least(Role::Operator)?;
     let key = ticket_key(&key)?;
-    let text = bounded_text("text", &req.text, MAX_NOTE)?;
+    let text = required_text("text", &req.text, MAX_NOTE)?;
     let note = state.store.add_note(&key, &user.username, &text, state.clock.now()).await?;
     Ok((StatusCode::CREATED, Json(note)))
 }
@@ -303,9 +284,8 @@ async fn transition(
             return Err(ApiError::Forbidden(format!("ticket {} is being handled by {assignee}", current.number)));
         }
     }
-    let disposition = req.disposition.as_deref().map(|d| bounded_text("disposition", d, 100)).transpose()?;
-    let note =
-        req.note.as_deref().filter(|n| !n.trim().is_empty()).map(|n| bounded_text("note", n, MAX_NOTE)).transpose()?;
+    let disposition = optional_text("disposition", req.disposition.as_deref(), 100)?;
+    let note = optional_text("note", req.note.as_deref(), MAX_NOTE)?;
     let ticket = state
         .store
         .transition_ticket(&key, req.to, &user.username, disposition.as_deref(), note.as_deref(), state.clock.now())
