@@ -16,12 +16,17 @@ use tracing::Level;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::error::ApiError;
+use crate::escalation::ack::AckLinks;
+use crate::escalation::mail::Mailer;
 use crate::escalation::policy::{DEFAULT_POLICIES, Policies};
+use crate::escalation::worker::Worker;
 use crate::ivr::{self, Flow};
 use crate::live::{self, Live};
 use crate::phone::mask_phones_in;
 use crate::store::Store;
-use crate::{auth, connection, demo, escalation, metrics, outages, queue, reception, settlements, telephony, tickets};
+use crate::{
+    auth, connection, crews, demo, escalation, metrics, outages, queue, reception, settlements, telephony, tickets,
+};
 
 /// Every JSON request body is refused above this size (SPEC §6); CSV imports have their own limit.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -38,6 +43,26 @@ pub struct AppState {
     pub live: Live,
     /// Checked escalation policies; an escalation copies the one it starts under.
     pub policies: Arc<Policies>,
+    /// Signs and checks the acknowledgement links in e-mails.
+    pub ack_links: AckLinks,
+    /// The loops that run beside the requests (lease reaper, escalation worker).
+    pub background: Arc<Background>,
+}
+
+/// Tasks started with the app and stopped with it.
+#[derive(Default)]
+pub struct Background(std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>);
+
+impl Background {
+    fn add(&self, task: tokio::task::JoinHandle<()>) {
+        self.0.lock().expect("background task list").push(task);
+    }
+    /// Stops them; what they were doing is in the database, to be picked up on the next start.
+    pub fn stop(&self) {
+        for task in self.0.lock().expect("background task list").drain(..) {
+            task.abort();
+        }
+    }
 }
 
 impl AppState {
@@ -62,14 +87,34 @@ impl AppState {
             }
         }
         let live = Live::start(store.clone()).await?;
-        queue::start_lease_reaper(store.clone(), clock.clone());
+        let ack_links = AckLinks::load(&store).await?;
+        let settings = Arc::new(settings);
+        let mailer = Mailer::from_settings(&settings)?;
+        match &settings.smtp_url {
+            Some(_) => tracing::info!("e-mail goes out through HOTLINE_SMTP_URL"),
+            None => {
+                tracing::info!(dir = %settings.mail_dir.display(), "no HOTLINE_SMTP_URL: e-mail is written as .eml files")
+            }
+        }
+        let background = Arc::new(Background::default());
+        background.add(queue::start_lease_reaper(store.clone(), clock.clone()));
+        let worker = Worker {
+            store: store.clone(),
+            settings: settings.clone(),
+            clock: clock.clone(),
+            links: ack_links.clone(),
+            channels: vec![Arc::new(mailer)],
+        };
+        background.add(worker.start());
         Ok(Self {
             store,
-            settings: Arc::new(settings),
+            settings,
             clock,
             flow: Arc::new(flow),
             live,
             policies: Arc::new(policies),
+            ack_links,
+            background,
         })
     }
 }
@@ -99,6 +144,8 @@ pub fn router(state: AppState) -> Router {
         .merge(settlements::http::router())
         .merge(queue::http::router())
         .merge(escalation::http::router())
+        .merge(escalation::ack::router())
+        .merge(crews::http::router())
         .merge(live::router())
         .merge(metrics::router())
         .merge(outages::http::router())
@@ -132,12 +179,14 @@ pub async fn run(
     let state = AppState::prepare(settings, Clock::system()).await?;
     let store = state.store.clone();
     let live = state.live.clone();
+    let background = state.background.clone();
     tracing::info!(%bound, backend = ?store.backend(), "hotline is serving");
     let shutdown = async move {
         shutdown.await;
         live.stop();
     };
     axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await?;
+    background.stop();
     store.close().await;
     tracing::info!("hotline stopped");
     Ok(())

@@ -79,6 +79,9 @@ enum UserCommand {
         /// operator, dispatcher, supervisor or admin.
         #[arg(long)]
         role: Role,
+        /// Where escalations that notify the user's role (`role:dispatcher` in a policy) reach them.
+        #[arg(long)]
+        email: Option<String>,
     },
 }
 
@@ -157,13 +160,19 @@ async fn execute(command: Command) -> Result<(), Failure> {
             println!("database is up to date");
             Ok(())
         }
-        Command::User { command: UserCommand::Add { name, role } } => {
+        Command::User { command: UserCommand::Add { name, role, email } } => {
             let settings = settings()?;
+            if email.as_deref().is_some_and(|e| !e.contains('@') || e.contains(char::is_whitespace)) {
+                return Err(anyhow::anyhow!("--email: '{}' is not an e-mail address", email.unwrap_or_default()).into());
+            }
             let mut password = String::new();
             std::io::stdin().read_to_string(&mut password)?;
             let password = password.lines().next().unwrap_or("").to_string();
             let store = Store::open(settings.database_url.expose()).await?;
             let user = auth::add_user(&store, &name, &password, role, Clock::system().now()).await?;
+            if let Some(email) = &email {
+                store.set_user_email(&user.username, email).await?;
+            }
             println!("added {} ({})", user.username, user.role);
             Ok(())
         }

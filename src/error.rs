@@ -215,3 +215,9 @@ pub async fn csv_body(req: Request, limit: usize) -> Result<String, ApiError> {
     let bytes = read_body(req, limit).await?;
     String::from_utf8(bytes.to_vec()).map_err(|_| ApiError::bad_request("the file is not UTF-8 text"))
 }
+
+/// For optional JSON fields that may be null: tells `"field": null` (clear it) from no field at
+/// all (leave it), with `#[serde(default, deserialize_with = "present")]`.
+pub fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Ok(Some(serde::Deserialize::deserialize(d)?))
+}

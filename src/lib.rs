@@ -10,7 +10,9 @@
 //! - [`metrics`]: the supervisor's figures, as JSON and for Prometheus.
 //! - [`calls`]: each webhook as one idempotent step of a call; the call lifecycle.
 //! - [`queue`]: the operator queue: serving order, atomic hand-out, wrap-up, wait estimates.
-//! - [`escalation`]: escalation of emergencies: policies, escalations and the dispatcher's actions.
+//! - [`escalation`]: escalation of emergencies: policies, the step worker, e-mail through an outbox,
+//!   acknowledgement links and the dispatcher's actions.
+//! - [`crews`]: field crews and their status.
 //! - [`tickets`]: tickets, their numbers, lifecycle (a state machine) and audit trail.
 //! - [`ivr`]: menus as data, their validation and the interpreter that runs them.
 //! - [`telephony`]: provider dialects (Twilio, jambonz) around one set of neutral call actions.
@@ -31,6 +33,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod connection;
+pub mod crews;
 pub mod csv_import;
 pub mod demo;
 pub mod error;

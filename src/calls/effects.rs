@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use crate::clock::Timestamp;
 use crate::config::Settings;
+use crate::crews::CrewStatus;
 use crate::ivr::engine::Effects;
 use crate::outages;
 use crate::phone::PhoneNumber;
@@ -205,6 +206,8 @@ impl StepEffects<'_> {
                 }
                 None => "Время восстановления уточняется.".to_string(),
             };
+            let crew = incident.crew_status.map_or("Информация передана диспетчеру.", CrewStatus::spoken);
+            vars.insert("crew".into(), crew.into());
             vars.insert("etr".into(), etr);
             return Ok("incident".into());
         }

@@ -1,19 +1,24 @@
-//! The dispatcher's escalation endpoints (SPEC §5): list, acknowledge, resolve.
+//! The dispatcher's escalation endpoints (SPEC §5): list, look into, acknowledge, assign a crew, resolve.
 
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 
-use super::{Escalation, EscalationState};
+use super::mail::{self, NewMessage, Purpose};
+use super::{Escalation, EscalationDetail, EscalationState};
 use crate::app::AppState;
 use crate::auth::{Role, User};
+use crate::crews::Crew;
 use crate::error::{ApiError, ApiJson, ApiQuery, required_text};
+use crate::tickets::{Ticket, TicketKey};
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/escalations", get(list))
+        .route("/api/escalations/{id}", get(detail))
         .route("/api/escalations/{id}/ack", post(acknowledge))
+        .route("/api/escalations/{id}/assign", post(assign))
         .route("/api/escalations/{id}/resolve", post(resolve))
 }
 
@@ -25,6 +30,7 @@ pub(crate) struct ListQuery {
 #[utoipa::path(
     get,
     path = "/api/escalations",
+    operation_id = "list_escalations",
     tag = "escalations",
     summary = "Escalations with their steps, newest first",
     params(ListQuery),
@@ -47,6 +53,7 @@ pub(crate) async fn list(
 #[utoipa::path(
     post,
     path = "/api/escalations/{id}/ack",
+    operation_id = "acknowledge_escalation",
     tag = "escalations",
     summary = "Acknowledge: no further steps fire",
     params(("id" = String, Path, description = "Escalation id")),
@@ -78,6 +85,7 @@ pub(crate) struct Resolution {
 #[utoipa::path(
     post,
     path = "/api/escalations/{id}/resolve",
+    operation_id = "resolve_escalation",
     tag = "escalations",
     summary = "Resolve with a note",
     params(("id" = String, Path, description = "Escalation id")),
@@ -101,4 +109,96 @@ pub(crate) async fn resolve(
     user.require_one_of(&[Role::Dispatcher])?;
     let note = required_text("note", &req.note, 4000)?;
     Ok(Json(state.store.resolve_escalation(&id, &user.username, &note, state.clock.now()).await?))
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/escalations/{id}",
+    operation_id = "show_escalation",
+    tag = "escalations",
+    summary = "One escalation with its steps, notifications and audit trail",
+    params(("id" = String, Path, description = "Escalation id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The escalation", body = EscalationDetail),
+        (status = 401, description = "No valid bearer token", body = crate::error::ErrorBody),
+        (status = 403, description = "Dispatchers, supervisors and admins", body = crate::error::ErrorBody),
+        (status = 404, description = "No such escalation", body = crate::error::ErrorBody),
+    )
+)]
+pub(crate) async fn detail(
+    State(state): State<AppState>,
+    user: User,
+    Path(id): Path<String>,
+) -> Result<Json<EscalationDetail>, ApiError> {
+    user.require_at_least(Role::Dispatcher)?;
+    let escalation = state.store.escalation(&id).await?.ok_or_else(|| ApiError::not_found("escalation"))?;
+    let log = state.store.escalation_log(&id).await?;
+    Ok(Json(EscalationDetail { escalation, log }))
+}
+
+/// Which crew to send.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct Assignment {
+    pub(crate) crew_id: String,
+}
+
+/// The job message for `crew` about `ticket`, if the crew has an address to send it to.
+pub(crate) fn crew_job(
+    state: &AppState,
+    crew: &Crew,
+    escalation_id: Option<&str>,
+    what: &str,
+    facts: &str,
+) -> Vec<NewMessage> {
+    let Some(email) = &crew.email else { return Vec::new() };
+    let (subject, body) = mail::job_text(&state.settings, crew, what, facts);
+    vec![NewMessage {
+        dedup_key: format!("job:{}:{}:{}", escalation_id.unwrap_or("-"), crew.id, crate::store::new_id()),
+        escalation_id: escalation_id.map(str::to_string),
+        step_ord: None,
+        purpose: Purpose::Assignment,
+        channel: mail::EMAIL,
+        recipient: super::policy::Recipient { name: crew.name.clone(), email: email.clone() },
+        subject,
+        body,
+    }]
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/escalations/{id}/assign",
+    operation_id = "assign_crew_to_escalation",
+    tag = "escalations",
+    summary = "Send a crew: it is e-mailed the job, and an available crew is now en route",
+    params(("id" = String, Path, description = "Escalation id")),
+    request_body = Assignment,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Assigned", body = Escalation),
+        (status = 401, description = "No valid bearer token", body = crate::error::ErrorBody),
+        (status = 403, description = "Dispatchers only", body = crate::error::ErrorBody),
+        (status = 404, description = "No such escalation or crew", body = crate::error::ErrorBody),
+        (status = 409, description = "The escalation is resolved or the crew is off duty", body = crate::error::ErrorBody),
+    )
+)]
+pub(crate) async fn assign(
+    State(state): State<AppState>,
+    user: User,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<Assignment>,
+) -> Result<Json<Escalation>, ApiError> {
+    user.require_one_of(&[Role::Dispatcher])?;
+    let escalation = state.store.escalation(&id).await?.ok_or_else(|| ApiError::not_found("escalation"))?;
+    let ticket: Ticket = state
+        .store
+        .ticket(&TicketKey::Id(escalation.ticket_id.clone()))
+        .await?
+        .ok_or_else(|| ApiError::not_found("ticket"))?;
+    let (what, facts) = mail::ticket_job(&state.settings, &ticket);
+    let job = |crew: &Crew| crew_job(&state, crew, Some(&id), &what, &facts);
+    let (escalation, crew) =
+        state.store.assign_crew_to_escalation(&id, &req.crew_id, &user.username, job, state.clock.now()).await?;
+    tracing::info!(escalation = %id, crew = %crew.name, by = %user.username, "crew assigned");
+    Ok(Json(escalation))
 }

@@ -1,12 +1,12 @@
 //! Escalation of emergencies to dispatchers and field crews: policies (who, in what order, how
-//! long to wait), escalations started with their ticket, and the dispatcher's actions on them.
-//!
-//! Built so far: policies, the start of an escalation in the ticket's own transaction with its
-//! steps as rows with due times, listing, acknowledgement and resolution. Not yet: the worker
-//! that fires due steps, e-mail, acknowledgement links and crews (issue 6).
+//! long to wait), escalations started with their ticket, the worker that fires their steps and
+//! delivers the mail, acknowledgement links, and the dispatcher's actions on them.
 
+pub mod ack;
 pub mod http;
+pub mod mail;
 pub mod policy;
+pub mod worker;
 
 use serde::Serialize;
 
@@ -23,14 +23,36 @@ text_enum! {
     }
 }
 
-/// One notification of an escalation.
+text_enum! {
+    pub enum DeliveryStatus {
+        /// Not sent yet: waiting for its first attempt or its next retry.
+        Pending = "pending",
+        Sent = "sent",
+        /// At least one attempt failed; it is retried with back-off until it goes through.
+        Failing = "failing",
+    }
+}
+
+/// One message to one person, and how its delivery went.
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
+pub struct Notification {
+    pub recipient: Recipient,
+    pub status: DeliveryStatus,
+    pub attempts: i64,
+    pub sent_at: Option<Timestamp>,
+    pub last_error: Option<String>,
+}
+
+/// One step of an escalation: whom it tells and when.
 #[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Step {
     pub order: i64,
     pub due_at: Timestamp,
     pub fired_at: Option<Timestamp>,
+    /// The people told when it fired; before that, whom it would tell as things stood at the start.
     pub recipients: Vec<Recipient>,
     pub channel: String,
+    pub notifications: Vec<Notification>,
 }
 
 /// An escalation as the API shows it (SPEC §5).
@@ -45,5 +67,27 @@ pub struct Escalation {
     pub steps: Vec<Step>,
     pub acknowledged_by: Option<String>,
     pub acknowledged_at: Option<Timestamp>,
+    /// The field crew the dispatcher sent.
+    pub crew_id: Option<String>,
     pub created_at: Timestamp,
+    pub resolved_at: Option<Timestamp>,
+    pub resolution_note: Option<String>,
+}
+
+/// One line of an escalation's audit trail: a step fired, a message sent or failed, an action.
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
+pub struct LogEntry {
+    pub at: Timestamp,
+    /// `system`, a username, or the address an acknowledgement link was sent to.
+    pub actor: String,
+    pub kind: String,
+    pub detail: Option<String>,
+}
+
+/// An escalation with its whole audit trail.
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
+pub struct EscalationDetail {
+    #[serde(flatten)]
+    pub escalation: Escalation,
+    pub log: Vec<LogEntry>,
 }

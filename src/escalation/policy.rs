@@ -5,10 +5,15 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::auth::Role;
+use crate::clock::Timestamp;
 use crate::tickets::Category;
 
 /// The policies shipped with the product (src/escalation/policies.toml).
 pub const DEFAULT_POLICIES: &str = include_str!("policies.toml");
+
+/// Reminders about an acknowledged, unresolved escalation come this often unless a policy says otherwise.
+const DEFAULT_REMIND_AFTER_MIN: u32 = 60;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -16,15 +21,26 @@ struct RawFile {
     #[serde(default)]
     recipients: BTreeMap<String, Recipient>,
     #[serde(default)]
+    shifts: BTreeMap<String, RawShift>,
+    #[serde(default)]
     policies: Vec<RawPolicy>,
 }
 
 /// Someone who can be told: a dispatcher desk, a duty engineer.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, utoipa::ToSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq, PartialOrd, Ord, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Recipient {
     pub name: String,
     pub email: String,
+}
+
+/// A duty rota: `rota[0]` is on duty for `hours` from `starts`, then the next, round and round.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawShift {
+    starts: String,
+    hours: u32,
+    rota: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -36,6 +52,9 @@ struct RawPolicy {
     districts: Vec<String>,
     #[serde(default)]
     repeat: u32,
+    remind_after_min: Option<u32>,
+    /// Seconds instead of minutes: for drills and tests.
+    remind_after_s: Option<u32>,
     steps: Vec<RawStep>,
 }
 
@@ -43,7 +62,46 @@ struct RawPolicy {
 #[serde(deny_unknown_fields)]
 struct RawStep {
     notify: Vec<String>,
-    wait_min: u32,
+    wait_min: Option<u32>,
+    /// Seconds instead of minutes: for drills and tests.
+    wait_s: Option<u32>,
+}
+
+/// Whom a step tells, as the policy names them: resolved to people when the step fires, so a
+/// shift change or a new dispatcher account counts.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Target {
+    /// `notify = ["key"]`: a recipient of the file.
+    Person(Recipient),
+    /// `notify = ["role:dispatcher"]`: every account of that role with an e-mail address.
+    Role { role: Role },
+    /// `notify = ["shift:key"]`: whoever is on duty in that shift when the step fires.
+    /// `starts_ms`: when `rota[0]`'s first shift began (Unix milliseconds).
+    Shift { shift: String, starts_ms: i64, hours: u32, rota: Vec<Recipient> },
+}
+
+impl Target {
+    /// The people this target means at `at`; accounts of a role come from `by_role`.
+    pub fn resolve(&self, at: Timestamp, by_role: &[(Role, Recipient)]) -> Vec<Recipient> {
+        match self {
+            Target::Person(r) => vec![r.clone()],
+            Target::Role { role } => by_role.iter().filter(|(r, _)| r == role).map(|(_, p)| p.clone()).collect(),
+            Target::Shift { starts_ms, hours, rota, .. } => {
+                let shift_ms = i64::from(*hours) * 3_600_000;
+                let turn = (at.millis() - starts_ms).div_euclid(shift_ms);
+                rota.get(turn.rem_euclid(rota.len() as i64) as usize).cloned().into_iter().collect()
+            }
+        }
+    }
+}
+
+/// Everyone `targets` mean at `at`, each once, in a stable order.
+pub fn resolve_all(targets: &[Target], at: Timestamp, by_role: &[(Role, Recipient)]) -> Vec<Recipient> {
+    let mut people: Vec<Recipient> = targets.iter().flat_map(|t| t.resolve(at, by_role)).collect();
+    people.sort();
+    people.dedup_by(|a, b| a.email.eq_ignore_ascii_case(&b.email));
+    people
 }
 
 /// One planned notification of an escalation: whom, and how long after the start.
@@ -51,7 +109,7 @@ struct RawStep {
 pub struct PlannedStep {
     pub order: u32,
     pub after_s: i64,
-    pub recipients: Vec<Recipient>,
+    pub targets: Vec<Target>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -62,10 +120,16 @@ pub struct Policy {
     pub districts: Vec<String>,
     /// The steps of every round, expanded, in firing order.
     pub plan: Vec<PlannedStep>,
+    /// How long after an acknowledgement (and between reminders) an unresolved escalation reminds.
+    pub remind_after_s: i64,
 }
 
 #[derive(Debug, Clone)]
 pub struct Policies(Vec<Policy>);
+
+fn is_email(address: &str) -> bool {
+    address.contains('@') && !address.contains(char::is_whitespace)
+}
 
 impl Policies {
     /// Reads and checks a policy file; every problem is listed.
@@ -73,10 +137,53 @@ impl Policies {
         let raw: RawFile = toml::from_str(text).map_err(|e| vec![e.message().trim().to_string()])?;
         let mut problems = Vec::new();
         for (key, r) in &raw.recipients {
-            if !r.email.contains('@') || r.email.contains(char::is_whitespace) {
+            if !is_email(&r.email) {
                 problems.push(format!("recipient {key}: '{}' is not an e-mail address", r.email));
             }
         }
+        let mut shifts = BTreeMap::new();
+        for (key, shift) in &raw.shifts {
+            let at = |what: String| format!("shift {key}: {what}");
+            let starts = match shift.starts.parse::<jiff::Timestamp>() {
+                Ok(t) => t.as_millisecond(),
+                Err(e) => {
+                    problems.push(at(format!("starts '{}' is not a time with an offset ({e})", shift.starts)));
+                    continue;
+                }
+            };
+            if !(1..=168).contains(&shift.hours) {
+                problems.push(at("hours must be from 1 to 168".into()));
+            }
+            if shift.rota.is_empty() {
+                problems.push(at("the rota is empty".into()));
+            }
+            let mut rota = Vec::new();
+            for who in &shift.rota {
+                match raw.recipients.get(who) {
+                    Some(r) => rota.push(r.clone()),
+                    None => problems.push(at(format!("unknown recipient '{who}' in the rota"))),
+                }
+            }
+            shifts.insert(
+                key.clone(),
+                Target::Shift { shift: key.clone(), starts_ms: starts, hours: shift.hours.max(1), rota },
+            );
+        }
+        let target = |name: &str| -> Result<Target, String> {
+            if let Some(role) = name.strip_prefix("role:") {
+                return match role.parse::<Role>() {
+                    Ok(role) => Ok(Target::Role { role }),
+                    Err(_) => Err(format!("unknown role '{role}'")),
+                };
+            }
+            if let Some(shift) = name.strip_prefix("shift:") {
+                return shifts.get(shift).cloned().ok_or_else(|| format!("unknown shift '{shift}'"));
+            }
+            raw.recipients
+                .get(name)
+                .map(|r| Target::Person(r.clone()))
+                .ok_or_else(|| format!("unknown recipient '{name}'"))
+        };
         let mut policies = Vec::new();
         for p in raw.policies {
             let at = |what: String| format!("policy {}: {what}", p.name);
@@ -89,31 +196,63 @@ impl Policies {
             if p.repeat > 10 {
                 problems.push(at("repeats more than 10 times".into()));
             }
+            let remind_after_s = match (p.remind_after_min, p.remind_after_s) {
+                (None, None) => i64::from(DEFAULT_REMIND_AFTER_MIN) * 60,
+                (Some(min), None) if (1..=1440).contains(&min) => i64::from(min) * 60,
+                (None, Some(s)) if (1..=86_400).contains(&s) => i64::from(s),
+                _ => {
+                    problems.push(at("give remind_after_min from 1 to 1440 or remind_after_s from 1 to 86400".into()));
+                    3600
+                }
+            };
+            let mut round = Vec::new();
+            for (i, step) in p.steps.iter().enumerate() {
+                let wait_s = match (step.wait_min, step.wait_s) {
+                    (Some(min), None) if (1..=1440).contains(&min) => i64::from(min) * 60,
+                    (None, Some(s)) if (1..=86_400).contains(&s) => i64::from(s),
+                    (Some(_), Some(_)) => {
+                        problems.push(at(format!("step {}: give wait_min or wait_s, not both", i + 1)));
+                        60
+                    }
+                    (None, None) => {
+                        problems.push(at(format!("step {}: needs wait_min (or wait_s)", i + 1)));
+                        60
+                    }
+                    _ => {
+                        problems.push(at(format!(
+                            "step {}: wait_min must be from 1 to 1440 (wait_s from 1 to 86400)",
+                            i + 1
+                        )));
+                        60
+                    }
+                };
+                if step.notify.is_empty() {
+                    problems.push(at(format!("step {} notifies nobody", i + 1)));
+                }
+                let mut targets = Vec::new();
+                for who in &step.notify {
+                    match target(who) {
+                        Ok(t) => targets.push(t),
+                        Err(e) => problems.push(at(format!("step {}: {e}", i + 1))),
+                    }
+                }
+                round.push((targets, wait_s));
+            }
             let mut plan = Vec::new();
             let mut after_s = 0;
-            for round in 0..=p.repeat {
-                for (i, step) in p.steps.iter().enumerate() {
-                    if round == 0 && !(1..=1440).contains(&step.wait_min) {
-                        problems.push(at(format!("step {}: wait_min must be from 1 to 1440", i + 1)));
-                    }
-                    let mut recipients = Vec::new();
-                    for who in &step.notify {
-                        match raw.recipients.get(who) {
-                            Some(r) => recipients.push(r.clone()),
-                            None if round == 0 => {
-                                problems.push(at(format!("step {}: unknown recipient '{who}'", i + 1)))
-                            }
-                            None => {}
-                        }
-                    }
-                    if round == 0 && step.notify.is_empty() {
-                        problems.push(at(format!("step {} notifies nobody", i + 1)));
-                    }
-                    plan.push(PlannedStep { order: plan.len() as u32 + 1, after_s, recipients });
-                    after_s += i64::from(step.wait_min) * 60;
+            for _ in 0..=p.repeat {
+                for (targets, wait_s) in &round {
+                    plan.push(PlannedStep { order: plan.len() as u32 + 1, after_s, targets: targets.clone() });
+                    after_s += wait_s;
                 }
             }
-            policies.push(Policy { name: p.name, categories: p.categories, districts: p.districts, plan });
+            policies.push(Policy {
+                name: p.name,
+                categories: p.categories,
+                districts: p.districts,
+                plan,
+                remind_after_s,
+            });
         }
         // A hazard anywhere must reach someone: there has to be a policy for hazards in every district.
         if !policies.iter().any(|p| p.categories.contains(&Category::Hazard) && p.districts.is_empty()) {

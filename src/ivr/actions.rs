@@ -60,7 +60,7 @@ pub const CATALOG: &[ActionSpec] = &[
         name: "outage_status",
         params: &[],
         outcomes: &["planned", "incident", "unknown"],
-        sets: &["outage_end", "etr"],
+        sets: &["outage_end", "etr", "crew"],
     },
     ActionSpec { name: "planned_outages", params: &[], outcomes: &["some", "none"], sets: &["planned_list"] },
     ActionSpec {

@@ -10,7 +10,8 @@ use super::{Incident, IncidentStatus, NewPlannedOutage, PlannedOutage, STORM_SWI
 use crate::app::AppState;
 use crate::auth::{Role, User};
 use crate::clock::Timestamp;
-use crate::error::{ApiError, ApiJson, ApiQuery, ErrorBody, csv_body};
+use crate::error::{ApiError, ApiJson, ApiQuery, ErrorBody, csv_body, present};
+use crate::escalation::http::{Assignment, crew_job};
 use crate::settlements::http::{IMPORT_LIMIT, Imported};
 
 pub fn router() -> Router<AppState> {
@@ -19,6 +20,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/planned-outages/import", post(import_planned))
         .route("/api/incidents", get(list_incidents))
         .route("/api/incidents/{id}", patch(update_incident))
+        .route("/api/incidents/{id}/assign", post(assign_crew))
         .route("/api/storm-mode", get(storm_mode).put(set_storm_mode))
 }
 
@@ -194,11 +196,6 @@ struct IncidentUpdate {
     etr: Option<Option<String>>,
 }
 
-/// Tells "etr": null (clear it) from no "etr" at all (leave it).
-fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
-    Ok(Some(Option::deserialize(d)?))
-}
-
 #[utoipa::path(
     patch,
     path = "/api/incidents/{id}",
@@ -233,6 +230,46 @@ async fn update_incident(
     };
     let updated = state.store.update_incident(&id, req.status, etr, &user.username, state.clock.now()).await?;
     tracing::info!(incident = %id, status = %updated.status, by = %user.username, "incident updated");
+    Ok(Json(updated))
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/incidents/{id}/assign",
+    operation_id = "assign_crew_to_incident",
+    tag = "outages",
+    summary = "Send a crew to an incident: it is e-mailed the job; callers from the settlement hear it",
+    params(("id" = String, Path, description = "The incident's id")),
+    request_body = Assignment,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The incident, now in progress with its crew", body = Incident),
+        (status = 401, description = "No valid bearer token", body = ErrorBody),
+        (status = 403, description = "Dispatchers only", body = ErrorBody),
+        (status = 404, description = "No such incident or crew", body = ErrorBody),
+        (status = 409, description = "The incident is resolved or the crew is off duty", body = ErrorBody),
+    )
+)]
+pub(crate) async fn assign_crew(
+    State(state): State<AppState>,
+    user: User,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<Assignment>,
+) -> Result<Json<Incident>, ApiError> {
+    user.require_one_of(&[Role::Dispatcher])?;
+    let incident = state.store.incident(&id).await?.ok_or_else(|| ApiError::not_found("incident"))?;
+    let what = format!("авария, {}", incident.settlement.name);
+    let facts = format!(
+        "Населённый пункт: {} ({})\nСообщений об отключении: {}\nПервое сообщение: {}",
+        incident.settlement.name,
+        incident.settlement.postcode,
+        incident.reports,
+        crate::escalation::mail::local_time(incident.opened_at, &state.settings.timezone)
+    );
+    let job = |crew: &crate::crews::Crew| crew_job(&state, crew, None, &what, &facts);
+    let updated =
+        state.store.assign_crew_to_incident(&id, &req.crew_id, &user.username, job, state.clock.now()).await?;
+    tracing::info!(incident = %id, crew = ?updated.crew_id, by = %user.username, "crew sent to an incident");
     Ok(Json(updated))
 }
 

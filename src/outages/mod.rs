@@ -8,6 +8,7 @@ use jiff::tz::TimeZone;
 use serde::Serialize;
 
 use crate::clock::Timestamp;
+use crate::crews::CrewStatus;
 use crate::error::LineError;
 use crate::settlements::{Settlement, SettlementRef, fold_name};
 use crate::text_enum::text_enum;
@@ -51,6 +52,9 @@ pub struct Incident {
     pub status: IncidentStatus,
     /// Estimated restoration time: what the next callers from the settlement hear.
     pub etr: Option<Timestamp>,
+    /// The crew sent to it, and where that crew is now: callers hear it.
+    pub crew_id: Option<String>,
+    pub crew_status: Option<CrewStatus>,
     /// Outage reports grouped into it.
     pub reports: i64,
     pub opened_at: Timestamp,

@@ -123,7 +123,7 @@ impl Ordering {
 
 /// Returns items of operators who went silent to the queue every few seconds, so the queue
 /// list shows them waiting again even before anyone asks for the next item.
-pub fn start_lease_reaper(store: crate::store::Store, clock: crate::clock::Clock) {
+pub fn start_lease_reaper(store: crate::store::Store, clock: crate::clock::Clock) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -135,7 +135,7 @@ pub fn start_lease_reaper(store: crate::store::Store, clock: crate::clock::Clock
                 Err(e) => tracing::warn!(error = %e, "returning expired leases failed"),
             }
         }
-    });
+    })
 }
 
 /// The dispositions an operator chooses from at wrap-up, unless the settings name others.

@@ -1,18 +1,65 @@
-//! Escalations: started with their ticket, their steps as rows with due times, an audit log.
+//! Escalations: started with their ticket, their steps as rows with due times fired exactly
+//! once, reminders, crew assignment, and an audit log of all of it.
 
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
-use super::{Store, StoreError, StoreResult, events, new_id};
+use super::{Store, StoreError, StoreResult, crews, events, new_id, outbox};
+use crate::auth::Role;
 use crate::clock::Timestamp;
-use crate::escalation::policy::Policies;
-use crate::escalation::{Escalation, EscalationState, Step};
+use crate::crews::Crew;
+use crate::escalation::mail::NewMessage;
+use crate::escalation::policy::{Policies, Recipient, Target, resolve_all};
+use crate::escalation::{DeliveryStatus, Escalation, EscalationState, LogEntry, Notification, Step};
 use crate::tickets::Ticket;
 
 const SELECT_ESCALATIONS: &str = "SELECT e.id, e.ticket_id, t.number AS ticket_number, e.state, e.policy, \
-     e.acknowledged_by, e.acknowledged_at, e.created_at FROM escalations e JOIN tickets t ON t.id = e.ticket_id";
+     e.acknowledged_by, e.acknowledged_at, e.crew_id, e.created_at, e.resolved_at, e.resolution_note \
+     FROM escalations e JOIN tickets t ON t.id = e.ticket_id";
 
-async fn log_in(
+/// A step whose time has come, of an escalation nobody has acknowledged.
+#[derive(Debug, Clone)]
+pub struct DueStep {
+    pub escalation_id: String,
+    pub ticket_id: String,
+    pub order: i64,
+    pub targets: Vec<Target>,
+}
+
+/// An acknowledged escalation still unresolved when its reminder is due.
+#[derive(Debug, Clone)]
+pub struct DueReminder {
+    pub escalation_id: String,
+    pub ticket_id: String,
+    pub remind_at: Timestamp,
+    pub remind_after_s: i64,
+    pub acknowledged_by: String,
+    pub acknowledged_at: Timestamp,
+    /// Everyone the steps told so far: they hear that it is still open.
+    pub told: Vec<Recipient>,
+}
+
+/// Accounts with an e-mail address, for steps that notify a role.
+async fn people_by_role(conn: &mut sqlx::AnyConnection) -> StoreResult<Vec<(Role, Recipient)>> {
+    let rows = sqlx::query("SELECT username, role, email FROM users WHERE email IS NOT NULL ORDER BY username")
+        .fetch_all(conn)
+        .await?;
+    rows.iter()
+        .map(|row| {
+            let role: String = row.try_get("role")?;
+            Ok((
+                role.parse().map_err(StoreError::Invalid)?,
+                Recipient { name: row.try_get("username")?, email: row.try_get("email")? },
+            ))
+        })
+        .collect()
+}
+
+fn to_json(value: &impl serde::Serialize) -> StoreResult<String> {
+    serde_json::to_string(value).map_err(|e| StoreError::Invalid(e.to_string()))
+}
+
+pub(super) async fn log_in(
     tx: &mut Transaction<'static, Any>,
     id: &str,
     now: Timestamp,
@@ -50,30 +97,34 @@ pub(super) async fn start_in(
     };
     let Some(policy) = policies.matching(ticket.category, district.as_deref()) else { return Ok(None) };
     let id = new_id();
-    let snapshot = serde_json::to_string(&policy.plan).map_err(|e| StoreError::Invalid(e.to_string()))?;
     let inserted = sqlx::query(
-        "INSERT INTO escalations (id, ticket_id, dedup_key, state, policy, policy_snapshot, created_at) \
-         VALUES ($1, $2, $3, 'active', $4, $5, $6) ON CONFLICT (dedup_key) DO NOTHING",
+        "INSERT INTO escalations (id, ticket_id, dedup_key, state, policy, policy_snapshot, created_at, remind_after_s) \
+         VALUES ($1, $2, $3, 'active', $4, $5, $6, $7) ON CONFLICT (dedup_key) DO NOTHING",
     )
     .bind(&id)
     .bind(&ticket.id)
     .bind(format!("ticket:{}", ticket.id))
     .bind(&policy.name)
-    .bind(&snapshot)
+    .bind(to_json(&policy.plan)?)
     .bind(now.millis())
+    .bind(policy.remind_after_s)
     .execute(&mut **tx)
     .await?;
     if inserted.rows_affected() == 0 {
         return Ok(None);
     }
+    let by_role = people_by_role(tx).await?;
     for step in &policy.plan {
+        let due_at = now.plus_seconds(step.after_s);
         sqlx::query(
-            "INSERT INTO escalation_steps (escalation_id, ord, due_at, recipients, channel) VALUES ($1, $2, $3, $4, 'email')",
+            "INSERT INTO escalation_steps (escalation_id, ord, due_at, targets, recipients, channel) \
+             VALUES ($1, $2, $3, $4, $5, 'email')",
         )
         .bind(&id)
         .bind(i64::from(step.order))
-        .bind(now.plus_seconds(step.after_s).millis())
-        .bind(serde_json::to_string(&step.recipients).map_err(|e| StoreError::Invalid(e.to_string()))?)
+        .bind(due_at.millis())
+        .bind(to_json(&step.targets)?)
+        .bind(to_json(&resolve_all(&step.targets, due_at, &by_role))?)
         .execute(&mut **tx)
         .await?;
     }
@@ -94,7 +145,10 @@ fn escalation_from(row: &AnyRow) -> StoreResult<Escalation> {
         steps: Vec::new(),
         acknowledged_by: row.try_get("acknowledged_by")?,
         acknowledged_at: row.try_get::<Option<i64>, _>("acknowledged_at")?.map(Timestamp),
+        crew_id: row.try_get("crew_id")?,
         created_at: Timestamp(row.try_get("created_at")?),
+        resolved_at: row.try_get::<Option<i64>, _>("resolved_at")?.map(Timestamp),
+        resolution_note: row.try_get("resolution_note")?,
     })
 }
 
@@ -126,7 +180,15 @@ impl Store {
         .bind(id)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
+        let sent = sqlx::query(
+            "SELECT step_ord, recipient_name, recipient_email, attempts, sent_at, last_error FROM outbox \
+             WHERE escalation_id = $1 AND purpose = 'step' ORDER BY step_ord, recipient_email",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut steps = rows
+            .iter()
             .map(|row| {
                 let recipients: String = row.try_get("recipients")?;
                 Ok(Step {
@@ -135,17 +197,221 @@ impl Store {
                     fired_at: row.try_get::<Option<i64>, _>("fired_at")?.map(Timestamp),
                     recipients: serde_json::from_str(&recipients).unwrap_or_default(),
                     channel: row.try_get("channel")?,
+                    notifications: Vec::new(),
+                })
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        for row in &sent {
+            let order: i64 = row.try_get("step_ord")?;
+            let attempts: i64 = row.try_get("attempts")?;
+            let sent_at = row.try_get::<Option<i64>, _>("sent_at")?.map(Timestamp);
+            let status = match (sent_at, attempts) {
+                (Some(_), _) => DeliveryStatus::Sent,
+                (None, 0) => DeliveryStatus::Pending,
+                (None, _) => DeliveryStatus::Failing,
+            };
+            let notification = Notification {
+                recipient: Recipient { name: row.try_get("recipient_name")?, email: row.try_get("recipient_email")? },
+                status,
+                attempts,
+                sent_at,
+                last_error: row.try_get("last_error")?,
+            };
+            if let Some(step) = steps.iter_mut().find(|s| s.order == order) {
+                step.notifications.push(notification);
+            }
+        }
+        Ok(steps)
+    }
+
+    /// The escalation's audit trail, oldest first.
+    pub async fn escalation_log(&self, id: &str) -> StoreResult<Vec<LogEntry>> {
+        let rows =
+            sqlx::query("SELECT at, actor, kind, detail FROM escalation_log WHERE escalation_id = $1 ORDER BY id")
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(LogEntry {
+                    at: Timestamp(row.try_get("at")?),
+                    actor: row.try_get("actor")?,
+                    kind: row.try_get("kind")?,
+                    detail: row.try_get("detail")?,
                 })
             })
             .collect()
+    }
+
+    /// Steps due by `now` of escalations still active, oldest first.
+    pub async fn due_steps(&self, now: Timestamp, limit: i64) -> StoreResult<Vec<DueStep>> {
+        let rows = sqlx::query(
+            "SELECT s.escalation_id, s.ord, s.targets, s.recipients, e.ticket_id FROM escalation_steps s \
+             JOIN escalations e ON e.id = s.escalation_id \
+             WHERE s.fired_at IS NULL AND s.due_at <= $1 AND e.state = 'active' ORDER BY s.due_at LIMIT $2",
+        )
+        .bind(now.millis())
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                // Steps started before targets existed name their people directly.
+                let targets = match row.try_get::<Option<String>, _>("targets")? {
+                    Some(json) => serde_json::from_str(&json).map_err(|e| StoreError::Invalid(e.to_string()))?,
+                    None => {
+                        let people: Vec<Recipient> =
+                            serde_json::from_str(&row.try_get::<String, _>("recipients")?).unwrap_or_default();
+                        people.into_iter().map(Target::Person).collect()
+                    }
+                };
+                Ok(DueStep {
+                    escalation_id: row.try_get("escalation_id")?,
+                    ticket_id: row.try_get("ticket_id")?,
+                    order: row.try_get("ord")?,
+                    targets,
+                })
+            })
+            .collect()
+    }
+
+    /// Accounts with an e-mail address, for steps that notify a role.
+    pub async fn people_by_role(&self) -> StoreResult<Vec<(Role, Recipient)>> {
+        let mut conn = self.pool.acquire().await?;
+        people_by_role(&mut conn).await
+    }
+
+    /// Fires a step: marks it, records whom it told and queues their messages, all at once.
+    /// `false` when it had already fired (another worker, another instance) or the escalation
+    /// is no longer active: then nothing is written, so a step never mails twice.
+    pub async fn fire_step(
+        &self,
+        step: &DueStep,
+        recipients: &[Recipient],
+        messages: &[NewMessage],
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        let mut tx = self.begin_write().await?;
+        let fired = sqlx::query(
+            "UPDATE escalation_steps SET fired_at = $1, recipients = $2 \
+             WHERE escalation_id = $3 AND ord = $4 AND fired_at IS NULL \
+             AND EXISTS (SELECT 1 FROM escalations WHERE id = $3 AND state = 'active')",
+        )
+        .bind(now.millis())
+        .bind(to_json(&recipients)?)
+        .bind(&step.escalation_id)
+        .bind(step.order)
+        .execute(&mut *tx)
+        .await?;
+        if fired.rows_affected() == 0 {
+            return Ok(false);
+        }
+        outbox::enqueue_in(&mut tx, messages, now).await?;
+        let told: Vec<String> = recipients.iter().map(|r| format!("{} <{}>", r.name, r.email)).collect();
+        let detail = if told.is_empty() {
+            format!("step {}: nobody to tell", step.order)
+        } else {
+            format!("step {}: {}", step.order, told.join(", "))
+        };
+        log_in(&mut tx, &step.escalation_id, now, "system", "step_fired", Some(&detail)).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Acknowledged escalations whose reminder is due.
+    pub async fn due_reminders(&self, now: Timestamp, limit: i64) -> StoreResult<Vec<DueReminder>> {
+        let rows = sqlx::query(
+            "SELECT id, ticket_id, remind_at, remind_after_s, acknowledged_by, acknowledged_at FROM escalations \
+             WHERE state = 'acknowledged' AND remind_at IS NOT NULL AND remind_at <= $1 ORDER BY remind_at LIMIT $2",
+        )
+        .bind(now.millis())
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut due = Vec::new();
+        for row in &rows {
+            let escalation_id: String = row.try_get("id")?;
+            let told = sqlx::query(
+                "SELECT DISTINCT recipient_name, recipient_email FROM outbox \
+                 WHERE escalation_id = $1 AND purpose = 'step' ORDER BY recipient_email",
+            )
+            .bind(&escalation_id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| Ok(Recipient { name: r.try_get("recipient_name")?, email: r.try_get("recipient_email")? }))
+            .collect::<StoreResult<Vec<_>>>()?;
+            due.push(DueReminder {
+                escalation_id,
+                ticket_id: row.try_get("ticket_id")?,
+                remind_at: Timestamp(row.try_get("remind_at")?),
+                remind_after_s: row.try_get("remind_after_s")?,
+                acknowledged_by: row.try_get("acknowledged_by")?,
+                acknowledged_at: Timestamp(row.try_get("acknowledged_at")?),
+                told,
+            });
+        }
+        Ok(due)
+    }
+
+    /// Sends a reminder once: `false` when another worker did, or the escalation was resolved.
+    pub async fn send_reminder(&self, due: &DueReminder, messages: &[NewMessage], now: Timestamp) -> StoreResult<bool> {
+        let mut tx = self.begin_write().await?;
+        let next = now.plus_seconds(due.remind_after_s.max(1));
+        let claimed = sqlx::query(
+            "UPDATE escalations SET remind_at = $1 WHERE id = $2 AND state = 'acknowledged' AND remind_at = $3",
+        )
+        .bind(next.millis())
+        .bind(&due.escalation_id)
+        .bind(due.remind_at.millis())
+        .execute(&mut *tx)
+        .await?;
+        if claimed.rows_affected() == 0 {
+            return Ok(false);
+        }
+        outbox::enqueue_in(&mut tx, messages, now).await?;
+        let detail = format!("acknowledged by {} and not resolved; {} told", due.acknowledged_by, messages.len());
+        log_in(&mut tx, &due.escalation_id, now, "system", "reminder", Some(&detail)).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Sends `crew_id` to an escalation that is not resolved yet, with the crew's job message.
+    pub async fn assign_crew_to_escalation(
+        &self,
+        id: &str,
+        crew_id: &str,
+        actor: &str,
+        job: impl FnOnce(&Crew) -> Vec<NewMessage>,
+        now: Timestamp,
+    ) -> StoreResult<(Escalation, Crew)> {
+        let mut tx = self.begin_write().await?;
+        let state: Option<String> =
+            sqlx::query_scalar("SELECT state FROM escalations WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?;
+        match state.as_deref() {
+            None => return Err(StoreError::NotFound("escalation".into())),
+            Some("resolved") => return Err(StoreError::Conflict("the escalation is resolved".into())),
+            Some(_) => {}
+        }
+        let crew = crews::dispatch_in(&mut tx, crew_id, now).await?;
+        sqlx::query("UPDATE escalations SET crew_id = $1 WHERE id = $2")
+            .bind(crew_id)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        outbox::enqueue_in(&mut tx, &job(&crew), now).await?;
+        log_in(&mut tx, id, now, actor, "crew_assigned", Some(&crew.name)).await?;
+        tx.commit().await?;
+        let escalation = self.escalation(id).await?.ok_or_else(|| StoreError::NotFound("escalation".into()))?;
+        Ok((escalation, crew))
     }
 
     /// Acknowledges an active escalation: no further steps fire. Acknowledging twice is a conflict.
     pub async fn acknowledge_escalation(&self, id: &str, actor: &str, now: Timestamp) -> StoreResult<Escalation> {
         let mut tx = self.begin_write().await?;
         let changed = sqlx::query(
-            "UPDATE escalations SET state = 'acknowledged', acknowledged_by = $1, acknowledged_at = $2 \
-             WHERE id = $3 AND state = 'active'",
+            "UPDATE escalations SET state = 'acknowledged', acknowledged_by = $1, acknowledged_at = $2, \
+             remind_at = $2 + COALESCE(remind_after_s, 3600) * 1000 WHERE id = $3 AND state = 'active'",
         )
         .bind(actor)
         .bind(now.millis())
@@ -170,7 +436,7 @@ impl Store {
     ) -> StoreResult<Escalation> {
         let mut tx = self.begin_write().await?;
         let changed = sqlx::query(
-            "UPDATE escalations SET state = 'resolved', resolved_at = $1, resolution_note = $2 \
+            "UPDATE escalations SET state = 'resolved', resolved_at = $1, resolution_note = $2, remind_at = NULL \
              WHERE id = $3 AND state <> 'resolved'",
         )
         .bind(now.millis())

@@ -8,10 +8,12 @@
 //! text only (times as Unix milliseconds, ids as UUID text), so one row type fits both.
 
 mod calls;
+mod crews;
 mod escalations;
 mod events;
 mod metrics;
 mod outages;
+mod outbox;
 mod postgres;
 mod queue;
 mod settlements;
@@ -20,6 +22,7 @@ mod tickets;
 mod users;
 
 pub use calls::{CallRecord, CallTx, NewCall, StoredAnswer};
+pub use escalations::{DueReminder, DueStep};
 pub use events::DomainEvent;
 pub use metrics::MetricCounts;
 pub use outages::Application;
@@ -154,5 +157,18 @@ fn conflict_on_unique(e: sqlx::Error, what: impl FnOnce() -> String) -> StoreErr
     match &e {
         sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(what()),
         _ => e.into(),
+    }
+}
+
+impl Store {
+    /// A secret shared by every instance on this database (the key that signs acknowledgement
+    /// links): made by `generate` the first time it is asked for, the same ever after.
+    pub async fn shared_secret(&self, name: &str, generate: impl FnOnce() -> String) -> StoreResult<String> {
+        sqlx::query("INSERT INTO secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
+            .bind(name)
+            .bind(generate())
+            .execute(&self.pool)
+            .await?;
+        Ok(sqlx::query_scalar("SELECT value FROM secrets WHERE name = $1").bind(name).fetch_one(&self.pool).await?)
     }
 }

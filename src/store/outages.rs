@@ -3,8 +3,10 @@
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
-use super::{Store, StoreError, StoreResult, events, new_id};
+use super::{Store, StoreError, StoreResult, crews, events, new_id, outbox};
 use crate::clock::Timestamp;
+use crate::crews::Crew;
+use crate::escalation::mail::NewMessage;
 use crate::outages::{Incident, IncidentStatus, NewPlannedOutage, PlannedOutage};
 use crate::settlements::SettlementRef;
 
@@ -12,8 +14,8 @@ const SELECT_PLANNED: &str = "SELECT p.id, p.settlement_id, s.name AS settlement
      p.starts_at, p.ends_at, p.streets, p.reason, p.demo FROM planned_outages p JOIN settlements s ON s.id = p.settlement_id";
 
 const SELECT_INCIDENTS: &str = "SELECT i.id, i.settlement_id, s.name AS settlement_name, s.postcode AS settlement_postcode, \
-     i.status, i.etr, i.reports, i.opened_at, i.last_report_at, i.updated_at FROM incidents i \
-     JOIN settlements s ON s.id = i.settlement_id";
+     i.status, i.etr, i.crew_id, c.status AS crew_status, i.reports, i.opened_at, i.last_report_at, i.updated_at \
+     FROM incidents i JOIN settlements s ON s.id = i.settlement_id LEFT JOIN crews c ON c.id = i.crew_id";
 
 fn settlement_ref(row: &AnyRow) -> StoreResult<SettlementRef> {
     Ok(SettlementRef {
@@ -42,6 +44,12 @@ fn incident_from(row: &AnyRow) -> StoreResult<Incident> {
         settlement: settlement_ref(row)?,
         status: status.parse().map_err(StoreError::Invalid)?,
         etr: row.try_get::<Option<i64>, _>("etr")?.map(Timestamp),
+        crew_id: row.try_get("crew_id")?,
+        crew_status: row
+            .try_get::<Option<String>, _>("crew_status")?
+            .map(|s| s.parse())
+            .transpose()
+            .map_err(StoreError::Invalid)?,
         reports: row.try_get("reports")?,
         opened_at: Timestamp(row.try_get("opened_at")?),
         last_report_at: Timestamp(row.try_get("last_report_at")?),
@@ -251,6 +259,46 @@ impl Store {
         .await?;
         let payload = serde_json::json!({"status": status, "etr": etr, "by": actor});
         events::publish(&mut tx, now, "incident", "updated", id, &payload).await?;
+        let row = sqlx::query(&sql).bind(id).fetch_one(&mut *tx).await?;
+        let updated = incident_from(&row)?;
+        tx.commit().await?;
+        Ok(updated)
+    }
+
+    pub async fn incident(&self, id: &str) -> StoreResult<Option<Incident>> {
+        let sql = format!("{SELECT_INCIDENTS} WHERE i.id = $1");
+        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(incident_from).transpose()
+    }
+
+    /// Sends `crew_id` to an unresolved incident with the crew's job message; an open incident
+    /// is now being worked on.
+    pub async fn assign_crew_to_incident(
+        &self,
+        id: &str,
+        crew_id: &str,
+        actor: &str,
+        job: impl FnOnce(&Crew) -> Vec<NewMessage>,
+        now: Timestamp,
+    ) -> StoreResult<Incident> {
+        let mut tx = self.begin_write().await?;
+        let sql = format!("{SELECT_INCIDENTS} WHERE i.id = $1");
+        let row = sqlx::query(&sql).bind(id).fetch_optional(&mut *tx).await?;
+        let current =
+            row.as_ref().map(incident_from).transpose()?.ok_or_else(|| StoreError::NotFound("incident".into()))?;
+        if current.status == IncidentStatus::Resolved {
+            return Err(StoreError::Conflict("the incident is resolved".into()));
+        }
+        let crew = crews::dispatch_in(&mut tx, crew_id, now).await?;
+        sqlx::query("UPDATE incidents SET crew_id = $1, status = 'in_progress', updated_at = $2 WHERE id = $3")
+            .bind(crew_id)
+            .bind(now.millis())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        outbox::enqueue_in(&mut tx, &job(&crew), now).await?;
+        let payload = serde_json::json!({"crew_id": crew_id, "crew": crew.name, "by": actor});
+        events::publish(&mut tx, now, "incident", "crew_assigned", id, &payload).await?;
         let row = sqlx::query(&sql).bind(id).fetch_one(&mut *tx).await?;
         let updated = incident_from(&row)?;
         tx.commit().await?;

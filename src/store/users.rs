@@ -42,6 +42,19 @@ impl Store {
         Ok(User { id, username: username.to_string(), role })
     }
 
+    /// The address escalations use when a step notifies the user's role.
+    pub async fn set_user_email(&self, username: &str, email: &str) -> StoreResult<()> {
+        let changed = sqlx::query("UPDATE users SET email = $1 WHERE username = $2")
+            .bind(email)
+            .bind(username)
+            .execute(&self.pool)
+            .await?;
+        if changed.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("user '{username}'")));
+        }
+        Ok(())
+    }
+
     pub async fn count_users(&self) -> StoreResult<i64> {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&self.pool).await?)
     }

@@ -23,6 +23,19 @@ text_enum! {
 }
 
 impl Category {
+    /// The category as dispatchers and crews read it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Category::Hazard => "Опасность для жизни",
+            Category::Outage => "Нет электроснабжения",
+            Category::Theft => "Хищение электроэнергии",
+            Category::Connection => "Технологическое присоединение",
+            Category::Callback => "Обратный звонок",
+            Category::Question => "Вопрос",
+            Category::Appeal => "Обращение",
+        }
+    }
+
     /// The priority a ticket of this category gets unless someone says otherwise: danger to
     /// life first, then people without power, then the rest.
     pub fn default_priority(self) -> Priority {

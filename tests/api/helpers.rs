@@ -154,7 +154,11 @@ impl TestApp {
         let store = db.store().await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let settings = settings_for(&db.url, addr, extra);
+        // Mail written as files stays in the test's folder unless the test says otherwise.
+        let mail_dir = db.dir.path().join("mail-outbox").display().to_string();
+        let mut settings_extra = vec![("HOTLINE_MAIL_DIR", mail_dir.as_str())];
+        settings_extra.extend_from_slice(extra);
+        let settings = settings_for(&db.url, addr, &settings_extra);
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(hotline::app::run(settings, listener, async {
             let _ = stopped.await;
@@ -186,6 +190,11 @@ impl TestApp {
 
     pub async fn post(&self, path: &str, token: &str, body: Value) -> (u16, Value) {
         let response = self.http.post(self.url(path)).bearer_auth(token).json(&body).send().await.unwrap();
+        status_and_json(response).await
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, body: Value) -> (u16, Value) {
+        let response = self.http.patch(self.url(path)).bearer_auth(token).json(&body).send().await.unwrap();
         status_and_json(response).await
     }
 
@@ -285,4 +294,122 @@ pub fn scratch_file(dir: &Path, name: &str, contents: &str) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, contents).unwrap();
     path
+}
+
+/// Polls `check` until it gives a value, failing the test with `what` after `within`.
+pub async fn eventually<T, F, Fut>(what: &str, within: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "gave up waiting after {within:?} for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// One message as the SMTP server received it, decoded.
+#[derive(Debug, Clone)]
+pub struct Mail {
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+    pub message_id: String,
+}
+
+/// A real SMTP server (Python's aiosmtpd) storing what it receives in a maildir.
+pub struct SmtpSink {
+    child: Option<Child>,
+    pub port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl SmtpSink {
+    pub async fn start() -> Self {
+        Self::start_on(free_port().port()).await
+    }
+
+    /// Listens on `port`, which the app may already be trying to reach.
+    pub async fn start_on(port: u16) -> Self {
+        let mut sink = Self { child: None, port, dir: tempfile::tempdir().unwrap() };
+        sink.resume().await;
+        sink
+    }
+
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    /// Starts (again) on the same port and folder.
+    pub async fn resume(&mut self) {
+        let child = Command::new("python3")
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{}", self.port)])
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(self.dir.path().join("maildir"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("python3 must be installed to run the SMTP server of the tests");
+        self.child = Some(child);
+        let port = self.port;
+        eventually(
+            "the SMTP server (python3 -m pip install aiosmtpd; .ci/run does) to listen",
+            Duration::from_secs(20),
+            || async move { tokio::net::TcpStream::connect(("127.0.0.1", port)).await.ok() },
+        )
+        .await;
+    }
+
+    /// Stops it: the app's next delivery finds nobody listening.
+    pub async fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().await.unwrap();
+        }
+    }
+
+    /// Everything received so far.
+    pub fn messages(&self) -> Vec<Mail> {
+        let mut mails = Vec::new();
+        for folder in ["new", "cur"] {
+            let Ok(entries) = std::fs::read_dir(self.dir.path().join("maildir").join(folder)) else { continue };
+            for entry in entries {
+                let raw = std::fs::read(entry.unwrap().path()).unwrap();
+                let parsed = mailparse::parse_mail(&raw).unwrap();
+                let header = |name: &str| {
+                    parsed
+                        .headers
+                        .iter()
+                        .find(|h| h.get_key_ref().eq_ignore_ascii_case(name))
+                        .map(|h| h.get_value())
+                        .unwrap_or_default()
+                };
+                mails.push(Mail {
+                    to: header("To"),
+                    subject: header("Subject"),
+                    body: parsed.get_body().unwrap(),
+                    message_id: header("Message-ID"),
+                });
+            }
+        }
+        mails
+    }
+
+    /// Messages to `address`.
+    pub fn to(&self, address: &str) -> Vec<Mail> {
+        self.messages().into_iter().filter(|m| m.to.contains(address)).collect()
+    }
+
+    /// Waits until `address` has had at least `count` messages, and returns them.
+    pub async fn wait_for(&self, address: &str, count: usize) -> Vec<Mail> {
+        eventually(&format!("{count} message(s) to {address}"), Duration::from_secs(30), || async {
+            let mails = self.to(address);
+            (mails.len() >= count).then_some(mails)
+        })
+        .await
+    }
 }

@@ -1,0 +1,242 @@
+//! Acknowledgement links in e-mails: signed, expiring tokens, single-use because an
+//! escalation is acknowledged once. A GET shows a page and changes nothing (mail scanners
+//! open links); only the page's POST acknowledges.
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+use super::{Escalation, EscalationState};
+use crate::app::AppState;
+use crate::clock::Timestamp;
+use crate::error::ApiError;
+use crate::escalation::mail::local_time;
+use crate::store::{Store, StoreError};
+
+/// How long a link in a message works.
+pub const LINK_TTL_S: i64 = 24 * 3600;
+
+/// Signs and checks links with the key every instance on the database shares.
+#[derive(Clone)]
+pub struct AckLinks {
+    key: Vec<u8>,
+}
+
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+struct Claims {
+    /// The escalation it acknowledges.
+    e: String,
+    /// Whom it was sent to: they are who acknowledged.
+    r: String,
+    /// Expires at (Unix ms).
+    x: i64,
+}
+
+#[derive(Debug, PartialEq)]
+pub enum LinkError {
+    Forged,
+    Expired,
+}
+
+impl AckLinks {
+    pub async fn load(store: &Store) -> Result<Self, StoreError> {
+        let key = store.shared_secret("ack-link-key", || hex::encode(rand::random::<[u8; 32]>())).await?;
+        Ok(Self { key: key.into_bytes() })
+    }
+
+    fn mac(&self, payload: &str) -> Hmac<Sha256> {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC accepts keys of any length");
+        mac.update(payload.as_bytes());
+        mac
+    }
+
+    /// A token acknowledging `escalation_id` as `recipient`, valid for [`LINK_TTL_S`].
+    pub fn token(&self, escalation_id: &str, recipient: &str, now: Timestamp) -> String {
+        let claims = Claims { e: escalation_id.into(), r: recipient.into(), x: now.plus_seconds(LINK_TTL_S).millis() };
+        let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).expect("claims serialize"));
+        let signature = URL_SAFE_NO_PAD.encode(self.mac(&payload).finalize().into_bytes());
+        format!("{payload}.{signature}")
+    }
+
+    /// The escalation and recipient a token names, if it is ours and still valid.
+    fn check(&self, token: &str, now: Timestamp) -> Result<Claims, LinkError> {
+        let (payload, signature) = token.split_once('.').ok_or(LinkError::Forged)?;
+        let signature = URL_SAFE_NO_PAD.decode(signature).map_err(|_| LinkError::Forged)?;
+        self.mac(payload).verify_slice(&signature).map_err(|_| LinkError::Forged)?;
+        let claims: Claims = URL_SAFE_NO_PAD
+            .decode(payload)
+            .ok()
+            .and_then(|json| serde_json::from_slice(&json).ok())
+            .ok_or(LinkError::Forged)?;
+        if now.millis() >= claims.x {
+            return Err(LinkError::Expired);
+        }
+        Ok(claims)
+    }
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/ack/{token}", get(confirm_page).post(acknowledge))
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+fn page(status: StatusCode, title: &str, body: &str) -> Response {
+    let html = format!(
+        "<!doctype html><html lang=\"ru\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{title}</title>\
+         <style>body{{font:18px/1.5 system-ui,sans-serif;max-width:36em;margin:2em auto;padding:0 1em}}\
+         button{{font-size:1.2em;padding:.6em 1.4em;background:#b00020;color:#fff;border:0;border-radius:6px}}</style>\
+         </head><body><h1>{title}</h1>{body}</body></html>",
+        title = escape(title)
+    );
+    (status, Html(html)).into_response()
+}
+
+/// Why the link does nothing, as a page.
+fn refused(state: &AppState, escalation: Option<&Escalation>, error: Option<LinkError>) -> Response {
+    let tz = &state.settings.timezone;
+    match (error, escalation) {
+        (Some(LinkError::Forged), _) | (None, None) => page(
+            StatusCode::NOT_FOUND,
+            "Ссылка недействительна",
+            "<p>Проверьте, что ссылка скопирована из письма полностью, или подтвердите аварию в консоли.</p>",
+        ),
+        (Some(LinkError::Expired), _) => page(
+            StatusCode::GONE,
+            "Срок действия ссылки истёк",
+            "<p>Подтвердите аварию в консоли диспетчера или позвоните в ЦУС.</p>",
+        ),
+        (None, Some(e)) => {
+            let by = match (&e.acknowledged_by, e.acknowledged_at) {
+                (Some(by), Some(at)) => format!("<p>Подтвердил: {} в {}.</p>", escape(by), local_time(at, tz)),
+                _ => String::new(),
+            };
+            let title = if e.state == EscalationState::Resolved {
+                "Авария уже закрыта"
+            } else {
+                "Авария уже подтверждена"
+            };
+            page(StatusCode::GONE, title, &format!("<p>Заявка №{}. Ссылка уже использована.</p>{by}", e.ticket_number))
+        }
+    }
+}
+
+async fn escalation_for(state: &AppState, token: &str) -> Result<(Claims, Escalation), Response> {
+    let claims = state.ack_links.check(token, state.clock.now()).map_err(|e| refused(state, None, Some(e)))?;
+    match state.store.escalation(&claims.e).await {
+        Ok(Some(escalation)) => Ok((claims, escalation)),
+        Ok(None) => Err(refused(state, None, None)),
+        Err(e) => Err(ApiError::from(e).into_response()),
+    }
+}
+
+/// The page behind the link: what the emergency is, and a button. Changes nothing.
+#[utoipa::path(
+    get,
+    path = "/ack/{token}",
+    operation_id = "ack_link_page",
+    tag = "escalations",
+    summary = "The acknowledgement page behind an e-mail's link (changes nothing)",
+    params(("token" = String, Path, description = "The signed token from the e-mail")),
+    responses(
+        (status = 200, description = "What the emergency is, and the button that acknowledges it", content_type = "text/html", body = String),
+        (status = 404, description = "Not a valid link", content_type = "text/html", body = String),
+        (status = 410, description = "Expired, or already used: the page says which and by whom", content_type = "text/html", body = String),
+    )
+)]
+pub(crate) async fn confirm_page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    let (_, escalation) = match escalation_for(&state, &token).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    if escalation.state != EscalationState::Active {
+        return refused(&state, Some(&escalation), None);
+    }
+    let ticket = match state.store.ticket(&crate::tickets::TicketKey::Id(escalation.ticket_id.clone())).await {
+        Ok(Some(ticket)) => ticket,
+        Ok(None) => return refused(&state, None, None),
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let place = ticket.settlement.as_ref().map_or(String::new(), |s| format!(", {}", escape(&s.name)));
+    let address = ticket.address.as_deref().map_or(String::new(), |a| format!(", {}", escape(a)));
+    page(
+        StatusCode::OK,
+        "Подтвердить аварию",
+        &format!(
+            "<p><b>Заявка №{}</b>: {}{place}{address}.</p><p>{}</p>\
+             <form method=\"post\"><button type=\"submit\">Принял, беру в работу</button></form>\
+             <p>После подтверждения следующие оповещения не отправляются.</p>",
+            ticket.number,
+            escape(ticket.category.label()),
+            escape(&ticket.description)
+        ),
+    )
+}
+
+/// The page's button: acknowledges as the person the link was sent to.
+#[utoipa::path(
+    post,
+    path = "/ack/{token}",
+    operation_id = "ack_link_acknowledge",
+    tag = "escalations",
+    summary = "Acknowledge from the e-mail's link: no further steps fire",
+    params(("token" = String, Path, description = "The signed token from the e-mail")),
+    responses(
+        (status = 200, description = "Acknowledged", content_type = "text/html", body = String),
+        (status = 404, description = "Not a valid link", content_type = "text/html", body = String),
+        (status = 410, description = "Expired, or already used", content_type = "text/html", body = String),
+    )
+)]
+pub(crate) async fn acknowledge(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    let (claims, escalation) = match escalation_for(&state, &token).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    match state.store.acknowledge_escalation(&escalation.id, &claims.r, state.clock.now()).await {
+        Ok(acked) => {
+            tracing::info!(escalation = %acked.id, by = %claims.r, "escalation acknowledged from an e-mail link");
+            page(
+                StatusCode::OK,
+                "Авария подтверждена",
+                &format!("<p>Заявка №{}. Спасибо: следующие оповещения остановлены.</p>", acked.ticket_number),
+            )
+        }
+        Err(StoreError::Conflict(_)) => match state.store.escalation(&escalation.id).await {
+            Ok(now) => refused(&state, now.as_ref(), None),
+            Err(e) => ApiError::from(e).into_response(),
+        },
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_works_until_it_expires_and_cannot_be_altered() {
+        let links = AckLinks { key: b"k".to_vec() };
+        let now = Timestamp(1_800_000_000_000);
+        let token = links.token("esc-1", "a@b.ru", now);
+        let claims = links.check(&token, now.plus_seconds(LINK_TTL_S - 1)).unwrap();
+        assert_eq!((claims.e.as_str(), claims.r.as_str()), ("esc-1", "a@b.ru"));
+        assert_eq!(links.check(&token, now.plus_seconds(LINK_TTL_S)), Err(LinkError::Expired));
+
+        let (payload, signature) = token.split_once('.').unwrap();
+        let other = URL_SAFE_NO_PAD.encode(br#"{"e":"esc-2","r":"a@b.ru","x":99999999999999}"#);
+        assert_eq!(links.check(&format!("{other}.{signature}"), now), Err(LinkError::Forged));
+        assert_eq!(links.check(payload, now), Err(LinkError::Forged));
+        let stranger = AckLinks { key: b"other".to_vec() };
+        assert_eq!(stranger.check(&token, now), Err(LinkError::Forged));
+    }
+}

@@ -1,0 +1,161 @@
+//! The escalation worker: fires due steps, sends reminders and delivers the outbox. Everything
+//! it acts on is a row, so several workers (instances) may run: a step fires once because
+//! firing is a conditional update, and a message is held by one worker's claim while it sends.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::ack::AckLinks;
+use super::mail::{self, Channel, NewMessage, OutboxMessage, Purpose};
+use super::policy::resolve_all;
+use crate::clock::{Clock, Timestamp};
+use crate::config::Settings;
+use crate::store::{DueReminder, DueStep, Store};
+use crate::tickets::{Ticket, TicketKey};
+
+/// How often the worker looks for due steps and messages.
+const TICK: Duration = Duration::from_secs(1);
+/// How long a claimed message is held; longer than an SMTP attempt may take.
+const CLAIM_MS: i64 = 60_000;
+const BATCH: i64 = 50;
+
+/// Waits before the next attempt after `attempts` failures: 2 s, 4 s, 8 s ... up to 5 minutes.
+pub fn retry_delay_s(attempts: i64) -> i64 {
+    (2_i64 << attempts.clamp(0, 10)).min(300)
+}
+
+pub struct Worker {
+    pub store: Store,
+    pub settings: Arc<Settings>,
+    pub clock: Clock,
+    pub links: AckLinks,
+    pub channels: Vec<Arc<dyn Channel>>,
+}
+
+impl Worker {
+    /// Runs until the task is aborted; a failed round is logged and the next one tries again.
+    pub fn start(self) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(TICK);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticks.tick().await;
+                if let Err(e) = self.round().await {
+                    tracing::warn!(error = %e, "escalation worker round failed; retrying");
+                }
+            }
+        })
+    }
+
+    /// One pass: fire what is due, remind, deliver.
+    pub async fn round(&self) -> anyhow::Result<()> {
+        let now = self.clock.now();
+        for step in self.store.due_steps(now, BATCH).await? {
+            self.fire(&step, now).await?;
+        }
+        for due in self.store.due_reminders(now, BATCH).await? {
+            self.remind(&due, now).await?;
+        }
+        for message in self.store.claim_messages(now, CLAIM_MS, BATCH).await? {
+            self.deliver(&message).await?;
+        }
+        Ok(())
+    }
+
+    async fn ticket(&self, id: &str) -> anyhow::Result<Ticket> {
+        self.store
+            .ticket(&TicketKey::Id(id.to_string()))
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("the ticket {id} of an escalation is missing"))
+    }
+
+    async fn fire(&self, step: &DueStep, now: Timestamp) -> anyhow::Result<()> {
+        let ticket = self.ticket(&step.ticket_id).await?;
+        let recipients = resolve_all(&step.targets, now, &self.store.people_by_role().await?);
+        let messages: Vec<NewMessage> = recipients
+            .iter()
+            .map(|r| {
+                let token = self.links.token(&step.escalation_id, &r.email, now);
+                let ack_url = format!("{}/ack/{token}", self.settings.public_url);
+                let (subject, body) = mail::step_text(&self.settings, &ticket, step.order, &ack_url);
+                NewMessage {
+                    dedup_key: format!("step:{}:{}:{}", step.escalation_id, step.order, r.email.to_lowercase()),
+                    escalation_id: Some(step.escalation_id.clone()),
+                    step_ord: Some(step.order),
+                    purpose: Purpose::Step,
+                    channel: mail::EMAIL,
+                    recipient: r.clone(),
+                    subject,
+                    body,
+                }
+            })
+            .collect();
+        if self.store.fire_step(step, &recipients, &messages, now).await? {
+            if recipients.is_empty() {
+                tracing::error!(escalation = %step.escalation_id, step = step.order, "an escalation step had nobody to tell");
+            }
+            tracing::info!(escalation = %step.escalation_id, step = step.order, told = recipients.len(), "escalation step fired");
+        }
+        Ok(())
+    }
+
+    async fn remind(&self, due: &DueReminder, now: Timestamp) -> anyhow::Result<()> {
+        let ticket = self.ticket(&due.ticket_id).await?;
+        let (subject, body) = mail::reminder_text(&self.settings, &ticket, &due.acknowledged_by, due.acknowledged_at);
+        let messages: Vec<NewMessage> = due
+            .told
+            .iter()
+            .map(|r| NewMessage {
+                dedup_key: format!(
+                    "reminder:{}:{}:{}",
+                    due.escalation_id,
+                    due.remind_at.millis(),
+                    r.email.to_lowercase()
+                ),
+                escalation_id: Some(due.escalation_id.clone()),
+                step_ord: None,
+                purpose: Purpose::Reminder,
+                channel: mail::EMAIL,
+                recipient: r.clone(),
+                subject: subject.clone(),
+                body: body.clone(),
+            })
+            .collect();
+        if self.store.send_reminder(due, &messages, now).await? {
+            tracing::info!(escalation = %due.escalation_id, told = messages.len(), "reminder: acknowledged, not resolved");
+        }
+        Ok(())
+    }
+
+    async fn deliver(&self, message: &OutboxMessage) -> anyhow::Result<()> {
+        let Some(channel) = self.channels.iter().find(|c| c.name() == message.channel) else {
+            let error = format!("no channel '{}' is configured", message.channel);
+            let retry_at = self.clock.now().plus_seconds(retry_delay_s(message.attempts));
+            return Ok(self.store.message_failed(message, &error, retry_at, self.clock.now()).await?);
+        };
+        match channel.deliver(message).await {
+            Ok(()) => {
+                self.store.message_sent(message, self.clock.now()).await?;
+                tracing::info!(to = %message.recipient.email, subject = %message.subject, "message delivered");
+            }
+            Err(error) => {
+                let retry_s = retry_delay_s(message.attempts);
+                let now = self.clock.now();
+                self.store.message_failed(message, &error, now.plus_seconds(retry_s), now).await?;
+                tracing::warn!(to = %message.recipient.email, %error, retry_s, "message not delivered; will retry");
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off_up_to_five_minutes() {
+        let delays: Vec<i64> = (0..10).map(retry_delay_s).collect();
+        assert_eq!(delays, vec![2, 4, 8, 16, 32, 64, 128, 256, 300, 300]);
+    }
+}
