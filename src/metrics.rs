@@ -14,6 +14,7 @@ use serde::Serialize;
 use crate::app::AppState;
 use crate::auth::{Role, User};
 use crate::clock::Timestamp;
+use crate::escalation::EscalationState;
 use crate::error::ApiError;
 
 /// A call answered within this many seconds counts toward the service level.
@@ -37,6 +38,10 @@ pub struct Metrics {
     /// Share of ended calls that finished in the IVR, without an operator.
     pub ivr_containment: Option<f64>,
     pub operators: Vec<OperatorCount>,
+    /// Emergencies nobody has acknowledged yet.
+    pub escalations_active: i64,
+    /// Messages the outbox still owes (an SMTP outage shows here first).
+    pub messages_undelivered: i64,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
@@ -73,6 +78,8 @@ pub async fn current(state: &AppState) -> Result<Metrics, ApiError> {
         calls_ended: c.calls_ended,
         ivr_containment: ratio(c.calls_contained, c.calls_ended),
         operators: c.operators.into_iter().map(|(status, count)| OperatorCount { status, count }).collect(),
+        escalations_active: state.store.count_escalations(EscalationState::Active).await?,
+        messages_undelivered: state.store.undelivered_messages().await?,
     })
 }
 
@@ -119,6 +126,8 @@ pub fn render_prometheus(m: &Metrics) -> String {
     gauge("average_handle_seconds", "Average time from hand-out to wrap-up today.", m.average_handle_s);
     gauge("callbacks_pending", "Callers waiting to be rung back.", Some(m.callbacks_pending as f64));
     gauge("ivr_containment_ratio", "Share of calls today that ended in the IVR.", m.ivr_containment);
+    gauge("escalations_active", "Escalations not acknowledged yet.", Some(m.escalations_active as f64));
+    gauge("messages_undelivered", "Messages waiting in the outbox.", Some(m.messages_undelivered as f64));
     let _ = writeln!(
         out,
         "# HELP hotline_operators Operators with a live console, by status.\n# TYPE hotline_operators gauge"

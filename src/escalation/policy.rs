@@ -292,6 +292,41 @@ mod tests {
     }
 
     #[test]
+    fn shifts_rotate_and_roles_mean_the_accounts_with_an_address() {
+        let text = r#"
+[recipients.a]
+name = "A"
+email = "a@x.ru"
+[recipients.b]
+name = "B"
+email = "b@x.ru"
+[shifts.duty]
+starts = "2026-01-01T08:00:00+03:00"
+hours = 12
+rota = ["a", "b"]
+[[policies]]
+name = "all"
+categories = ["hazard"]
+steps = [{ notify = ["shift:duty", "role:dispatcher"], wait_s = 30 }]
+"#;
+        let policies = Policies::parse(text).unwrap();
+        let step = &policies.matching(Category::Hazard, None).unwrap().plan[0];
+        let at = |local: &str| Timestamp::from(local.parse::<jiff::Timestamp>().unwrap());
+        let dispatchers = vec![
+            (Role::Dispatcher, Recipient { name: "olga".into(), email: "olga@x.ru".into() }),
+            (Role::Operator, Recipient { name: "ivan".into(), email: "ivan@x.ru".into() }),
+        ];
+        let emails = |when: &str| -> Vec<String> {
+            resolve_all(&step.targets, at(when), &dispatchers).into_iter().map(|r| r.email).collect()
+        };
+        assert_eq!(emails("2026-01-01T10:00:00+03:00"), ["a@x.ru", "olga@x.ru"]);
+        assert_eq!(emails("2026-01-01T21:00:00+03:00"), ["b@x.ru", "olga@x.ru"], "the night shift");
+        assert_eq!(emails("2026-01-03T07:59:00+03:00"), ["b@x.ru", "olga@x.ru"]);
+        assert_eq!(emails("2026-01-03T08:00:00+03:00"), ["a@x.ru", "olga@x.ru"], "round again");
+        assert_eq!(emails("2025-12-31T20:00:00+03:00"), ["b@x.ru", "olga@x.ru"], "before the start, backwards");
+    }
+
+    #[test]
     fn every_problem_of_a_bad_file_is_listed() {
         let text = r#"
 [recipients.a]
@@ -302,7 +337,12 @@ email = "not-an-address"
 name = "p"
 categories = ["hazard"]
 districts = ["X"]
-steps = [{ notify = ["a", "ghost"], wait_min = 0 }]
+steps = [{ notify = ["a", "ghost", "shift:night", "role:boss"], wait_min = 0 }]
+
+[shifts.day]
+starts = "tomorrow"
+hours = 0
+rota = ["nobody"]
 "#;
         let problems = Policies::parse(text).unwrap_err();
         let all = problems.join("\n");
@@ -310,5 +350,7 @@ steps = [{ notify = ["a", "ghost"], wait_min = 0 }]
         assert!(all.contains("unknown recipient 'ghost'"), "{all}");
         assert!(all.contains("wait_min must be from 1 to 1440"), "{all}");
         assert!(all.contains("no policy covers hazards in every district"), "{all}");
+        assert!(all.contains("unknown shift 'night'") && all.contains("unknown role 'boss'"), "{all}");
+        assert!(all.contains("shift day: starts 'tomorrow' is not a time with an offset"), "{all}");
     }
 }

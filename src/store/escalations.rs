@@ -243,6 +243,13 @@ impl Store {
             .collect()
     }
 
+    pub async fn count_escalations(&self, state: EscalationState) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM escalations WHERE state = $1")
+            .bind(state.as_str())
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
     /// Steps due by `now` of escalations still active, oldest first.
     pub async fn due_steps(&self, now: Timestamp, limit: i64) -> StoreResult<Vec<DueStep>> {
         let rows = sqlx::query(

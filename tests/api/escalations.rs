@@ -8,7 +8,7 @@ use hotline::simulator::Caller;
 use hotline::telephony::Dialect;
 use serde_json::{Value, json};
 
-use crate::helpers::{Mail, SmtpSink, TestApp, TestDb, eventually, free_port, scratch_file};
+use crate::helpers::{Mail, Process, SmtpSink, TestApp, TestDb, eventually, free_port, scratch_file, status_and_json};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -16,6 +16,7 @@ on_both_backends!(
     a_hazard_is_mailed_at_once_then_to_the_next_until_the_link_is_posted,
     mail_waits_out_an_smtp_outage_and_arrives_once,
     a_crew_sent_with_a_restoration_time_changes_what_the_next_caller_hears,
+    a_step_due_while_the_server_is_down_fires_after_the_restart_once,
 );
 
 async fn a_hazard_ticket_starts_one_escalation_that_dispatchers_acknowledge_and_resolve(db: TestDb) {
@@ -117,7 +118,6 @@ async fn escalation_of(app: &TestApp, token: &str, ticket: &Value) -> Value {
     detail
 }
 
-
 async fn a_hazard_is_mailed_at_once_then_to_the_next_until_the_link_is_posted(db: TestDb) {
     let smtp = SmtpSink::start().await;
     let policy = scratch_file(db.dir.path(), "drill.toml", DRILL).display().to_string();
@@ -210,6 +210,9 @@ async fn mail_waits_out_an_smtp_outage_and_arrives_once(db: TestDb) {
     })
     .await;
     assert!(failing["last_error"].as_str().unwrap().contains("SMTP"), "{failing}");
+    let metrics = app.http.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("hotline_messages_undelivered 1"), "{metrics}");
+    assert!(metrics.contains("hotline_escalations_active 1"), "{metrics}");
 
     // The server comes back: the message arrives, once.
     let smtp = SmtpSink::start_on(port).await;
@@ -325,4 +328,145 @@ async fn a_crew_sent_with_a_restoration_time_changes_what_the_next_caller_hears(
         app.post(&format!("/api/escalations/{escalation_id}/assign"), &operator, json!({"crew_id": crew_id})).await;
     assert_eq!(status, 403);
     app.stop().await;
+}
+
+/// Three steps a second apart, the last one far off: enough to see what fires after a restart.
+const RESTART_DRILL: &str = r#"
+[recipients.first]
+name = "Первый"
+email = "first@drill.example"
+
+[recipients.second]
+name = "Второй"
+email = "second@drill.example"
+
+[recipients.third]
+name = "Третий"
+email = "third@drill.example"
+
+[[policies]]
+name = "drill"
+categories = ["hazard"]
+steps = [
+    { notify = ["first"], wait_s = 2 },
+    { notify = ["second"], wait_s = 1 },
+    { notify = ["third"], wait_s = 600 },
+]
+"#;
+
+async fn create_hazard(server: &Process, token: &str, description: &str) -> Value {
+    let response = reqwest::Client::new()
+        .post(server.url("/api/tickets"))
+        .bearer_auth(token)
+        .json(&json!({"category": "hazard", "settlement_id": 6, "description": description}))
+        .send()
+        .await
+        .unwrap();
+    let (status, ticket) = status_and_json(response).await;
+    assert_eq!(status, 201, "{ticket}");
+    ticket
+}
+
+async fn a_step_due_while_the_server_is_down_fires_after_the_restart_once(db: TestDb) {
+    let smtp = SmtpSink::start().await;
+    let policy = scratch_file(db.dir.path(), "drill.toml", RESTART_DRILL).display().to_string();
+    let smtp_url = smtp.url();
+    let env = [
+        ("HOTLINE_DATABASE_URL", db.url.as_str()),
+        ("HOTLINE_BOOTSTRAP_ADMIN", "chief:chief-password"),
+        ("HOTLINE_SMTP_URL", smtp_url.as_str()),
+        ("HOTLINE_ESCALATION_POLICIES", policy.as_str()),
+    ];
+    let mut server = Process::serve(db.dir.path(), &env).await;
+    let token = server.login("chief", "chief-password").await;
+    create_hazard(&server, &token, "Оборван провод").await;
+    smtp.wait_for("first@drill.example", 1).await;
+    server.child.kill().await.unwrap(); // SIGKILL with the second step pending
+
+    let store = db.store().await;
+    let due = store.escalations(None).await.unwrap()[0].steps[1].due_at;
+    let restarted_at =
+        eventually("the second step to fall due while no server runs", Duration::from_secs(20), || async {
+            let now = hotline::clock::Clock::system().now();
+            (now > due).then_some(now)
+        })
+        .await;
+    let _server = Process::serve(db.dir.path(), &env).await;
+
+    // Late, not lost: the second and third steps fire after the restart.
+    smtp.wait_for("second@drill.example", 1).await;
+    smtp.wait_for("third@drill.example", 1).await;
+    let steps = &store.escalations(None).await.unwrap()[0].steps;
+    let fired = steps[1].fired_at.expect("the second step fired");
+    assert!(fired >= restarted_at && fired > due, "fired {fired}, due {due}, restarted {restarted_at}");
+    // Not twice: each step told its recipient once, the first step was not repeated.
+    for address in ["first@drill.example", "second@drill.example", "third@drill.example"] {
+        assert_eq!(smtp.to(address).len(), 1, "{address}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_servers_on_one_postgres_fire_each_step_once() {
+    let Some(db) = TestDb::postgres().await else { return };
+    let smtp = SmtpSink::start().await;
+    let policy = r#"
+[recipients.a]
+name = "A"
+email = "a@drill.example"
+
+[recipients.b]
+name = "B"
+email = "b@drill.example"
+
+[[policies]]
+name = "drill"
+categories = ["hazard"]
+repeat = 1
+steps = [{ notify = ["a"], wait_s = 1 }, { notify = ["b"], wait_s = 1 }]
+"#;
+    let policy = scratch_file(db.dir.path(), "drill.toml", policy).display().to_string();
+    let smtp_url = smtp.url();
+    let env = [
+        ("HOTLINE_DATABASE_URL", db.url.as_str()),
+        ("HOTLINE_BOOTSTRAP_ADMIN", "chief:chief-password"),
+        ("HOTLINE_SMTP_URL", smtp_url.as_str()),
+        ("HOTLINE_ESCALATION_POLICIES", policy.as_str()),
+    ];
+    let first = Process::serve(db.dir.path(), &env).await;
+    let second = Process::serve(db.dir.path(), &env).await;
+    let servers = [
+        (first.login("chief", "chief-password").await, &first),
+        (second.login("chief", "chief-password").await, &second),
+    ];
+    const TICKETS: usize = 12;
+    let mut numbers = Vec::new();
+    for i in 0..TICKETS {
+        let (token, server) = &servers[i % 2];
+        numbers
+            .push(create_hazard(server, token, &format!("Авария {i}")).await["number"].as_str().unwrap().to_string());
+    }
+
+    // Four steps each (two, repeated once), both servers' workers racing for every one.
+    let expected = TICKETS * 4;
+    let store = db.store().await;
+    eventually("every step fired and delivered", Duration::from_secs(60), || async {
+        let all = store.escalations(None).await.unwrap();
+        let done = all.iter().all(|e| e.steps.iter().all(|s| s.notifications.iter().any(|n| n.sent_at.is_some())));
+        (all.len() == TICKETS && done).then_some(())
+    })
+    .await;
+    let mails = smtp.messages();
+    let mut keys: Vec<(String, String, String)> = mails
+        .iter()
+        .map(|m| {
+            let number = numbers.iter().find(|n| m.subject.contains(n.as_str())).expect("a ticket's number").clone();
+            let step =
+                m.body.split("шаг эскалации ").nth(1).unwrap().chars().take_while(char::is_ascii_digit).collect();
+            (number, step, m.to.clone())
+        })
+        .collect();
+    keys.sort();
+    keys.dedup();
+    assert_eq!(mails.len(), expected, "one message per step of each escalation");
+    assert_eq!(keys.len(), expected, "no step mailed twice");
 }

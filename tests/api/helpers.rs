@@ -284,6 +284,19 @@ impl Process {
         format!("http://{}{path}", self.addr)
     }
 
+    /// Logs in and returns the bearer token.
+    pub async fn login(&self, user: &str, password: &str) -> String {
+        let response = reqwest::Client::new()
+            .post(self.url("/api/auth/login"))
+            .json(&serde_json::json!({"username": user, "password": password}))
+            .send()
+            .await
+            .unwrap();
+        let (status, body) = status_and_json(response).await;
+        assert_eq!(status, 200, "{body}");
+        body["token"].as_str().unwrap().to_string()
+    }
+
     /// The rest of what the process wrote to stderr, once it has exited.
     pub async fn remaining_stderr(self) -> String {
         self.log.await.unwrap_or_default()
@@ -318,12 +331,11 @@ pub struct Mail {
     pub to: String,
     pub subject: String,
     pub body: String,
-    pub message_id: String,
 }
 
 /// A real SMTP server (Python's aiosmtpd) storing what it receives in a maildir.
 pub struct SmtpSink {
-    child: Option<Child>,
+    _server: Child,
     pub port: u16,
     dir: tempfile::TempDir,
 }
@@ -335,41 +347,27 @@ impl SmtpSink {
 
     /// Listens on `port`, which the app may already be trying to reach.
     pub async fn start_on(port: u16) -> Self {
-        let mut sink = Self { child: None, port, dir: tempfile::tempdir().unwrap() };
-        sink.resume().await;
-        sink
-    }
-
-    pub fn url(&self) -> String {
-        format!("smtp://127.0.0.1:{}", self.port)
-    }
-
-    /// Starts (again) on the same port and folder.
-    pub async fn resume(&mut self) {
-        let child = Command::new("python3")
-            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{}", self.port)])
+        let dir = tempfile::tempdir().unwrap();
+        let server = Command::new("python3")
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
             .args(["-c", "aiosmtpd.handlers.Mailbox"])
-            .arg(self.dir.path().join("maildir"))
+            .arg(dir.path().join("maildir"))
             .stdout(Stdio::null())
-            .stderr(Stdio::piped())
+            .stderr(Stdio::null())
             .kill_on_drop(true)
             .spawn()
             .expect("python3 must be installed to run the SMTP server of the tests");
-        self.child = Some(child);
-        let port = self.port;
         eventually(
             "the SMTP server (python3 -m pip install aiosmtpd; .ci/run does) to listen",
             Duration::from_secs(20),
             || async move { tokio::net::TcpStream::connect(("127.0.0.1", port)).await.ok() },
         )
         .await;
+        Self { _server: server, port, dir }
     }
 
-    /// Stops it: the app's next delivery finds nobody listening.
-    pub async fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            child.kill().await.unwrap();
-        }
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
     }
 
     /// Everything received so far.
@@ -388,12 +386,7 @@ impl SmtpSink {
                         .map(|h| h.get_value())
                         .unwrap_or_default()
                 };
-                mails.push(Mail {
-                    to: header("To"),
-                    subject: header("Subject"),
-                    body: parsed.get_body().unwrap(),
-                    message_id: header("Message-ID"),
-                });
+                mails.push(Mail { to: header("To"), subject: header("Subject"), body: parsed.get_body().unwrap() });
             }
         }
         mails

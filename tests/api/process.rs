@@ -21,23 +21,11 @@ async fn serve_with_no_configuration_creates_the_database_and_answers_health() {
     assert!(dir.path().join("hotline.db").exists(), "hotline.db is created in the working directory");
 }
 
-async fn login(http: &reqwest::Client, server: &Process, user: &str, password: &str) -> String {
-    let response = http
-        .post(server.url("/api/auth/login"))
-        .json(&json!({"username": user, "password": password}))
-        .send()
-        .await
-        .unwrap();
-    let (status, body) = status_and_json(response).await;
-    assert_eq!(status, 200, "{body}");
-    body["token"].as_str().unwrap().to_string()
-}
-
 async fn a_ticket_answered_201_survives_kill_9(db: TestDb) {
     let env = [("HOTLINE_DATABASE_URL", db.url.as_str()), ("HOTLINE_BOOTSTRAP_ADMIN", "chief:chief-password")];
     let http = reqwest::Client::new();
     let mut server = Process::serve(db.dir.path(), &env).await;
-    let token = login(&http, &server, "chief", "chief-password").await;
+    let token = server.login("chief", "chief-password").await;
     let response = http
         .post(server.url("/api/tickets"))
         .bearer_auth(&token)
@@ -49,7 +37,7 @@ async fn a_ticket_answered_201_survives_kill_9(db: TestDb) {
     assert_eq!(status, 201, "{created}");
     server.child.kill().await.unwrap(); // SIGKILL: no chance to flush anything
     let server = Process::serve(db.dir.path(), &env).await;
-    let token = login(&http, &server, "chief", "chief-password").await;
+    let token = server.login("chief", "chief-password").await;
     let number = created["number"].as_str().unwrap();
     let response = http.get(server.url(&format!("/api/tickets/{number}"))).bearer_auth(&token).send().await.unwrap();
     let (status, found) = status_and_json(response).await;
