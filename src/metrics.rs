@@ -14,8 +14,8 @@ use serde::Serialize;
 use crate::app::AppState;
 use crate::auth::{Role, User};
 use crate::clock::Timestamp;
-use crate::escalation::EscalationState;
 use crate::error::ApiError;
+use crate::escalation::EscalationState;
 
 /// A call answered within this many seconds counts toward the service level.
 pub const SERVICE_LEVEL_S: i64 = 20;

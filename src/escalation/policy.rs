@@ -47,7 +47,11 @@ struct RawShift {
 #[serde(deny_unknown_fields)]
 struct RawPolicy {
     name: String,
+    #[serde(default)]
     categories: Vec<Category>,
+    /// Tickets of these priorities (1 the highest) match whatever their category.
+    #[serde(default)]
+    priorities: Vec<i64>,
     #[serde(default)]
     districts: Vec<String>,
     #[serde(default)]
@@ -116,6 +120,7 @@ pub struct PlannedStep {
 pub struct Policy {
     pub name: String,
     pub categories: Vec<Category>,
+    pub priorities: Vec<i64>,
     /// Empty: every district.
     pub districts: Vec<String>,
     /// The steps of every round, expanded, in firing order.
@@ -190,8 +195,11 @@ impl Policies {
             if p.steps.is_empty() {
                 problems.push(at("needs at least one step".into()));
             }
-            if p.categories.is_empty() {
-                problems.push(at("names no category".into()));
+            if p.categories.is_empty() && p.priorities.is_empty() {
+                problems.push(at("names no category and no priority".into()));
+            }
+            if p.priorities.iter().any(|n| !(1..=4).contains(n)) {
+                problems.push(at("priorities are from 1 to 4".into()));
             }
             if p.repeat > 10 {
                 problems.push(at("repeats more than 10 times".into()));
@@ -249,6 +257,7 @@ impl Policies {
             policies.push(Policy {
                 name: p.name,
                 categories: p.categories,
+                priorities: p.priorities,
                 districts: p.districts,
                 plan,
                 remind_after_s,
@@ -261,17 +270,12 @@ impl Policies {
         if problems.is_empty() { Ok(Self(policies)) } else { Err(problems) }
     }
 
-    /// The first policy for a ticket of `category` in `district`, if any.
-    pub fn matching(&self, category: Category, district: Option<&str>) -> Option<&Policy> {
+    /// The first policy for a ticket of `category` and `priority` in `district`, if any.
+    pub fn matching(&self, category: Category, priority: i64, district: Option<&str>) -> Option<&Policy> {
         self.0.iter().find(|p| {
-            p.categories.contains(&category)
+            (p.categories.contains(&category) || p.priorities.contains(&priority))
                 && (p.districts.is_empty() || district.is_some_and(|d| p.districts.iter().any(|pd| pd == d)))
         })
-    }
-
-    /// Categories some policy escalates.
-    pub fn escalates(&self, category: Category) -> bool {
-        self.0.iter().any(|p| p.categories.contains(&category))
     }
 }
 
@@ -282,13 +286,13 @@ mod tests {
     #[test]
     fn the_shipped_policies_are_valid_and_district_first() {
         let policies = Policies::parse(DEFAULT_POLICIES).unwrap();
-        let uglich = policies.matching(Category::Hazard, Some("Угличский район")).unwrap();
+        let uglich = policies.matching(Category::Hazard, 1, Some("Угличский район")).unwrap();
         assert_eq!(uglich.name, "hazard-uglich");
         assert_eq!(uglich.plan.len(), 4, "two steps, repeated once");
         assert_eq!(uglich.plan.iter().map(|s| s.after_s).collect::<Vec<_>>(), vec![0, 300, 900, 1200]);
-        assert_eq!(policies.matching(Category::Hazard, Some("Любимский район")).unwrap().name, "hazard");
-        assert_eq!(policies.matching(Category::Hazard, None).unwrap().name, "hazard");
-        assert!(policies.matching(Category::Question, None).is_none());
+        assert_eq!(policies.matching(Category::Hazard, 1, Some("Любимский район")).unwrap().name, "hazard");
+        assert_eq!(policies.matching(Category::Hazard, 1, None).unwrap().name, "hazard");
+        assert!(policies.matching(Category::Question, 4, None).is_none());
     }
 
     #[test]
@@ -307,10 +311,13 @@ rota = ["a", "b"]
 [[policies]]
 name = "all"
 categories = ["hazard"]
+priorities = [1]
 steps = [{ notify = ["shift:duty", "role:dispatcher"], wait_s = 30 }]
 "#;
         let policies = Policies::parse(text).unwrap();
-        let step = &policies.matching(Category::Hazard, None).unwrap().plan[0];
+        assert!(policies.matching(Category::Outage, 1, None).is_some(), "priority 1 matches whatever the category");
+        assert!(policies.matching(Category::Outage, 2, None).is_none());
+        let step = &policies.matching(Category::Hazard, 1, None).unwrap().plan[0];
         let at = |local: &str| Timestamp::from(local.parse::<jiff::Timestamp>().unwrap());
         let dispatchers = vec![
             (Role::Dispatcher, Recipient { name: "olga".into(), email: "olga@x.ru".into() }),

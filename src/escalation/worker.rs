@@ -47,17 +47,24 @@ impl Worker {
         })
     }
 
-    /// One pass: fire what is due, remind, deliver.
+    /// One pass: fire what is due, remind, deliver. One item's failure is logged and leaves the
+    /// others going; the item itself is tried again next round.
     pub async fn round(&self) -> anyhow::Result<()> {
         let now = self.clock.now();
         for step in self.store.due_steps(now, BATCH).await? {
-            self.fire(&step, now).await?;
+            if let Err(e) = self.fire(&step, now).await {
+                tracing::error!(escalation = %step.escalation_id, step = step.order, error = %e, "firing a step failed");
+            }
         }
         for due in self.store.due_reminders(now, BATCH).await? {
-            self.remind(&due, now).await?;
+            if let Err(e) = self.remind(&due, now).await {
+                tracing::error!(escalation = %due.escalation_id, error = %e, "sending a reminder failed");
+            }
         }
         for message in self.store.claim_messages(now, CLAIM_MS, BATCH).await? {
-            self.deliver(&message).await?;
+            if let Err(e) = self.deliver(&message).await {
+                tracing::error!(message = %message.id, error = %e, "recording a delivery failed");
+            }
         }
         Ok(())
     }

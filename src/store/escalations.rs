@@ -95,7 +95,9 @@ pub(super) async fn start_in(
         }
         None => None,
     };
-    let Some(policy) = policies.matching(ticket.category, district.as_deref()) else { return Ok(None) };
+    let Some(policy) = policies.matching(ticket.category, ticket.priority.get(), district.as_deref()) else {
+        return Ok(None);
+    };
     let id = new_id();
     let inserted = sqlx::query(
         "INSERT INTO escalations (id, ticket_id, dedup_key, state, policy, policy_snapshot, created_at, remind_after_s) \
