@@ -257,7 +257,7 @@ pub(crate) async fn assign_crew(
     ApiJson(req): ApiJson<Assignment>,
 ) -> Result<Json<Incident>, ApiError> {
     user.require_one_of(&[Role::Dispatcher])?;
-    let incident = state.store.incident(&id).await?.ok_or_else(|| ApiError::not_found("incident"))?;
+    let incident = state.store.incident(&id).await?;
     let what = format!("авария, {}", incident.settlement.name);
     let facts = format!(
         "Населённый пункт: {} ({})\nСообщений об отключении: {}\nПервое сообщение: {}",

@@ -57,6 +57,12 @@ fn incident_from(row: &AnyRow) -> StoreResult<Incident> {
     })
 }
 
+async fn incident_in(conn: &mut sqlx::AnyConnection, id: &str) -> StoreResult<Incident> {
+    let sql = format!("{SELECT_INCIDENTS} WHERE i.id = $1");
+    let row = sqlx::query(&sql).bind(id).fetch_optional(conn).await?;
+    row.as_ref().map(incident_from).transpose()?.ok_or_else(|| StoreError::NotFound("incident".into()))
+}
+
 /// Joins an outage report to its settlement's open incident, if the last report came within
 /// `window_s`; otherwise opens a new one. Returns the incident's id.
 pub(super) async fn group_report_in(
@@ -241,10 +247,7 @@ impl Store {
         now: Timestamp,
     ) -> StoreResult<Incident> {
         let mut tx = self.begin_write().await?;
-        let sql = format!("{SELECT_INCIDENTS} WHERE i.id = $1");
-        let row = sqlx::query(&sql).bind(id).fetch_optional(&mut *tx).await?;
-        let current =
-            row.as_ref().map(incident_from).transpose()?.ok_or_else(|| StoreError::NotFound("incident".into()))?;
+        let current = incident_in(&mut tx, id).await?;
         let status = status.unwrap_or(current.status);
         let etr = etr.unwrap_or(current.etr);
         sqlx::query(
@@ -259,16 +262,14 @@ impl Store {
         .await?;
         let payload = serde_json::json!({"status": status, "etr": etr, "by": actor});
         events::publish(&mut tx, now, "incident", "updated", id, &payload).await?;
-        let row = sqlx::query(&sql).bind(id).fetch_one(&mut *tx).await?;
-        let updated = incident_from(&row)?;
+        let updated = incident_in(&mut tx, id).await?;
         tx.commit().await?;
         Ok(updated)
     }
 
-    pub async fn incident(&self, id: &str) -> StoreResult<Option<Incident>> {
-        let sql = format!("{SELECT_INCIDENTS} WHERE i.id = $1");
-        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?;
-        row.as_ref().map(incident_from).transpose()
+    pub async fn incident(&self, id: &str) -> StoreResult<Incident> {
+        let mut conn = self.pool.acquire().await?;
+        incident_in(&mut conn, id).await
     }
 
     /// Sends `crew_id` to an unresolved incident with the crew's job message; an open incident
@@ -282,10 +283,7 @@ impl Store {
         now: Timestamp,
     ) -> StoreResult<Incident> {
         let mut tx = self.begin_write().await?;
-        let sql = format!("{SELECT_INCIDENTS} WHERE i.id = $1");
-        let row = sqlx::query(&sql).bind(id).fetch_optional(&mut *tx).await?;
-        let current =
-            row.as_ref().map(incident_from).transpose()?.ok_or_else(|| StoreError::NotFound("incident".into()))?;
+        let current = incident_in(&mut tx, id).await?;
         if current.status == IncidentStatus::Resolved {
             return Err(StoreError::Conflict("the incident is resolved".into()));
         }
@@ -299,8 +297,7 @@ impl Store {
         outbox::enqueue_in(&mut tx, &job(&crew), now).await?;
         let payload = serde_json::json!({"crew_id": crew_id, "crew": crew.name, "by": actor});
         events::publish(&mut tx, now, "incident", "crew_assigned", id, &payload).await?;
-        let row = sqlx::query(&sql).bind(id).fetch_one(&mut *tx).await?;
-        let updated = incident_from(&row)?;
+        let updated = incident_in(&mut tx, id).await?;
         tx.commit().await?;
         Ok(updated)
     }

@@ -69,8 +69,8 @@ async fn a_hazard_ticket_starts_one_escalation_that_dispatchers_acknowledge_and_
     app.stop().await;
 }
 
-/// A drill policy: first, then second, then third, seconds apart; reminders soon after an acknowledgement.
-const DRILL: &str = r#"
+/// The people of the drills.
+const RECIPIENTS: &str = r#"
 [recipients.first]
 name = "Первый диспетчер"
 email = "first@drill.example"
@@ -82,7 +82,10 @@ email = "second@drill.example"
 [recipients.third]
 name = "Главный инженер"
 email = "third@drill.example"
+"#;
 
+/// A drill policy: first, then second, then third, seconds apart; reminders soon after an acknowledgement.
+const DRILL: &str = r#"
 [[policies]]
 name = "drill"
 categories = ["hazard"]
@@ -120,7 +123,7 @@ async fn escalation_of(app: &TestApp, token: &str, ticket: &Value) -> Value {
 
 async fn a_hazard_is_mailed_at_once_then_to_the_next_until_the_link_is_posted(db: TestDb) {
     let smtp = SmtpSink::start().await;
-    let policy = scratch_file(db.dir.path(), "drill.toml", DRILL).display().to_string();
+    let policy = scratch_file(db.dir.path(), "drill.toml", &format!("{RECIPIENTS}{DRILL}")).display().to_string();
     let app =
         TestApp::spawn_with(db, &[("HOTLINE_SMTP_URL", &smtp.url()), ("HOTLINE_ESCALATION_POLICIES", &policy)]).await;
     let operator = app.login_as(Role::Operator).await;
@@ -194,7 +197,7 @@ async fn a_hazard_is_mailed_at_once_then_to_the_next_until_the_link_is_posted(db
 
 async fn mail_waits_out_an_smtp_outage_and_arrives_once(db: TestDb) {
     let port = free_port().port();
-    let policy = scratch_file(db.dir.path(), "drill.toml", DRILL).display().to_string();
+    let policy = scratch_file(db.dir.path(), "drill.toml", &format!("{RECIPIENTS}{DRILL}")).display().to_string();
     let smtp_url = format!("smtp://127.0.0.1:{port}");
     let app =
         TestApp::spawn_with(db, &[("HOTLINE_SMTP_URL", &smtp_url), ("HOTLINE_ESCALATION_POLICIES", &policy)]).await;
@@ -332,18 +335,6 @@ async fn a_crew_sent_with_a_restoration_time_changes_what_the_next_caller_hears(
 
 /// Three steps a second apart, the last one far off: enough to see what fires after a restart.
 const RESTART_DRILL: &str = r#"
-[recipients.first]
-name = "Первый"
-email = "first@drill.example"
-
-[recipients.second]
-name = "Второй"
-email = "second@drill.example"
-
-[recipients.third]
-name = "Третий"
-email = "third@drill.example"
-
 [[policies]]
 name = "drill"
 categories = ["hazard"]
@@ -369,7 +360,8 @@ async fn create_hazard(server: &Process, token: &str, description: &str) -> Valu
 
 async fn a_step_due_while_the_server_is_down_fires_after_the_restart_once(db: TestDb) {
     let smtp = SmtpSink::start().await;
-    let policy = scratch_file(db.dir.path(), "drill.toml", RESTART_DRILL).display().to_string();
+    let policy =
+        scratch_file(db.dir.path(), "drill.toml", &format!("{RECIPIENTS}{RESTART_DRILL}")).display().to_string();
     let smtp_url = smtp.url();
     let env = [
         ("HOTLINE_DATABASE_URL", db.url.as_str()),
