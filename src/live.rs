@@ -23,6 +23,10 @@ use crate::store::{DomainEvent, Store};
 const POLL: Duration = Duration::from_millis(200);
 /// Events sent to a reconnecting client at most; more than that and it should reload.
 const REPLAY_LIMIT: i64 = 1000;
+/// The event log keeps a week: far more than any reconnecting console replays, and it stays small.
+const KEEP: Duration = Duration::from_secs(7 * 24 * 3600);
+/// How often old events are swept out.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
 /// The fan-out of this instance's poller.
 #[derive(Clone)]
@@ -42,8 +46,18 @@ impl Live {
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(POLL);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut pruned_at: Option<tokio::time::Instant> = None;
             loop {
                 tick.tick().await;
+                if pruned_at.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) {
+                    pruned_at = Some(tokio::time::Instant::now());
+                    let before = jiff::Timestamp::now() - KEEP;
+                    match store.prune_events(before.into()).await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(removed = n, "swept events older than a week out of the event log"),
+                        Err(e) => tracing::warn!(error = %e, "sweeping old events failed"),
+                    }
+                }
                 match store.events_after(last, 500).await {
                     Ok(events) => {
                         for event in events {

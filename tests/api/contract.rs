@@ -20,6 +20,7 @@ on_both_backends!(
     users_are_unique_and_sessions_expire,
     settlements_upsert_and_match_by_postcode_or_folded_name,
     migrating_twice_is_harmless,
+    old_events_are_swept_and_ids_keep_rising,
 );
 
 const T0: Timestamp = Timestamp(1_796_000_000_000);
@@ -203,4 +204,21 @@ fn both_backends_have_the_same_migration_versions() {
         v
     };
     assert_eq!(versions("sqlite"), versions("postgres"));
+}
+
+async fn old_events_are_swept_and_ids_keep_rising(db: TestDb) {
+    let store = db.store().await;
+    for i in 0..3 {
+        store.create_crew(&format!("Бригада {i}"), None, None, T0.plus_seconds(i)).await.unwrap();
+    }
+    let before = store.events_after(0, 10).await.unwrap();
+    assert_eq!(before.len(), 3);
+    assert_eq!(store.prune_events(T0.plus_seconds(2)).await.unwrap(), 2, "the two older ones go");
+    // Everything is older now, but the newest stays so that the next id follows it.
+    assert_eq!(store.prune_events(T0.plus_seconds(3600)).await.unwrap(), 0);
+    let kept = store.events_after(0, 10).await.unwrap();
+    assert_eq!(kept.iter().map(|e| e.id).collect::<Vec<_>>(), vec![before[2].id]);
+    store.create_crew("Бригада 4", None, None, T0.plus_seconds(3600)).await.unwrap();
+    let next = store.events_after(before[2].id, 10).await.unwrap();
+    assert!(next.len() == 1 && next[0].id > before[2].id, "{next:?}");
 }
