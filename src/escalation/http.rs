@@ -5,7 +5,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 
-use super::mail::{self, NewMessage, Purpose};
+use super::mail;
 use super::{Escalation, EscalationDetail, EscalationState};
 use crate::app::AppState;
 use crate::auth::{Role, User};
@@ -143,28 +143,6 @@ pub(crate) struct Assignment {
     pub(crate) crew_id: String,
 }
 
-/// The job message for `crew` about `ticket`, if the crew has an address to send it to.
-pub(crate) fn crew_job(
-    state: &AppState,
-    crew: &Crew,
-    escalation_id: Option<&str>,
-    what: &str,
-    facts: &str,
-) -> Vec<NewMessage> {
-    let Some(email) = &crew.email else { return Vec::new() };
-    let (subject, body) = mail::job_text(&state.settings, crew, what, facts);
-    vec![NewMessage {
-        dedup_key: format!("job:{}:{}:{}", escalation_id.unwrap_or("-"), crew.id, crate::store::new_id()),
-        escalation_id: escalation_id.map(str::to_string),
-        step_ord: None,
-        purpose: Purpose::Assignment,
-        channel: mail::EMAIL,
-        recipient: super::policy::Recipient { name: crew.name.clone(), email: email.clone() },
-        subject,
-        body,
-    }]
-}
-
 #[utoipa::path(
     post,
     path = "/api/escalations/{id}/assign",
@@ -196,7 +174,7 @@ pub(crate) async fn assign(
         .await?
         .ok_or_else(|| ApiError::not_found("ticket"))?;
     let (what, facts) = mail::ticket_job(&state.settings, &ticket);
-    let job = |crew: &Crew| crew_job(&state, crew, Some(&id), &what, &facts);
+    let job = |crew: &Crew| mail::crew_job(&state.settings, crew, Some(&id), &what, &facts);
     let (escalation, crew) =
         state.store.assign_crew_to_escalation(&id, &req.crew_id, &user.username, job, state.clock.now()).await?;
     tracing::info!(escalation = %id, crew = %crew.name, by = %user.username, "crew assigned");

@@ -199,14 +199,30 @@ pub fn reminder_text(
     (subject, body)
 }
 
-/// A crew's job.
-pub fn job_text(settings: &Settings, crew: &Crew, what: &str, facts: &str) -> (String, String) {
-    let subject = format!("Наряд бригаде «{}»: {what}", crew.name);
+/// A crew's job, if the crew has an address to send it to: `what` for the subject, `facts` for the body.
+pub fn crew_job(
+    settings: &Settings,
+    crew: &Crew,
+    escalation_id: Option<&str>,
+    what: &str,
+    facts: &str,
+) -> Vec<NewMessage> {
+    let Some(email) = &crew.email else { return Vec::new() };
     let body = format!(
         "Бригаде «{}» назначен выезд.\n\n{facts}\n\nСообщите диспетчеру о прибытии на место.\n-- \nГорячая линия ({})",
         crew.name, settings.public_url
     );
-    (subject, body)
+    vec![NewMessage {
+        // Every assignment is a new job, even of the same crew to the same emergency.
+        dedup_key: format!("job:{}:{}:{}", escalation_id.unwrap_or("-"), crew.id, crate::store::new_id()),
+        escalation_id: escalation_id.map(str::to_string),
+        step_ord: None,
+        purpose: Purpose::Assignment,
+        channel: EMAIL,
+        recipient: Recipient { name: crew.name.clone(), email: email.clone() },
+        subject: format!("Наряд бригаде «{}»: {what}", crew.name),
+        body,
+    }]
 }
 
 /// A ticket's facts for a crew's job.

@@ -11,7 +11,8 @@ use crate::app::AppState;
 use crate::auth::{Role, User};
 use crate::clock::Timestamp;
 use crate::error::{ApiError, ApiJson, ApiQuery, ErrorBody, csv_body, present};
-use crate::escalation::http::{Assignment, crew_job};
+use crate::escalation::http::Assignment;
+use crate::escalation::mail::{crew_job, local_time};
 use crate::settlements::http::{IMPORT_LIMIT, Imported};
 
 pub fn router() -> Router<AppState> {
@@ -264,9 +265,9 @@ pub(crate) async fn assign_crew(
         incident.settlement.name,
         incident.settlement.postcode,
         incident.reports,
-        crate::escalation::mail::local_time(incident.opened_at, &state.settings.timezone)
+        local_time(incident.opened_at, &state.settings.timezone)
     );
-    let job = |crew: &crate::crews::Crew| crew_job(&state, crew, None, &what, &facts);
+    let job = |crew: &crate::crews::Crew| crew_job(&state.settings, crew, None, &what, &facts);
     let updated =
         state.store.assign_crew_to_incident(&id, &req.crew_id, &user.username, job, state.clock.now()).await?;
     tracing::info!(incident = %id, crew = ?updated.crew_id, by = %user.username, "crew sent to an incident");
