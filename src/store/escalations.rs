@@ -8,7 +8,7 @@ use super::{Store, StoreError, StoreResult, crews, events, new_id, outbox};
 use crate::auth::Role;
 use crate::clock::Timestamp;
 use crate::crews::Crew;
-use crate::escalation::mail::NewMessage;
+use crate::escalation::mail::{self, NewMessage};
 use crate::escalation::policy::{Policies, Recipient, Target, resolve_all};
 use crate::escalation::{DeliveryStatus, Escalation, EscalationState, LogEntry, Notification, Step};
 use crate::tickets::Ticket;
@@ -120,13 +120,14 @@ pub(super) async fn start_in(
         let due_at = now.plus_seconds(step.after_s);
         sqlx::query(
             "INSERT INTO escalation_steps (escalation_id, ord, due_at, targets, recipients, channel) \
-             VALUES ($1, $2, $3, $4, $5, 'email')",
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(&id)
         .bind(i64::from(step.order))
         .bind(due_at.millis())
         .bind(to_json(&step.targets)?)
         .bind(to_json(&resolve_all(&step.targets, due_at, &by_role))?)
+        .bind(mail::EMAIL)
         .execute(&mut **tx)
         .await?;
     }
