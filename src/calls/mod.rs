@@ -119,7 +119,8 @@ pub async fn handle_step(
     };
     let mut tx = app.store.begin_call_step().await?;
     let caller = caller_of(inbound);
-    let (mut call, _) = tx.lock_or_create(&new_call(dialect, inbound, &caller, &fresh), seq == 0, now).await?;
+    let (mut call, _) =
+        tx.lock_or_create(&new_call(dialect, inbound, &caller, &fresh), kind == StepKind::Entry, now).await?;
     // A redelivered step (provider retry, fallback URL) gets the answer it got the first time.
     let replay = if seq < call.seq { seq } else { call.seq - 1 };
     if seq != call.seq {
