@@ -48,6 +48,43 @@ enum Command {
         #[command(subcommand)]
         what: ImportCommand,
     },
+    /// Load test: start `hotline serve` on a free loopback port, walk many concurrent simulated
+    /// callers through its signed Twilio webhooks, and report calls/s, webhooks/s, latency, peak
+    /// memory, start-up time and any ticket a caller was told that the database lacks.
+    Storm(StormArgs),
+    /// The fixed-TwiML server `storm` measures the framework's ceiling with.
+    #[command(hide = true)]
+    StormCeiling {
+        /// Address to bind.
+        #[arg(long)]
+        listen: std::net::SocketAddr,
+    },
+}
+
+#[derive(clap::Args)]
+struct StormArgs {
+    /// Calls per phase.
+    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u32).range(1..))]
+    calls: u32,
+    /// Calls in flight at once.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..))]
+    concurrency: u32,
+    /// Start this many calls per second instead of each caller starting the next call as soon
+    /// as one ends (which finds the most the server can take, then runs at half of it).
+    #[arg(long)]
+    rate: Option<f64>,
+    /// Repeat the measurement this many times and print the medians.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    runs: u32,
+    /// The server's database (default: a fresh SQLite file in a temporary folder for each run).
+    #[arg(long)]
+    database_url: Option<String>,
+    /// Skip sending the same webhooks to a server that answers one fixed TwiML document.
+    #[arg(long)]
+    no_ceiling: bool,
+    /// Skip the second phase at half the full-speed call rate.
+    #[arg(long)]
+    no_half_rate: bool,
 }
 
 #[derive(clap::Args)]
@@ -197,6 +234,18 @@ async fn execute(command: Command) -> Result<(), Failure> {
                 .await
                 .map_err(Failure::Run)
         }
+        Command::Storm(args) => crate::storm::run(crate::storm::Options {
+            calls: args.calls as usize,
+            concurrency: args.concurrency as usize,
+            rate: args.rate,
+            runs: args.runs as usize,
+            database_url: args.database_url,
+            ceiling: !args.no_ceiling,
+            half_rate: !args.no_half_rate,
+        })
+        .await
+        .map_err(Failure::Run),
+        Command::StormCeiling { listen } => crate::storm::serve_ceiling(listen).await.map_err(Failure::Run),
         Command::Import { what: ImportCommand::PlannedOutages { file } } => {
             let settings = settings()?;
             let text = read_file(&file)?;

@@ -22,6 +22,7 @@
 //! - [`demo`]: sample data for a first look, only into an unused database.
 //! - [`settlements`]: the region's settlements and postcodes (reference data).
 //! - [`simulator`]: a provider in miniature that places calls (`hotline call`, the tests).
+//! - [`storm`]: the load generator (`hotline storm`) built on the simulator.
 //! - [`phone`], [`clock`]: small value types every domain uses.
 //! - [`telemetry`]: logging, with caller numbers masked.
 //! - [`cli`]: the command line of the `hotline` binary.
@@ -49,6 +50,7 @@ pub mod reception;
 pub mod settlements;
 pub mod simulator;
 pub mod store;
+pub mod storm;
 pub mod telemetry;
 pub mod telephony;
 mod text_enum;

@@ -53,6 +53,15 @@ impl Turn {
 /// A webhook as sent: URL, form parameters (Twilio) and JSON body (jambonz).
 type Webhook = (String, Vec<(String, String)>, Option<serde_json::Value>);
 
+/// A webhook exactly as it went over the wire, so a load generator can send the same bytes to
+/// another server.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SentWebhook {
+    pub url: String,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Vec<u8>,
+}
+
 /// One simulated call.
 pub struct Caller {
     http: reqwest::Client,
@@ -65,14 +74,23 @@ pub struct Caller {
     pub secret: Option<String>,
     /// The last webhook sent, so a test can deliver it again.
     last: Option<Webhook>,
+    /// Every webhook sent, when asked for with [`Caller::keeping_journal`].
+    journal: Option<Vec<SentWebhook>>,
     pub waiting: Waiting,
 }
 
 impl Caller {
     /// A caller for the server at `base_url` (as the server knows itself: its HOTLINE_PUBLIC_URL).
     pub fn new(base_url: &str, dialect: Dialect, from: &str) -> Self {
+        let http = reqwest::Client::builder().timeout(std::time::Duration::from_secs(20)).build().unwrap_or_default();
+        Self::with_http(http, base_url, dialect, from)
+    }
+
+    /// A caller sending through `http`, so many callers share one connection pool like the
+    /// calls of one provider do.
+    pub fn with_http(http: reqwest::Client, base_url: &str, dialect: Dialect, from: &str) -> Self {
         Self {
-            http: reqwest::Client::builder().timeout(std::time::Duration::from_secs(20)).build().unwrap_or_default(),
+            http,
             base_url: base_url.trim_end_matches('/').to_string(),
             dialect,
             call_id: match dialect {
@@ -83,8 +101,20 @@ impl Caller {
             to: "+78005050115".to_string(),
             secret: None,
             last: None,
+            journal: None,
             waiting: Waiting::Ended,
         }
+    }
+
+    /// Keeps every webhook this caller sends, for [`Caller::into_journal`].
+    pub fn keeping_journal(mut self) -> Self {
+        self.journal = Some(Vec::new());
+        self
+    }
+
+    /// The webhooks this caller sent, when it kept a journal.
+    pub fn into_journal(self) -> Vec<SentWebhook> {
+        self.journal.unwrap_or_default()
     }
 
     pub fn with_secret(mut self, secret: Option<String>) -> Self {
@@ -233,35 +263,57 @@ impl Caller {
     }
 
     async fn send(
-        &self,
+        &mut self,
         url: &str,
         params: &[(String, String)],
         body: &Option<serde_json::Value>,
     ) -> anyhow::Result<reqwest::Response> {
-        let request = match self.dialect {
+        let sent = self.encode(url, params, body)?;
+        let mut request = self.http.post(url);
+        for (name, value) in &sent.headers {
+            request = request.header(*name, value);
+        }
+        let request = match &mut self.journal {
+            Some(journal) => {
+                let request = request.body(sent.body.clone());
+                journal.push(sent);
+                request
+            }
+            None => request.body(sent.body),
+        };
+        request.send().await.with_context(|| format!("posting to {url}"))
+    }
+
+    /// The webhook's bytes and headers in the caller's dialect, signed when there is a secret.
+    fn encode(
+        &self,
+        url: &str,
+        params: &[(String, String)],
+        body: &Option<serde_json::Value>,
+    ) -> anyhow::Result<SentWebhook> {
+        let mut headers = Vec::with_capacity(2);
+        let body = match self.dialect {
             Dialect::Twilio => {
                 let form: String = form_urlencoded::Serializer::new(String::new())
                     .extend_pairs(params.iter().map(|(k, v)| (k, v)))
                     .finish();
-                let mut request =
-                    self.http.post(url).header("content-type", "application/x-www-form-urlencoded").body(form);
+                headers.push(("content-type", "application/x-www-form-urlencoded".to_string()));
                 if let Some(token) = &self.secret {
-                    request = request.header("X-Twilio-Signature", twilio::signature(token, url, params));
+                    headers.push(("X-Twilio-Signature", twilio::signature(token, url, params)));
                 }
-                request
+                form.into_bytes()
             }
             Dialect::Jambonz => {
                 let raw = serde_json::to_vec(body.as_ref().unwrap_or(&serde_json::Value::Null))?;
-                let mut request = self.http.post(url).header("content-type", "application/json");
+                headers.push(("content-type", "application/json".to_string()));
                 if let Some(secret) = &self.secret {
                     let t = jiff::Timestamp::now().as_second();
-                    request = request
-                        .header("Jambonz-Signature", format!("t={t},v1={}", jambonz::signature(secret, t, &raw)));
+                    headers.push(("Jambonz-Signature", format!("t={t},v1={}", jambonz::signature(secret, t, &raw))));
                 }
-                request.body(raw)
+                raw
             }
         };
-        request.send().await.with_context(|| format!("posting to {url}"))
+        Ok(SentWebhook { url: url.to_string(), headers, body })
     }
 
     async fn read_turn(&mut self, response: reqwest::Response) -> anyhow::Result<Turn> {

@@ -113,12 +113,14 @@ pub async fn handle_step(
 ) -> Result<StoredAnswer, ApiError> {
     let now = app.clock.now();
     let fresh = serde_json::to_string(&CallState::default()).map_err(|e| StoreError::Invalid(e.to_string()))?;
-    let mut tx = app.store.begin_call_step().await?;
-    let (mut call, _) = tx.lock_or_create(&new_call(dialect, inbound, &caller_of(inbound), &fresh), now).await?;
     let seq = match kind {
         StepKind::Entry => 0,
         StepKind::Step(n) => n,
     };
+    let mut tx = app.store.begin_call_step().await?;
+    let caller = caller_of(inbound);
+    let (mut call, _) =
+        tx.lock_or_create(&new_call(dialect, inbound, &caller, &fresh), kind == StepKind::Entry, now).await?;
     // A redelivered step (provider retry, fallback URL) gets the answer it got the first time.
     let replay = if seq < call.seq { seq } else { call.seq - 1 };
     if seq != call.seq {
@@ -156,12 +158,10 @@ pub async fn handle_step(
         }
     };
     let answer = render(&actions);
-    tx.log_event(&call.id, now, "step", &format!("step:{seq}"), raw).await?;
-    tx.store_answer(&call.id, seq, &answer, now).await?;
     advance(&mut call, &events, now);
     call.seq = seq + 1;
     call.state = serde_json::to_string(&state).map_err(|e| StoreError::Invalid(e.to_string()))?;
-    tx.update_call(&call, now).await?;
+    tx.finish_step(&call, seq, raw, &answer, now).await?;
     tx.commit().await?;
     Ok(answer)
 }
@@ -230,7 +230,7 @@ pub async fn handle_status(
     let now = app.clock.now();
     let fresh = serde_json::to_string(&CallState::default()).map_err(|e| StoreError::Invalid(e.to_string()))?;
     let mut tx = app.store.begin_call_step().await?;
-    let (mut call, _) = tx.lock_or_create(&new_call(dialect, inbound, &caller_of(inbound), &fresh), now).await?;
+    let (mut call, _) = tx.lock_or_create(&new_call(dialect, inbound, &caller_of(inbound), &fresh), false, now).await?;
     let event = match inbound.status {
         Some(ProviderStatus::InProgress) => Some(CallEvent::Answer),
         Some(ProviderStatus::Completed) => Some(CallEvent::Hangup),

@@ -116,25 +116,43 @@ impl Store {
 
 impl CallTx {
     /// The call, created on first sight, locked for the rest of the transaction so two
-    /// deliveries of one step are served one after the other.
-    pub async fn lock_or_create(&mut self, new: &NewCall<'_>, now: Timestamp) -> StoreResult<(CallRecord, bool)> {
-        let inserted = sqlx::query(
+    /// deliveries of one step are served one after the other. `likely_new` (the number's voice
+    /// URL) tries the insert first; every later webhook finds its call in one round trip.
+    pub async fn lock_or_create(
+        &mut self,
+        new: &NewCall<'_>,
+        likely_new: bool,
+        now: Timestamp,
+    ) -> StoreResult<(CallRecord, bool)> {
+        if !likely_new {
+            if let Some(call) = self.lock_call(new).await? {
+                return Ok((call, false));
+            }
+        }
+        let sql = format!(
             "INSERT INTO calls (id, provider_call_id, dialect, caller_number, called_number, status, state, seq, \
              created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $8) \
-             ON CONFLICT (dialect, provider_call_id) DO NOTHING",
-        )
-        .bind(new_id())
-        .bind(new.provider_call_id)
-        .bind(new.dialect)
-        .bind(new.caller_number)
-        .bind(new.called_number)
-        .bind(new.status.as_str())
-        .bind(new.state)
-        .bind(now.millis())
-        .execute(&mut *self.tx)
-        .await?
-        .rows_affected()
-            == 1;
+             ON CONFLICT (dialect, provider_call_id) DO NOTHING RETURNING {CALL_COLUMNS}"
+        );
+        let inserted = sqlx::query(&sql)
+            .bind(new_id())
+            .bind(new.provider_call_id)
+            .bind(new.dialect)
+            .bind(new.caller_number)
+            .bind(new.called_number)
+            .bind(new.status.as_str())
+            .bind(new.state)
+            .bind(now.millis())
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        match inserted {
+            Some(row) => Ok((call_from(&row)?, true)),
+            // Known already (a redelivered entry, or created by a webhook committed meanwhile).
+            None => Ok((self.lock_call(new).await?.ok_or_else(|| StoreError::NotFound("call".into()))?, false)),
+        }
+    }
+
+    async fn lock_call(&mut self, new: &NewCall<'_>) -> StoreResult<Option<CallRecord>> {
         // SQLite already holds the database's write lock (BEGIN IMMEDIATE); PostgreSQL locks the row.
         let sql = match self.backend {
             Backend::Sqlite => format!("SELECT {CALL_COLUMNS} FROM calls WHERE dialect = $1 AND provider_call_id = $2"),
@@ -142,8 +160,8 @@ impl CallTx {
                 format!("SELECT {CALL_COLUMNS} FROM calls WHERE dialect = $1 AND provider_call_id = $2 FOR UPDATE")
             }
         };
-        let row = sqlx::query(&sql).bind(new.dialect).bind(new.provider_call_id).fetch_one(&mut *self.tx).await?;
-        Ok((call_from(&row)?, inserted))
+        let row = sqlx::query(&sql).bind(new.dialect).bind(new.provider_call_id).fetch_optional(&mut *self.tx).await?;
+        row.as_ref().map(call_from).transpose()
     }
 
     pub async fn stored_answer(&mut self, call_id: &str, seq: i64) -> StoreResult<Option<StoredAnswer>> {
@@ -156,23 +174,49 @@ impl CallTx {
             .transpose()
     }
 
-    pub async fn store_answer(
+    /// Everything a step leaves behind, in one round trip: the webhook in the call's log, the
+    /// answer kept for redeliveries, and the call's new position. SQLite runs the three statements
+    /// as one batch, PostgreSQL as one statement with data-modifying CTEs.
+    pub async fn finish_step(
         &mut self,
-        call_id: &str,
+        call: &CallRecord,
         seq: i64,
+        raw: &str,
         answer: &StoredAnswer,
         now: Timestamp,
     ) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO call_steps (call_id, seq, content_type, response, created_at) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(call_id)
-        .bind(seq)
-        .bind(&answer.content_type)
-        .bind(&answer.body)
-        .bind(now.millis())
-        .execute(&mut *self.tx)
-        .await?;
+        let sql = match self.backend {
+            Backend::Sqlite => {
+                "INSERT INTO call_events (call_id, at, kind, dedup_key, payload) VALUES ($1, $2, 'step', $3, $4) \
+                 ON CONFLICT (call_id, dedup_key) DO NOTHING; \
+                 INSERT INTO call_steps (call_id, seq, content_type, response, created_at) VALUES ($1, $5, $6, $7, $2); \
+                 UPDATE calls SET status = $8, state = $9, seq = $10, updated_at = $2, queued_at = $11, ended_at = $12 \
+                 WHERE id = $1"
+            }
+            Backend::Postgres => {
+                "WITH logged AS (INSERT INTO call_events (call_id, at, kind, dedup_key, payload) \
+                 VALUES ($1, $2, 'step', $3, $4) ON CONFLICT (call_id, dedup_key) DO NOTHING), \
+                 answered AS (INSERT INTO call_steps (call_id, seq, content_type, response, created_at) \
+                 VALUES ($1, $5, $6, $7, $2)) \
+                 UPDATE calls SET status = $8, state = $9, seq = $10, updated_at = $2, queued_at = $11, ended_at = $12 \
+                 WHERE id = $1"
+            }
+        };
+        sqlx::query(sql)
+            .bind(&call.id)
+            .bind(now.millis())
+            .bind(format!("step:{seq}"))
+            .bind(raw)
+            .bind(seq)
+            .bind(&answer.content_type)
+            .bind(&answer.body)
+            .bind(call.status.as_str())
+            .bind(&call.state)
+            .bind(call.seq)
+            .bind(call.queued_at.map(Timestamp::millis))
+            .bind(call.ended_at.map(Timestamp::millis))
+            .execute(&mut *self.tx)
+            .await?;
         Ok(())
     }
 

@@ -72,6 +72,11 @@ pub type StoreResult<T> = Result<T, StoreError>;
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: AnyPool,
+    /// Where write transactions run. SQLite has one write lock, and a connection that finds it
+    /// taken sleeps in busy_timeout's back-off (1, 2, 5, 10, ... ms) however soon it is free
+    /// again; so SQLite's writers queue in order for one connection of their own instead.
+    /// PostgreSQL locks rows, not the database: its writers share the pool.
+    writer: AnyPool,
     backend: Backend,
 }
 
@@ -87,15 +92,17 @@ impl Store {
     /// Connects without touching the schema.
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
         sqlx::any::install_default_drivers();
-        let (backend, url, options) = if url.starts_with("sqlite:") {
-            (Backend::Sqlite, sqlite::connect_url(url), sqlite::pool_options())
+        if url.starts_with("sqlite:") {
+            let url = sqlite::connect_url(url);
+            let pool = connect_pool(sqlite::pool_options(), &url, Backend::Sqlite).await?;
+            let writer = connect_pool(sqlite::writer_options(), &url, Backend::Sqlite).await?;
+            Ok(Self { pool, writer, backend: Backend::Sqlite })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            (Backend::Postgres, url.to_string(), postgres::pool_options())
+            let pool = connect_pool(postgres::pool_options(), url, Backend::Postgres).await?;
+            Ok(Self { writer: pool.clone(), pool, backend: Backend::Postgres })
         } else {
             anyhow::bail!("unsupported database URL: it must start with sqlite:// or postgres://");
-        };
-        let pool = connect_pool(options, &url, backend).await?;
-        Ok(Self { pool, backend })
+        }
     }
 
     pub fn backend(&self) -> Backend {
@@ -124,6 +131,7 @@ impl Store {
     }
 
     pub async fn close(&self) {
+        self.writer.close().await;
         self.pool.close().await;
     }
 
@@ -131,8 +139,8 @@ impl Store {
     /// queue on the busy timeout instead of failing halfway when both try to upgrade a read.
     async fn begin_write(&self) -> StoreResult<Transaction<'static, Any>> {
         Ok(match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
+            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.writer.begin().await?,
         })
     }
 }

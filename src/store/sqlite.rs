@@ -19,20 +19,31 @@ pub(super) fn connect_url(url: &str) -> String {
     }
 }
 
+/// Readers: a few connections let them go on beside the writer (WAL) without holding many
+/// idle worker threads.
 pub(super) fn pool_options() -> AnyPoolOptions {
-    // Writers queue on SQLite's one write lock anyway; a few connections let readers go on
-    // beside the writer (WAL) without holding many idle worker threads.
-    AnyPoolOptions::new().max_connections(4).acquire_timeout(Duration::from_secs(10)).after_connect(|conn, _meta| {
-        Box::pin(async move {
-            // WAL: readers never block the writer. FULL: a commit that was answered survives
-            // a power cut, not only a crash of the process. busy_timeout: a second writer
-            // waits for the lock instead of failing.
-            conn.execute(
-                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+    options(4)
+}
+
+/// The one connection write transactions take turns on (see `Store::writer`).
+pub(super) fn writer_options() -> AnyPoolOptions {
+    options(1)
+}
+
+fn options(max_connections: u32) -> AnyPoolOptions {
+    AnyPoolOptions::new().max_connections(max_connections).acquire_timeout(Duration::from_secs(10)).after_connect(
+        |conn, _meta| {
+            Box::pin(async move {
+                // WAL: readers never block the writer. FULL: a commit that was answered survives
+                // a power cut, not only a crash of the process. busy_timeout: a second writer
+                // waits for the lock instead of failing.
+                conn.execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
                      PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
-            )
-            .await?;
-            Ok(())
-        })
-    })
+                )
+                .await?;
+                Ok(())
+            })
+        },
+    )
 }

@@ -13,5 +13,6 @@ mod openapi;
 mod process;
 mod queue;
 mod settlements;
+mod storm;
 mod tickets;
 mod webhooks;

@@ -84,7 +84,7 @@ async fn check_sequence(ops: Vec<Op>) {
                     status: hotline::calls::CallStatus::Queued,
                     state: "{}",
                 };
-                let (call, _) = tx.lock_or_create(&new_call, now).await.unwrap();
+                let (call, _) = tx.lock_or_create(&new_call, true, now).await.unwrap();
                 tx.commit().await.unwrap();
                 let category = CATEGORIES[category];
                 let enqueued_at = now.plus_seconds(-age_s);
