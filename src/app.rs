@@ -155,6 +155,7 @@ pub fn router(state: AppState) -> Router {
         .merge(reception::router())
         .merge(telephony::http::router())
         .merge(crate::openapi::router())
+        .merge(crate::console::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -78,6 +78,8 @@ use crate::error::{ApiError, ErrorBody};
         crate::telephony::http::jambonz_step,
         crate::telephony::http::jambonz_status,
         crate::telephony::http::jambonz_wait,
+        crate::console::page,
+        crate::console::asset,
     ),
     // Schemas used in request and response bodies are collected from the paths; these are the
     // ones no body names: the server-sent events carry a DomainEvent as text.
@@ -99,6 +101,7 @@ use crate::error::{ApiError, ErrorBody};
         (name = "settlements", description = "Reference data: the region's settlements and postcodes"),
         (name = "connection", description = "Technological-connection applications"),
         (name = "reception", description = "The internet reception: public, no login"),
+        (name = "console", description = "The web console's page and scripts"),
         (name = "telephony", description = "Webhooks of the telephony providers (Twilio, jambonz)"),
     )
 )]
