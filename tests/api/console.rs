@@ -30,7 +30,18 @@ static ONE_BROWSER_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const
 /// chromedriver on a free port and a headless Chromium session through it.
 struct Browser {
     client: Client,
-    _driver: Child,
+    driver: Child,
+}
+
+impl Drop for Browser {
+    /// A failing test never reaches `close`: end chromedriver and the Chromium it started together
+    /// (its own process group), so no browser outlives the test.
+    fn drop(&mut self) {
+        if let Some(pid) = self.driver.id() {
+            // SAFETY: kill(2) on a process group this test created; no memory is involved.
+            unsafe { libc::kill(-(pid as i32), libc::SIGKILL) };
+        }
+    }
 }
 
 fn chromedriver() -> PathBuf {
@@ -53,7 +64,7 @@ impl Browser {
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
-            .kill_on_drop(true)
+            .process_group(0)
             .spawn()
             .expect("chromedriver could not be started");
         eventually("chromedriver to listen", DEADLINE, || async move {
@@ -70,11 +81,12 @@ impl Browser {
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
             .expect("chromedriver did not open a Chromium session (is the chromium package installed?)");
-        Self { client, _driver: driver }
+        Self { client, driver }
     }
 
-    async fn close(self) {
-        let _ = self.client.close().await;
+    /// Ends the session the way a user closes the browser; dropping the Browser then stops chromedriver.
+    async fn close(&self) {
+        let _ = self.client.clone().close().await;
     }
 
     /// Opens the console and logs in; returns once the user's first view is on screen.
@@ -83,7 +95,7 @@ impl Browser {
         let form = self.wait_for("#login [name=username]").await;
         form.send_keys(username).await.unwrap();
         self.find("#login [name=password]").await.send_keys(PASSWORD).await.unwrap();
-        self.find("#login button[type=submit]").await.click().await.unwrap();
+        self.click("#login button[type=submit]").await;
         self.wait_for_text("#who", username).await;
         self.wait_for_text("#live", "онлайн").await;
     }
@@ -121,6 +133,15 @@ impl Browser {
             rows.push(cells);
         }
         rows
+    }
+
+    /// Clicks the element matching `css`; one replaced by a live update between finding and
+    /// clicking is found again.
+    async fn click(&self, css: &str) {
+        eventually(&format!("{css} to take a click"), DEADLINE, || async {
+            self.client.find(Locator::Css(css)).await.ok()?.click().await.ok()
+        })
+        .await
     }
 
     /// Types into a field, replacing what it held.
@@ -188,7 +209,7 @@ async fn an_operator_sees_a_call_arrive_live_takes_it_notes_and_wraps_it_up() {
     browser.log_in(&app, &olga).await;
     browser.wait_for("#operator-view").await;
     browser.type_into("#operator-state [name=contact]", "+79990001122").await;
-    browser.find("#operator-state button[type=submit]").await.click().await.unwrap();
+    browser.click("#operator-state button[type=submit]").await;
     browser.wait_for_text("#notice", "Статус: На линии").await;
 
     // A hazard call through the IVR: 1 hazard, postcode of Углич, 1 broken wire. The page is not reloaded.
@@ -207,7 +228,7 @@ async fn an_operator_sees_a_call_arrive_live_takes_it_notes_and_wraps_it_up() {
     browser.wait_for_text("#history", "Спрашивал о счёте").await;
 
     browser.type_into("#note-form [name=text]", "Провод лежит на дороге у дома 5").await;
-    browser.find("#note-form button[type=submit]").await.click().await.unwrap();
+    browser.click("#note-form button[type=submit]").await;
     browser.wait_for_text("#notes", "Провод лежит на дороге у дома 5").await;
     browser.screenshot("operator-current").await;
 
@@ -227,24 +248,24 @@ async fn an_operator_sees_a_call_arrive_live_takes_it_notes_and_wraps_it_up() {
     // A caller who pressed 0 has no ticket: the operator makes one by hand while talking.
     let _direct = caller_waiting(&app, "+79107654321", &["0"]).await;
     browser.wait_for_text("#queue-list", "+79107654321").await;
-    browser.find("#take-next").await.click().await.unwrap();
+    browser.click("#take-next").await;
     browser.wait_for_text("#current-path", "Главное меню: 0 (оператор)").await;
     browser.wait_for_text("#current-facts", "нет — создайте вручную").await;
     let prefilled = browser.find("#new-ticket [name=caller_number]").await.prop("value").await.unwrap();
     assert_eq!(prefilled.as_deref(), Some("+79107654321"));
     browser.find("#new-ticket [name=category]").await.select_by_value("connection").await.unwrap();
     browser.type_into("#new-ticket [name=description]", "Как подключить садовый дом").await;
-    browser.find("#new-ticket button[type=submit]").await.click().await.unwrap();
+    browser.click("#new-ticket button[type=submit]").await;
     browser.wait_for_text("#current-facts", "Техприсоединение").await;
     browser.find("#wrapup-form [name=disposition]").await.select_by_value("connection_info").await.unwrap();
-    browser.find("#wrapup-form button[type=submit]").await.click().await.unwrap();
+    browser.click("#wrapup-form button[type=submit]").await;
     browser.wait_for_text("#notice", "Обращение завершено").await;
     let (_, made) = app.get("/api/tickets?category=connection", &supervisor).await;
     assert_eq!(made["items"][0]["caller_number"], "+79107654321", "{made}");
     assert_eq!(made["items"][0]["channel"], "operator");
     assert_eq!(made["items"][0]["status"], "resolved");
 
-    browser.find("#logout").await.click().await.unwrap();
+    browser.click("#logout").await;
     browser.wait_for("#login").await;
     browser.close().await;
     app.stop().await;
@@ -271,7 +292,7 @@ async fn a_dispatcher_sees_hazard_escalations_arrive_live_and_acknowledges_one()
     assert!(card.contains("Шаг 1"), "the steps are shown: {card}");
     browser.screenshot("dispatcher").await;
 
-    browser.find(".escalation.active button.ack").await.click().await.unwrap();
+    browser.click(".escalation.active button.ack").await;
     let card = browser.wait_for_text("#escalations", &format!("Принял: {dispatcher}")).await;
     assert!(card.contains("принята"), "{card}");
     let (_, escalations) = app.get("/api/escalations", &app.login_as(Role::Supervisor).await).await;
@@ -313,7 +334,7 @@ async fn a_supervisor_sees_the_metrics_move_switches_storm_mode_and_gets_csv_err
     let file = app.db.dir.path().join("planned.csv");
     std::fs::write(&file, csv).unwrap();
     browser.find("#import-form [name=file]").await.send_keys(&file.display().to_string()).await.unwrap();
-    browser.find("#import-form button[type=submit]").await.click().await.unwrap();
+    browser.click("#import-form button[type=submit]").await;
     browser.wait_for_text("#import-errors", "нет населённого пункта «Нигде» с индексом 999999").await;
     let rows = browser.table_rows("#import-errors").await;
     assert_eq!(rows.len(), 2, "{rows:?}");
