@@ -219,8 +219,8 @@ async fn an_operator_sees_a_call_arrive_live_takes_it_notes_and_wraps_it_up() {
     browser.screenshot("operator-queue").await;
 
     browser.press(Key::Alt, 'n').await;
-    let facts = browser.wait_for_text("#current-facts", "+79101234567").await;
-    assert!(facts.contains("Углич (152610)"), "{facts}");
+    let facts = browser.wait_for_text("#current-facts", "Углич (152610)").await;
+    assert!(facts.contains("+79101234567"), "{facts}");
     assert!(facts.contains("Оборван или упал провод"), "{facts}");
     let path = browser.wait_for_text("#current-path", "Главное меню: 1 (опасность)").await;
     assert!(path.contains("Индекс или населённый пункт: 152610"), "{path}");

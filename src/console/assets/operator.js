@@ -98,28 +98,31 @@ async function loadMe() {
   } else if (!taken || !taken.item || taken.item.id !== me.item.id) {
     // A reload or another tab took it: rebuild what the view needs from the API.
     const ticket = me.item.ticket_id ? await get(`/api/tickets/${me.item.ticket_id}`) : null;
-    taken = { item: me.item, ticket, history: [], answers: null, handMade: null };
-    await loadCallerContext();
+    taken = await withCallerContext({ item: me.item, ticket, history: [], answers: null, handMade: null });
   } else {
     taken.item = me.item;
   }
   saveTaken();
 }
 
-/** The caller's path through the IVR and earlier tickets, for the item in hand. */
-async function loadCallerContext() {
-  const item = taken.item;
-  if (item && item.call_id) {
+/**
+ * `work` with the caller's path through the IVR and earlier tickets filled in. It is complete
+ * before it is shown: a live event rendering meanwhile must not show a half-loaded caller.
+ */
+async function withCallerContext(work) {
+  const item = work.item;
+  if (item.call_id) {
     try {
-      taken.answers = (await get(`/api/calls/${item.call_id}`)).answers;
+      work.answers = (await get(`/api/calls/${item.call_id}`)).answers;
     } catch {
-      taken.answers = null;
+      work.answers = null;
     }
   }
-  if (item && item.caller_number && taken.history.length === 0) {
+  if (item.caller_number && work.history.length === 0) {
     const page = await get(`/api/tickets?q=${encodeURIComponent(item.caller_number)}&limit=20`);
-    taken.history = page.items.filter((t) => t.id !== item.ticket_id);
+    work.history = page.items.filter((t) => t.id !== item.ticket_id);
   }
+  return work;
 }
 
 async function reloadTicket() {
@@ -251,9 +254,8 @@ async function takeNext() {
       );
       return;
     }
-    taken = { item: answer.item, ticket: null, history: answer.history, answers: null, handMade: null };
-    if (answer.ticket) taken.ticket = await get(`/api/tickets/${answer.ticket.id}`);
-    await loadCallerContext();
+    const ticket = answer.ticket ? await get(`/api/tickets/${answer.ticket.id}`) : null;
+    taken = await withCallerContext({ item: answer.item, ticket, history: answer.history, answers: null, handMade: null });
     saveTaken();
     renderCurrent();
     notify(`Взято: ${word(ITEM_KIND, answer.item.kind)}${answer.item.caller_number ? `, ${answer.item.caller_number}` : ''}.`);
