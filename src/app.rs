@@ -25,7 +25,8 @@ use crate::live::{self, Live};
 use crate::phone::mask_phones_in;
 use crate::store::Store;
 use crate::{
-    auth, connection, crews, demo, escalation, metrics, outages, queue, reception, settlements, telephony, tickets,
+    auth, calls, connection, crews, demo, escalation, metrics, outages, queue, reception, settlements, telephony,
+    tickets,
 };
 
 /// Every JSON request body is refused above this size (SPEC §6); CSV imports have their own limit.
@@ -141,6 +142,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .merge(auth::http::router())
         .merge(tickets::http::router())
+        .merge(calls::http::router())
         .merge(settlements::http::router())
         .merge(queue::http::router())
         .merge(escalation::http::router())
@@ -153,6 +155,7 @@ pub fn router(state: AppState) -> Router {
         .merge(reception::router())
         .merge(telephony::http::router())
         .merge(crate::openapi::router())
+        .merge(crate::console::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -18,6 +18,7 @@
 //! - [`telephony`]: provider dialects (Twilio, jambonz) around one set of neutral call actions.
 //! - [`outages`]: planned outages, incidents with restoration times, storm mode.
 //! - [`connection`]: technological-connection applications and their status by number.
+//! - [`console`]: the web console for operators, dispatchers and supervisors, served at `/`.
 //! - [`reception`]: the internet reception: public outages, FAQ, appeals from the web.
 //! - [`demo`]: sample data for a first look, only into an unused database.
 //! - [`settlements`]: the region's settlements and postcodes (reference data).
@@ -34,6 +35,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod connection;
+pub mod console;
 pub mod crews;
 pub mod csv_import;
 pub mod demo;

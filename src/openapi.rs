@@ -33,6 +33,7 @@ use crate::error::{ApiError, ErrorBody};
         crate::tickets::http::show,
         crate::tickets::http::add_note,
         crate::tickets::http::transition,
+        crate::calls::http::show,
         crate::settlements::http::find,
         crate::settlements::http::import,
         crate::queue::http::list,
@@ -77,6 +78,8 @@ use crate::error::{ApiError, ErrorBody};
         crate::telephony::http::jambonz_step,
         crate::telephony::http::jambonz_status,
         crate::telephony::http::jambonz_wait,
+        crate::console::page,
+        crate::console::asset,
     ),
     // Schemas used in request and response bodies are collected from the paths; these are the
     // ones no body names: the server-sent events carry a DomainEvent as text.
@@ -87,6 +90,7 @@ use crate::error::{ApiError, ErrorBody};
         (name = "meta", description = "This document"),
         (name = "auth", description = "Login, logout, the current user"),
         (name = "tickets", description = "Tickets, their notes and lifecycle"),
+        (name = "calls", description = "Calls and the path their callers took through the IVR"),
         (name = "queue", description = "The operator queue"),
         (name = "operators", description = "An operator's own status and lease"),
         (name = "live", description = "Server-sent events of committed changes"),
@@ -97,6 +101,7 @@ use crate::error::{ApiError, ErrorBody};
         (name = "settlements", description = "Reference data: the region's settlements and postcodes"),
         (name = "connection", description = "Technological-connection applications"),
         (name = "reception", description = "The internet reception: public, no login"),
+        (name = "console", description = "The web console's page and scripts"),
         (name = "telephony", description = "Webhooks of the telephony providers (Twilio, jambonz)"),
     )
 )]

@@ -3,6 +3,7 @@
 //! redelivery of the same step gets the stored answer back without doing anything again.
 
 pub mod effects;
+pub mod http;
 pub mod lifecycle;
 
 pub use lifecycle::{CallEvent, CallStatus};

@@ -41,7 +41,23 @@ pub struct CallState {
     #[serde(default)]
     pub returns: Vec<String>,
     pub ended: bool,
+    /// The questions answered so far, in order: the operator who takes the call sees how the
+    /// caller got there instead of asking again.
+    #[serde(default)]
+    pub answers: Vec<Answer>,
 }
+
+/// One question the caller answered (or let pass in silence) on the way through the menus.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Answer {
+    /// The node that asked, `script.node` (`main.menu`, `location.ask`).
+    pub node: String,
+    /// The keys pressed or the words recognised; `null` for silence.
+    pub input: Option<String>,
+}
+
+/// Answers kept per call at most: a caller stuck in a loop must not grow the stored state.
+const MAX_ANSWERS: usize = 50;
 
 /// The URLs the provider should use for the next step; issued by the webhook layer.
 #[derive(Debug, Clone)]
@@ -104,6 +120,14 @@ pub async fn step<E: Effects>(
 /// Interprets the caller's input at the node that asked; returns the node to enter next.
 fn respond(node: &Node, state: &mut CallState, input: Input, spoken: &mut Vec<Prompt>) -> String {
     let here = node.id.clone();
+    if matches!(node.kind, NodeKind::Menu { .. } | NodeKind::Capture { .. }) && state.answers.len() < MAX_ANSWERS {
+        let given = match &input {
+            Input::Digits(d) => Some(d.trim().to_string()),
+            Input::Speech(s) => Some(s.trim().to_string()),
+            _ => None,
+        };
+        state.answers.push(Answer { node: here.clone(), input: given.filter(|g| !g.is_empty()) });
+    }
     match (&node.kind, input) {
         (NodeKind::Menu { branches, no_input, invalid, gather }, input) => {
             let key = match input {

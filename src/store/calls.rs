@@ -82,6 +82,12 @@ impl Store {
         Ok(CallTx { tx: self.begin_write().await?, backend: self.backend })
     }
 
+    pub async fn call(&self, id: &str) -> StoreResult<Option<CallRecord>> {
+        let sql = format!("SELECT {CALL_COLUMNS} FROM calls WHERE id = $1");
+        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(call_from).transpose()
+    }
+
     pub async fn call_by_provider_id(&self, dialect: &str, provider_call_id: &str) -> StoreResult<Option<CallRecord>> {
         let sql = format!("SELECT {CALL_COLUMNS} FROM calls WHERE dialect = $1 AND provider_call_id = $2");
         let row = sqlx::query(&sql).bind(dialect).bind(provider_call_id).fetch_optional(&self.pool).await?;

@@ -1,13 +1,16 @@
 //! The IVR scripts: the checker over the shipped menus and over broken ones, silence at every
-//! question, and a custom script loaded from a folder and walked.
+//! question, a custom script loaded from a folder and walked, and the answers a call keeps.
 
 use std::collections::BTreeMap;
 
+use hotline::auth::Role;
 use hotline::ivr::engine::{self, CallState, Effects, Input, StepUrls};
 use hotline::ivr::flow::NodeKind;
 use hotline::ivr::{self, validate};
 use hotline::simulator::{Caller, Waiting};
 use hotline::telephony::{Action, Dialect};
+
+use serde_json::json;
 
 use crate::helpers::{TestApp, TestDb};
 
@@ -260,5 +263,35 @@ hangup = true
     let (_, ticket) = app.get("/api/tickets/100001", &app.login_as(hotline::auth::Role::Operator).await).await;
     assert_eq!(ticket["description"], "Вопрос с тестовой линии");
     assert_eq!(ticket["channel"], "phone");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_shows_the_answers_its_caller_gave_in_the_ivr() {
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    let mut caller = Caller::new(&app.base, Dialect::Twilio, "+79101234567");
+    caller.dial().await.unwrap();
+    for key in ["1", "152610", "1"] {
+        caller.press(key).await.unwrap();
+    }
+    assert!(matches!(caller.waiting, Waiting::Queue { .. }), "a hazard caller waits for an operator");
+    let operator = app.login_as(Role::Operator).await;
+    let call = app.store.call_by_provider_id("twilio", &caller.call_id).await.unwrap().unwrap();
+    let (status, shown) = app.get(&format!("/api/calls/{}", call.id), &operator).await;
+    assert_eq!(status, 200, "{shown}");
+    assert_eq!(shown["caller_number"], "+79101234567");
+    assert_eq!(shown["status"], "queued");
+    assert_eq!(
+        shown["answers"],
+        json!([
+            {"node": "main.menu", "input": "1"},
+            {"node": "location.ask", "input": "152610"},
+            {"node": "hazard.kind", "input": "1"},
+        ])
+    );
+    let (status, _) = app.get("/api/calls/no-such-call", &operator).await;
+    assert_eq!(status, 404);
+    let response = app.http.get(app.url(&format!("/api/calls/{}", call.id))).send().await.unwrap();
+    assert_eq!(response.status(), 401);
     app.stop().await;
 }

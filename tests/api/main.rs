@@ -4,6 +4,7 @@
 mod helpers;
 
 mod auth;
+mod console;
 mod contract;
 mod escalations;
 mod flows;

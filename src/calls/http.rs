@@ -1,0 +1,58 @@
+//! A call as the operator console sees it: who called, how it went and the path taken through the IVR.
+
+use axum::extract::{Path, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Serialize;
+
+use super::CallStatus;
+use crate::app::AppState;
+use crate::auth::{Role, User};
+use crate::clock::Timestamp;
+use crate::error::{ApiError, ErrorBody};
+use crate::ivr::engine::{Answer, CallState};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/calls/{id}", get(show))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+struct CallView {
+    id: String,
+    caller_number: Option<String>,
+    status: CallStatus,
+    created_at: Timestamp,
+    ended_at: Option<Timestamp>,
+    /// The menus the caller went through and what they answered, in order.
+    answers: Vec<Answer>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/calls/{id}",
+    operation_id = "show_call",
+    tag = "calls",
+    summary = "One call with the path its caller took through the IVR",
+    params(("id" = String, Path, description = "The call's id (a queue item's or ticket's `call_id`)")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The call", body = CallView),
+        (status = 401, description = "No valid bearer token", body = ErrorBody),
+        (status = 403, description = "The role may not see calls", body = ErrorBody),
+        (status = 404, description = "No such call", body = ErrorBody),
+    )
+)]
+async fn show(State(state): State<AppState>, user: User, Path(id): Path<String>) -> Result<Json<CallView>, ApiError> {
+    user.require_at_least(Role::Operator)?;
+    let call = state.store.call(&id).await?.ok_or_else(|| ApiError::not_found(format!("call '{id}'")))?;
+    // A state written before answers were kept reads as no answers, not as an error.
+    let ivr: CallState = serde_json::from_str(&call.state).unwrap_or_default();
+    Ok(Json(CallView {
+        id: call.id,
+        caller_number: call.caller_number,
+        status: call.status,
+        created_at: call.created_at,
+        ended_at: call.ended_at,
+        answers: ivr.answers,
+    }))
+}
