@@ -163,21 +163,16 @@ fn place(ticket: &Ticket) -> String {
     ticket.settlement.as_ref().map_or_else(|| "место не указано".to_string(), |s| s.name.clone())
 }
 
-/// The link to the ticket in the web console.
-pub fn console_link(settings: &Settings, ticket: &Ticket) -> String {
-    format!("{}/#/tickets/{}", settings.public_url, ticket.id)
-}
-
 /// A step's message: the emergency, and the link that acknowledges it.
 pub fn step_text(settings: &Settings, ticket: &Ticket, step: i64, ack_url: &str) -> (String, String) {
     let subject = format!("АВАРИЯ: {} — {}, заявка №{}", ticket.category.label(), place(ticket), ticket.number);
     let body = format!(
         "Требуется реакция дежурного (шаг эскалации {step}).\n\n{}\n\n\
          Подтвердить, что вы приняли аварию (после подтверждения следующие оповещения не отправляются):\n{ack_url}\n\n\
-         Заявка в консоли: {}\n\n\
+         Консоль диспетчера (вкладка «Диспетчер»): {}/\n\n\
          Если подтверждения не будет, оповещение уйдёт следующему по списку.\n-- \nГорячая линия",
         ticket_facts(ticket, &settings.timezone),
-        console_link(settings, ticket),
+        settings.public_url,
     );
     (subject, body)
 }
@@ -191,10 +186,10 @@ pub fn reminder_text(
 ) -> (String, String) {
     let subject = format!("Напоминание: авария не закрыта — {}, заявка №{}", place(ticket), ticket.number);
     let body = format!(
-        "Авария принята ({acknowledged_by}, {}), но до сих пор не закрыта.\n\n{}\n\nЗаявка в консоли: {}\n-- \nГорячая линия",
+        "Авария принята ({acknowledged_by}, {}), но до сих пор не закрыта.\n\n{}\n\nКонсоль диспетчера: {}/\n-- \nГорячая линия",
         local_time(acknowledged_at, &settings.timezone),
         ticket_facts(ticket, &settings.timezone),
-        console_link(settings, ticket),
+        settings.public_url,
     );
     (subject, body)
 }
