@@ -299,6 +299,30 @@ async fn a_dispatcher_sees_hazard_escalations_arrive_live_and_acknowledges_one()
     assert_eq!(escalations[0]["state"], "acknowledged", "{escalations}");
     assert_eq!(escalations[0]["acknowledged_by"], dispatcher.as_str());
     browser.screenshot("dispatcher-acknowledged").await;
+
+    // A crew added on the board is sent to the escalation from its card.
+    browser.type_into("#new-crew input[name=name]", "Бригада 7 Ростовского РЭС").await;
+    browser.type_into("#new-crew input[name=email]", "crew7@res.example").await;
+    browser.click("#new-crew button[type=submit]").await;
+    browser.wait_for_text("#crews", "Бригада 7 Ростовского РЭС").await;
+    let (_, crews) = app.get("/api/crews", &app.login_as(Role::Dispatcher).await).await;
+    let crew_id = crews[0]["id"].as_str().unwrap().to_string();
+    let picker = ".escalation select[aria-label='Бригада']";
+    eventually("the crew to be offered in the escalation's card", DEADLINE, || async {
+        browser.client.find(Locator::Css(picker)).await.ok()?.select_by_value(&crew_id).await.ok()
+    })
+    .await;
+    browser.click(".escalation form:has(select[aria-label='Бригада']) button[type=submit]").await;
+    let card = browser.wait_for_text("#escalations", "Бригада: Бригада 7 Ростовского РЭС").await;
+    assert!(card.contains("Принял"), "{card}");
+    assert!(
+        card.contains("не понадобился") && !card.contains("сработает"),
+        "acknowledged: no step is still to come: {card}"
+    );
+    let (_, escalations) = app.get("/api/escalations", &app.login_as(Role::Supervisor).await).await;
+    assert_eq!(escalations[0]["crew_id"], crew_id.as_str(), "{escalations}");
+    browser.wait_for_text("#crews", "в пути").await;
+    browser.screenshot("dispatcher-crew-sent").await;
     browser.close().await;
     app.stop().await;
 }

@@ -132,8 +132,13 @@ async function act(form, action) {
   await Promise.all([loadEscalations(), loadIncidents(), loadCrews()]);
 }
 
-function stepLine(step) {
-  const fired = step.fired_at ? `сработал ${when(step.fired_at)}` : `сработает ${when(step.due_at)}`;
+/** One step of an escalation; a step that has not fired by the acknowledgement never will. */
+function stepLine(step, active) {
+  const fired = step.fired_at
+    ? `сработал ${when(step.fired_at)}`
+    : active
+      ? `сработает ${when(step.due_at)}`
+      : 'не понадобился';
   const notified = step.notifications || [];
   return h(
     'li',
@@ -158,7 +163,7 @@ function stepLine(step) {
           'div',
           { class: 'muted' },
           step.recipients && step.recipients.length
-            ? `${step.fired_at ? 'Оповещены' : 'Будут оповещены'}: ${step.recipients.map((r) => r.name).join(', ')}`
+            ? `${step.fired_at ? 'Оповещены' : active ? 'Будут оповещены' : 'Не оповещались'}: ${step.recipients.map((r) => r.name).join(', ')}`
             : 'Получателей нет',
         ),
   );
@@ -204,7 +209,7 @@ function renderEscalations() {
                 ticket.caller_number ? h('span', { class: 'muted' }, ` · тел. ${ticket.caller_number}`) : null,
               )
             : null,
-          h('ol', { class: 'steps' }, esc.steps.map(stepLine)),
+          h('ol', { class: 'steps' }, esc.steps.map((step) => stepLine(step, esc.state === 'active'))),
           esc.acknowledged_by ? h('div', {}, `Принял: ${esc.acknowledged_by}, ${when(esc.acknowledged_at)}`) : null,
           esc.crew_id ? h('div', {}, `Бригада: ${crewName(esc.crew_id)}`) : null,
           h(
