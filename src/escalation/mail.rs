@@ -163,16 +163,21 @@ fn place(ticket: &Ticket) -> String {
     ticket.settlement.as_ref().map_or_else(|| "место не указано".to_string(), |s| s.name.clone())
 }
 
+/// Where the console shows the ticket (and marks its escalation) after logging in.
+fn console_link(settings: &Settings, ticket: &Ticket) -> String {
+    format!("{}/#ticket/{}", settings.public_url, ticket.number)
+}
+
 /// A step's message: the emergency, and the link that acknowledges it.
 pub fn step_text(settings: &Settings, ticket: &Ticket, step: i64, ack_url: &str) -> (String, String) {
     let subject = format!("АВАРИЯ: {} — {}, заявка №{}", ticket.category.label(), place(ticket), ticket.number);
     let body = format!(
         "Требуется реакция дежурного (шаг эскалации {step}).\n\n{}\n\n\
          Подтвердить, что вы приняли аварию (после подтверждения следующие оповещения не отправляются):\n{ack_url}\n\n\
-         Консоль диспетчера (вкладка «Диспетчер»): {}/\n\n\
+         Заявка в консоли диспетчера: {}\n\n\
          Если подтверждения не будет, оповещение уйдёт следующему по списку.\n-- \nГорячая линия",
         ticket_facts(ticket, &settings.timezone),
-        settings.public_url,
+        console_link(settings, ticket),
     );
     (subject, body)
 }
@@ -186,10 +191,10 @@ pub fn reminder_text(
 ) -> (String, String) {
     let subject = format!("Напоминание: авария не закрыта — {}, заявка №{}", place(ticket), ticket.number);
     let body = format!(
-        "Авария принята ({acknowledged_by}, {}), но до сих пор не закрыта.\n\n{}\n\nКонсоль диспетчера: {}/\n-- \nГорячая линия",
+        "Авария принята ({acknowledged_by}, {}), но до сих пор не закрыта.\n\n{}\n\nЗаявка в консоли диспетчера: {}\n-- \nГорячая линия",
         local_time(acknowledged_at, &settings.timezone),
         ticket_facts(ticket, &settings.timezone),
-        settings.public_url,
+        console_link(settings, ticket),
     );
     (subject, body)
 }

@@ -91,7 +91,12 @@ impl Browser {
 
     /// Opens the console and logs in; returns once the user's first view is on screen.
     async fn log_in(&self, app: &TestApp, username: &str) {
-        self.client.goto(&app.url("/")).await.unwrap();
+        self.follow_link_and_log_in(&app.url("/"), username).await;
+    }
+
+    /// Opens a link into the console (as from an e-mail) and logs in.
+    async fn follow_link_and_log_in(&self, link: &str, username: &str) {
+        self.client.goto(link).await.unwrap();
         let form = self.wait_for("#login [name=username]").await;
         form.send_keys(username).await.unwrap();
         self.find("#login [name=password]").await.send_keys(PASSWORD).await.unwrap();
@@ -323,6 +328,43 @@ async fn a_dispatcher_sees_hazard_escalations_arrive_live_and_acknowledges_one()
     assert_eq!(escalations[0]["crew_id"], crew_id.as_str(), "{escalations}");
     browser.wait_for_text("#crews", "в пути").await;
     browser.screenshot("dispatcher-crew-sent").await;
+    browser.close().await;
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_link_in_an_escalation_mail_opens_its_ticket_in_the_dispatchers_view() {
+    let _turn = ONE_BROWSER_AT_A_TIME.lock().await;
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    let dispatcher = user(&app, Role::Dispatcher).await;
+    let operator = app.login_as(Role::Operator).await;
+    let mut numbers = Vec::new();
+    for description in ["Упала опора", "Искрит провод у школы"] {
+        let hazard = json!({"category": "hazard", "settlement_id": 13, "description": description});
+        let (status, ticket) = app.post("/api/tickets", &operator, hazard).await;
+        assert_eq!(status, 201, "{ticket}");
+        numbers.push(ticket["number"].as_str().unwrap().to_string());
+    }
+
+    // The link names the older ticket: after logging in, that one is shown and its card marked.
+    let browser = Browser::start().await;
+    browser.follow_link_and_log_in(&app.url(&format!("/#ticket/{}", numbers[0])), &dispatcher).await;
+    let panel = browser.wait_for_text("#focused-ticket", &format!("Заявка № {}", numbers[0])).await;
+    assert!(panel.contains("Упала опора") && panel.contains("отмечена"), "{panel}");
+    let marked = browser.wait_for_text("#escalations .escalation.focused", "Упала опора").await;
+    assert!(marked.contains(&format!("Заявка № {}", numbers[0])), "{marked}");
+    let marked = browser.client.find_all(Locator::Css("#escalations .escalation.focused")).await.unwrap();
+    assert_eq!(marked.len(), 1, "only the linked ticket's card is marked");
+    browser.screenshot("dispatcher-linked-ticket").await;
+
+    // Putting the panel away leaves the board as it was.
+    browser.click("#focused-ticket button").await;
+    eventually("the panel to close", DEADLINE, || async {
+        let shown = browser.find("#focused-ticket").await.is_displayed().await.ok()?;
+        let marked = browser.client.find_all(Locator::Css(".escalation.focused")).await.ok()?;
+        (!shown && marked.is_empty()).then_some(())
+    })
+    .await;
     browser.close().await;
     app.stop().await;
 }

@@ -142,7 +142,7 @@ async fn a_hazard_is_mailed_at_once_then_to_the_next_until_the_link_is_posted(db
         "ул. Новая, 5".to_string(),
         "Оборван провод".to_string(),
         "Время обращения:".to_string(),
-        format!("Консоль диспетчера (вкладка «Диспетчер»): {}/", app.base),
+        format!("Заявка в консоли диспетчера: {}/#ticket/{number}", app.base),
         format!("{}/ack/", app.base),
     ] {
         assert!(mail.body.contains(&expected), "'{expected}' missing from:\n{}", mail.body);

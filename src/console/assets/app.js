@@ -2,7 +2,7 @@
 
 import { call, live, session, whenSessionLost } from './api.js';
 import { ROLE } from './ru.js';
-import { $, fill, h, showError, submitting } from './ui.js';
+import { $, fill, h, notify, showError, submitting } from './ui.js';
 import * as operator from './operator.js';
 import * as dispatcher from './dispatcher.js';
 import * as supervisor from './supervisor.js';
@@ -53,6 +53,18 @@ function open(viewName) {
   current.module.enter();
 }
 
+/** Follows a link into the console (`#ticket/N`, from an escalation e-mail) where the role can. */
+function followLink() {
+  const match = /^#ticket\/(\d+)$/.exec(location.hash);
+  const number = match ? match[1] : null;
+  if (!(VIEWS_OF_ROLE[session.user.role] || []).includes('dispatcher')) {
+    if (number !== null) notify(`Заявка № ${number} открывается на вкладке «Диспетчер», её у вас нет.`, true);
+    return;
+  }
+  if (number !== null && current !== VIEWS.dispatcher) open('dispatcher');
+  dispatcher.focusTicket(number);
+}
+
 function start() {
   const user = session.user;
   const views = VIEWS_OF_ROLE[user.role] || [];
@@ -64,6 +76,7 @@ function start() {
   );
   const remembered = sessionStorage.getItem('hotline.view');
   open(views.includes(remembered) ? remembered : views[0]);
+  if (location.hash) followLink();
   stopLive = live(
     (event) => current && current.module.onEvent(event),
     (state) => {
@@ -117,6 +130,8 @@ whenSessionLost(() => {
   error.textContent = 'Сеанс закончился. Войдите снова — несохранённые черновики заметок сохранены.';
   error.hidden = false;
 });
+
+window.addEventListener('hashchange', () => current && followLink());
 
 // Shortcuts use the physical key (event.code), so they work in the Russian layout too.
 document.addEventListener('keydown', (event) => {

@@ -9,6 +9,7 @@ import {
   DELIVERY,
   ESCALATION_STATE,
   INCIDENT_STATUS,
+  TICKET_STATUS,
   explain,
   word,
 } from './ru.js';
@@ -41,6 +42,9 @@ let escalations = [];
 let incidents = [];
 const tickets = new Map();
 let poll = null;
+// The number (as the API writes it, a string) of the ticket an e-mail's link (#ticket/N) asked
+// for: shown above the escalations, its card marked.
+let focusedNumber = null;
 
 async function loadCrews() {
   try {
@@ -191,7 +195,10 @@ function renderEscalations() {
         note.value = sessionStorage.getItem(`draft.${noteKey}`) || '';
         return h(
           'li',
-          { class: `escalation ${esc.state}`, 'data-id': esc.id },
+          {
+            class: `escalation ${esc.state}${esc.ticket_number === focusedNumber ? ' focused' : ''}`,
+            'data-id': esc.id,
+          },
           h(
             'div',
             { class: 'row' },
@@ -379,6 +386,50 @@ function wire() {
       showError(error, e);
     }
   });
+}
+
+/** Shows ticket `number` above the escalations and marks its card; `null` puts the panel away. */
+export async function focusTicket(number) {
+  focusedNumber = number;
+  const panel = $('#focused-ticket');
+  if (number === null) {
+    panel.hidden = true;
+    renderEscalations();
+    return;
+  }
+  await loadEscalations();
+  let ticket;
+  try {
+    ticket = await get(`/api/tickets/${number}`);
+  } catch (e) {
+    fill(panel, h('p', { class: 'error' }, `Заявка № ${number}: ${explain(e)}`));
+    panel.hidden = false;
+    return;
+  }
+  const open = escalations.find((e) => e.ticket_number === number);
+  fill(
+    panel,
+    h(
+      'div',
+      { class: 'row' },
+      h('strong', {}, `Заявка № ${ticket.number}`),
+      h('span', { class: 'badge' }, word(TICKET_STATUS, ticket.status)),
+      h('span', { class: 'muted' }, `поступила ${when(ticket.created_at)}`),
+      h('button', { type: 'button', class: 'quiet', onclick: () => (location.hash = '') }, 'Скрыть'),
+    ),
+    h(
+      'div',
+      {},
+      `${word(CATEGORY, ticket.category)} · ${ticket.settlement ? ticket.settlement.name : 'место не указано'}`,
+      ticket.address ? `, ${ticket.address}` : '',
+      ` — ${ticket.description}`,
+      ticket.caller_number ? h('span', { class: 'muted' }, ` · тел. ${ticket.caller_number}`) : null,
+    ),
+    h('p', { class: 'muted' }, open ? 'Эскалация по заявке — ниже, отмечена.' : 'Открытой эскалации по заявке нет.'),
+  );
+  panel.hidden = false;
+  const card = $('#escalations .escalation.focused');
+  if (card) card.scrollIntoView({ block: 'nearest' });
 }
 
 export async function enter() {
