@@ -14,7 +14,7 @@ use crate::error::ApiError;
 use crate::ivr::engine::{self, CallState, Input, StepUrls};
 use crate::phone::PhoneNumber;
 use crate::queue::{ItemState, estimate_wait};
-use crate::store::{CallRecord, CallTx, NewCall, StoreError, StoredAnswer};
+use crate::store::{CallRecord, CallTx, NewCall, StoreError, StoredAnswer, new_id};
 use crate::telephony::{Action, Dialect, GatherResult, Inbound, ProviderStatus, Voice};
 
 /// Which webhook of a call this is.
@@ -110,7 +110,22 @@ pub async fn handle_step(
     kind: StepKind,
     inbound: &Inbound,
     raw: &str,
-    render: impl Fn(&[Action]) -> StoredAnswer,
+    render: fn(&[Action]) -> StoredAnswer,
+) -> Result<StoredAnswer, ApiError> {
+    let (store, app, inbound, raw) = (app.store.clone(), app.clone(), inbound.clone(), raw.to_string());
+    store
+        .in_call_tx(move |tx| Box::pin(async move { step_in(tx, &app, dialect, kind, &inbound, &raw, render).await }))
+        .await
+}
+
+async fn step_in(
+    tx: &mut CallTx,
+    app: &AppState,
+    dialect: Dialect,
+    kind: StepKind,
+    inbound: &Inbound,
+    raw: &str,
+    render: fn(&[Action]) -> StoredAnswer,
 ) -> Result<StoredAnswer, ApiError> {
     let now = app.clock.now();
     let fresh = serde_json::to_string(&CallState::default()).map_err(|e| StoreError::Invalid(e.to_string()))?;
@@ -118,7 +133,6 @@ pub async fn handle_step(
         StepKind::Entry => 0,
         StepKind::Step(n) => n,
     };
-    let mut tx = app.store.begin_call_step().await?;
     let caller = caller_of(inbound);
     let (mut call, _) =
         tx.lock_or_create(&new_call(dialect, inbound, &caller, &fresh), kind == StepKind::Entry, now).await?;
@@ -126,20 +140,19 @@ pub async fn handle_step(
     let replay = if seq < call.seq { seq } else { call.seq - 1 };
     if seq != call.seq {
         if let Some(answer) = tx.stored_answer(&call.id, replay.max(0)).await? {
-            tx.commit().await?;
             tracing::info!(call = %call.id, seq, "replayed a stored step");
             return Ok(answer);
         }
     }
     let mut state: CallState = serde_json::from_str(&call.state).unwrap_or_default();
     let input = input_from(if seq == 0 { StepKind::Entry } else { kind }, inbound);
-    let (actions, events) = match leaving_queue(&mut tx, &call, &input, &app.flow.voice, now).await? {
+    let (actions, events) = match leaving_queue(tx, &call, &input, &app.flow.voice, now).await? {
         Some(put_through) => (put_through, vec![CallEvent::Connect]),
         None => {
             let urls = step_urls(&app.settings.public_url, dialect, seq + 1);
             let snapshot = call.clone();
             let mut effects = effects::StepEffects {
-                tx: &mut tx,
+                tx: &mut *tx,
                 call: &snapshot,
                 settings: &app.settings,
                 policies: &app.policies,
@@ -163,7 +176,6 @@ pub async fn handle_step(
     call.seq = seq + 1;
     call.state = serde_json::to_string(&state).map_err(|e| StoreError::Invalid(e.to_string()))?;
     tx.finish_step(&call, seq, raw, &answer, now).await?;
-    tx.commit().await?;
     Ok(answer)
 }
 
@@ -203,8 +215,24 @@ pub async fn handle_wait(
     let say = |text: String| Action::Say { text, voice: voice.clone() };
     let hold = vec![say("Пожалуйста, оставайтесь на линии.".into()), Action::Pause { seconds: 15 }];
     let Some(call) = app.store.call_by_provider_id(dialect.as_str(), &inbound.call_id).await? else { return Ok(hold) };
-    app.store.log_call_event(&call.id, now, "wait", raw).await?;
-    let Some(item) = app.store.call_item(&call.id).await? else { return Ok(hold) };
+    let item = app.store.call_item(&call.id).await?;
+    let waiting = item.as_ref().filter(|item| item.state == ItemState::Waiting);
+    // The poll is logged, and the position the caller is about to hear recorded, in one write.
+    let (call_id, raw, announce) =
+        (call.id.clone(), raw.to_string(), waiting.map(|item| (item.id.clone(), item.position.unwrap_or(1))));
+    let better_position = app
+        .store
+        .in_call_tx(move |tx| {
+            Box::pin(async move {
+                tx.log_event(&call_id, now, "wait", &format!("wait:{}:{}", now.millis(), new_id()), &raw).await?;
+                match announce {
+                    Some((item_id, position)) => tx.announce_position(&item_id, position).await,
+                    None => Ok(false),
+                }
+            })
+        })
+        .await?;
+    let Some(item) = item else { return Ok(hold) };
     if item.state != ItemState::Waiting {
         return Ok(vec![Action::Leave]);
     }
@@ -212,7 +240,7 @@ pub async fn handle_wait(
     let figures = app.store.queue_figures(now.plus_seconds(-app.settings.operator_lease_s)).await?;
     let wait = estimate_wait(position - 1, figures.operators_available, &figures.handle_times(Some(item.category)));
     let mut actions = Vec::new();
-    if app.store.announce_position(&item.id, position).await? {
+    if better_position {
         actions.push(say(format!("Ваш номер в очереди: {position}.")));
     }
     actions.push(say(format!("Примерное время ожидания — {}. Пожалуйста, оставайтесь на линии.", wait.spoken())));
@@ -228,9 +256,19 @@ pub async fn handle_status(
     inbound: &Inbound,
     raw: &str,
 ) -> Result<CallStatus, StoreError> {
+    let (store, app, inbound, raw) = (app.store.clone(), app.clone(), inbound.clone(), raw.to_string());
+    store.in_call_tx(move |tx| Box::pin(async move { status_in(tx, &app, dialect, &inbound, &raw).await })).await
+}
+
+async fn status_in(
+    tx: &mut CallTx,
+    app: &AppState,
+    dialect: Dialect,
+    inbound: &Inbound,
+    raw: &str,
+) -> Result<CallStatus, StoreError> {
     let now = app.clock.now();
     let fresh = serde_json::to_string(&CallState::default()).map_err(|e| StoreError::Invalid(e.to_string()))?;
-    let mut tx = app.store.begin_call_step().await?;
     let (mut call, _) = tx.lock_or_create(&new_call(dialect, inbound, &caller_of(inbound), &fresh), false, now).await?;
     let event = match inbound.status {
         Some(ProviderStatus::InProgress) => Some(CallEvent::Answer),
@@ -258,6 +296,5 @@ pub async fn handle_status(
             tx.update_call(&call, now).await?;
         }
     }
-    tx.commit().await?;
     Ok(call.status)
 }

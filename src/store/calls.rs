@@ -1,6 +1,7 @@
 //! Calls: one row per provider call, the stored answer of every step, the webhook log. A step
 //! runs in one [`CallTx`], so its effects, the call's new state and the answer commit together.
 
+use futures_util::future::BoxFuture;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
@@ -71,15 +72,32 @@ fn call_from(row: &AnyRow) -> StoreResult<CallRecord> {
 const CALL_COLUMNS: &str = "id, provider_call_id, dialect, caller_number, called_number, status, state, seq, \
                             created_at, queued_at, ended_at";
 
-/// One webhook's transaction, holding the call's row lock until commit.
+/// One webhook's transaction, holding the call's row lock until commit (on SQLite, a savepoint
+/// in a transaction shared with other steps).
 pub struct CallTx {
-    tx: Transaction<'static, Any>,
-    backend: Backend,
+    pub(super) tx: Transaction<'static, Any>,
+    pub(super) backend: Backend,
 }
 
 impl Store {
-    pub async fn begin_call_step(&self) -> StoreResult<CallTx> {
-        Ok(CallTx { tx: self.begin_write().await?, backend: self.backend })
+    /// Runs one call webhook's `work` in a write transaction and returns its result once that
+    /// has committed; an error undoes what the work wrote. SQLite commits steps in groups
+    /// (see `batch`); PostgreSQL gives each its own transaction.
+    pub async fn in_call_tx<T, E>(
+        &self,
+        work: impl for<'t> FnOnce(&'t mut CallTx) -> BoxFuture<'t, Result<T, E>> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        if let Some(lane) = &self.lane {
+            return lane.run(work).await;
+        }
+        let mut tx = CallTx { tx: self.begin_write().await?, backend: self.backend };
+        let result = work(&mut tx).await?;
+        tx.tx.commit().await.map_err(StoreError::from)?;
+        Ok(result)
     }
 
     pub async fn call(&self, id: &str) -> StoreResult<Option<CallRecord>> {
@@ -92,13 +110,6 @@ impl Store {
         let sql = format!("SELECT {CALL_COLUMNS} FROM calls WHERE dialect = $1 AND provider_call_id = $2");
         let row = sqlx::query(&sql).bind(dialect).bind(provider_call_id).fetch_optional(&self.pool).await?;
         row.as_ref().map(call_from).transpose()
-    }
-
-    /// Appends a webhook that is not a step (a queue wait poll) to the call's log.
-    pub async fn log_call_event(&self, call_id: &str, now: Timestamp, kind: &str, payload: &str) -> StoreResult<()> {
-        let mut tx = self.begin_call_step().await?;
-        tx.log_event(call_id, now, kind, &format!("{kind}:{}:{}", now.millis(), new_id()), payload).await?;
-        tx.commit().await
     }
 
     /// Row counts of every table a call step writes, for checking that a replay wrote nothing.
@@ -267,6 +278,20 @@ impl CallTx {
         Ok(inserted.rows_affected() == 1)
     }
 
+    /// Records the position said to a waiting caller; true when it is better than the last one
+    /// said (so it is worth saying).
+    pub async fn announce_position(&mut self, item_id: &str, position: i64) -> StoreResult<bool> {
+        let changed = sqlx::query(
+            "UPDATE queue_items SET announced_position = $1 WHERE id = $2 \
+             AND (announced_position IS NULL OR announced_position > $1)",
+        )
+        .bind(position)
+        .bind(item_id)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(changed.rows_affected() == 1)
+    }
+
     pub async fn create_ticket(&mut self, new: &NewTicket, now: Timestamp) -> StoreResult<Ticket> {
         tickets::insert_ticket(&mut self.tx, new, now).await
     }
@@ -380,10 +405,5 @@ impl CallTx {
 
     pub async fn queue_figures(&mut self, alive_since: Timestamp) -> StoreResult<QueueFigures> {
         queue::figures(&mut self.tx, alive_since).await
-    }
-
-    pub async fn commit(self) -> StoreResult<()> {
-        self.tx.commit().await?;
-        Ok(())
     }
 }

@@ -7,6 +7,7 @@
 //! dialect's own statements beside their twins. Values cross the boundary as integers and
 //! text only (times as Unix milliseconds, ids as UUID text), so one row type fits both.
 
+mod batch;
 mod calls;
 mod crews;
 mod escalations;
@@ -72,11 +73,13 @@ pub type StoreResult<T> = Result<T, StoreError>;
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: AnyPool,
-    /// Where write transactions run. SQLite has one write lock, and a connection that finds it
+    /// Where writes run, in a transaction or alone. SQLite has one write lock, and a connection that finds it
     /// taken sleeps in busy_timeout's back-off (1, 2, 5, 10, ... ms) however soon it is free
     /// again; so SQLite's writers queue in order for one connection of their own instead.
     /// PostgreSQL locks rows, not the database: its writers share the pool.
     writer: AnyPool,
+    /// SQLite's call steps go through the group-commit lane on the writer (see `batch`).
+    lane: Option<batch::Lane>,
     backend: Backend,
 }
 
@@ -96,10 +99,11 @@ impl Store {
             let url = sqlite::connect_url(url);
             let pool = connect_pool(sqlite::pool_options(), &url, Backend::Sqlite).await?;
             let writer = connect_pool(sqlite::writer_options(), &url, Backend::Sqlite).await?;
-            Ok(Self { pool, writer, backend: Backend::Sqlite })
+            let lane = batch::Lane::start(writer.clone())?;
+            Ok(Self { pool, writer, lane: Some(lane), backend: Backend::Sqlite })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = connect_pool(postgres::pool_options(), url, Backend::Postgres).await?;
-            Ok(Self { writer: pool.clone(), pool, backend: Backend::Postgres })
+            Ok(Self { writer: pool.clone(), pool, lane: None, backend: Backend::Postgres })
         } else {
             anyhow::bail!("unsupported database URL: it must start with sqlite:// or postgres://");
         }
@@ -175,7 +179,7 @@ impl Store {
         sqlx::query("INSERT INTO secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
             .bind(name)
             .bind(generate())
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(sqlx::query_scalar("SELECT value FROM secrets WHERE name = $1").bind(name).fetch_one(&self.pool).await?)
     }

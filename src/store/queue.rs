@@ -273,20 +273,6 @@ impl Store {
         Ok(Some(item))
     }
 
-    /// Records the position said to a waiting caller; true when it is better than the last one
-    /// said (so it is worth saying).
-    pub async fn announce_position(&self, item_id: &str, position: i64) -> StoreResult<bool> {
-        let changed = sqlx::query(
-            "UPDATE queue_items SET announced_position = $1 WHERE id = $2 \
-             AND (announced_position IS NULL OR announced_position > $1)",
-        )
-        .bind(position)
-        .bind(item_id)
-        .execute(&self.pool)
-        .await?;
-        Ok(changed.rows_affected() == 1)
-    }
-
     /// Hands the next item to `operator`, atomically: two operators never get the same one.
     /// `None` when nothing waits; a conflict when the operator still holds an item.
     pub async fn take_next(

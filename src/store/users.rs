@@ -36,7 +36,7 @@ impl Store {
             .bind(password_hash)
             .bind(role.as_str())
             .bind(now.millis())
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(|e| conflict_on_unique(e, || format!("user '{username}' already exists")))?;
         Ok(User { id, username: username.to_string(), role })
@@ -47,7 +47,7 @@ impl Store {
         let changed = sqlx::query("UPDATE users SET email = $1 WHERE username = $2")
             .bind(email)
             .bind(username)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         if changed.rows_affected() == 0 {
             return Err(StoreError::NotFound(format!("user '{username}'")));
@@ -103,7 +103,7 @@ impl Store {
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&self.writer).await?;
         Ok(())
     }
 }

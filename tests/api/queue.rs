@@ -75,17 +75,22 @@ async fn check_sequence(ops: Vec<Op>) {
         match op {
             Op::Enqueue { category, age_s } => {
                 let provider_id = format!("CA{step}");
-                let mut tx = store.begin_call_step().await.unwrap();
-                let new_call = NewCall {
-                    provider_call_id: &provider_id,
-                    dialect: "twilio",
-                    caller_number: Some("+79101234567"),
-                    called_number: None,
-                    status: hotline::calls::CallStatus::Queued,
-                    state: "{}",
-                };
-                let (call, _) = tx.lock_or_create(&new_call, true, now).await.unwrap();
-                tx.commit().await.unwrap();
+                let call = store
+                    .in_call_tx(move |tx| {
+                        Box::pin(async move {
+                            let new_call = NewCall {
+                                provider_call_id: &provider_id,
+                                dialect: "twilio",
+                                caller_number: Some("+79101234567"),
+                                called_number: None,
+                                status: hotline::calls::CallStatus::Queued,
+                                state: "{}",
+                            };
+                            tx.lock_or_create(&new_call, true, now).await.map(|(call, _)| call)
+                        })
+                    })
+                    .await
+                    .unwrap();
                 let category = CATEGORIES[category];
                 let enqueued_at = now.plus_seconds(-age_s);
                 let item = NewItem {
@@ -136,9 +141,10 @@ async fn check_sequence(ops: Vec<Op>) {
             }
             Op::HangUp { call } => {
                 let Some((call_id, item_id)) = calls.get(call).cloned() else { continue };
-                let mut tx = store.begin_call_step().await.unwrap();
-                tx.abandon_call(&call_id, now).await.unwrap();
-                tx.commit().await.unwrap();
+                store
+                    .in_call_tx(move |tx| Box::pin(async move { tx.abandon_call(&call_id, now).await }))
+                    .await
+                    .unwrap();
                 // Waiting or already taken, the caller's item is finished; an operator who held
                 // it is told and free to take the next.
                 if waiting.remove(&keys[&item_id]) || held.values().any(|h| *h == item_id) {

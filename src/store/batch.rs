@@ -1,0 +1,133 @@
+//! Group commit for SQLite: call webhooks share write transactions on a thread of their own.
+//!
+//! SQLite has one write lock, so call steps run one after the other whatever we do; what we can
+//! choose is how long each holds it. Run on the request's runtime, each statement of a step waits
+//! for its task to be polled again behind every other request, and each step pays its own fsync.
+//! Here one task on a dedicated thread takes the steps in arrival order: it opens a transaction,
+//! runs every step that is waiting (each on a savepoint, so a failing one undoes only itself),
+//! commits once, and only then answers each of them. A lone step is committed at once.
+
+use std::panic::AssertUnwindSafe;
+
+use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
+use sqlx::AnyPool;
+use tokio::sync::{mpsc, oneshot};
+
+use super::{Backend, CallTx, StoreError, StoreResult};
+
+/// Steps in one transaction at most, so a flood still commits (and answers) every few ms.
+const MAX_BATCH: usize = 64;
+/// Steps waiting for the lane at most; more wait for a place (back-pressure on the webhooks).
+const QUEUE: usize = 1024;
+
+/// What a step does with the shared transaction: `true` if it succeeded (its writes are kept),
+/// and how to answer its caller once the commit's outcome is known.
+type Settled = (bool, Box<dyn FnOnce(StoreResult<()>) + Send>);
+type Job = Box<dyn for<'t> FnOnce(&'t mut CallTx) -> BoxFuture<'t, Settled> + Send>;
+
+/// The sending side of the lane; the thread ends when the last store holding it is dropped.
+#[derive(Clone, Debug)]
+pub(super) struct Lane(mpsc::Sender<Job>);
+
+impl Lane {
+    pub(super) fn start(writer: AnyPool) -> std::io::Result<Self> {
+        let (sender, receiver) = mpsc::channel(QUEUE);
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || runtime.block_on(run(writer, receiver)))?;
+        Ok(Self(sender))
+    }
+
+    /// Runs `work` in a transaction it may share with other steps; its result is returned once
+    /// that transaction has committed.
+    pub(super) async fn run<T, E>(
+        &self,
+        work: impl for<'t> FnOnce(&'t mut CallTx) -> BoxFuture<'t, Result<T, E>> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        let (answer, answered) = oneshot::channel();
+        let job: Job = Box::new(move |tx| {
+            Box::pin(async move {
+                let result = work(tx).await;
+                let kept = result.is_ok();
+                let deliver = move |committed: StoreResult<()>| {
+                    let _ = answer.send(committed.map_err(E::from).and(result));
+                };
+                (kept, Box::new(deliver) as Box<dyn FnOnce(StoreResult<()>) + Send>)
+            })
+        });
+        self.0.send(job).await.map_err(|_| E::from(stopped()))?;
+        // A job dropped unanswered (the transaction could not begin, the step panicked) fails.
+        answered.await.unwrap_or_else(|_| Err(E::from(stopped())))
+    }
+}
+
+fn stopped() -> StoreError {
+    StoreError::Unavailable(sqlx::Error::Protocol("the SQLite writer did not finish the step".into()))
+}
+
+async fn run(writer: AnyPool, mut jobs: mpsc::Receiver<Job>) {
+    while let Some(first) = jobs.recv().await {
+        let mut tx = match writer.begin_with("BEGIN IMMEDIATE").await {
+            Ok(tx) => CallTx { tx, backend: Backend::Sqlite },
+            Err(e) => {
+                tracing::error!(error = %e, "cannot begin a write transaction for call steps");
+                continue;
+            }
+        };
+        let mut answers = Vec::new();
+        let mut next = Some(first);
+        while let Some(job) = next.take() {
+            match step(&mut tx, job).await {
+                Ok(Some(deliver)) => answers.push(deliver),
+                Ok(None) => {}
+                Err(e) => {
+                    // The transaction itself failed: none of this batch's steps is kept.
+                    tracing::error!(error = %e, "a batch of call steps failed; it is rolled back");
+                    answers.clear();
+                    break;
+                }
+            }
+            if answers.len() < MAX_BATCH {
+                next = jobs.try_recv().ok();
+            }
+        }
+        let committed = if answers.is_empty() { Ok(()) } else { tx.tx.commit().await.map_err(StoreError::from) };
+        let failure = committed.as_ref().err().map(|e| e.to_string());
+        for deliver in answers {
+            deliver(match &failure {
+                None => Ok(()),
+                Some(e) => Err(StoreError::Unavailable(sqlx::Error::Protocol(format!("committing the step: {e}")))),
+            });
+        }
+    }
+}
+
+/// One step on its own savepoint. `Ok(Some)` is an answer to give after the commit; a step that
+/// failed is undone and answered at once (`Ok(None)`); `Err` means the transaction is unusable.
+/// Savepoints are never released: each round trip to SQLite's worker thread costs more than the
+/// statement, and the commit keeps whatever the savepoints still hold.
+async fn step(tx: &mut CallTx, job: Job) -> StoreResult<Option<Box<dyn FnOnce(StoreResult<()>) + Send>>> {
+    sqlx::query("SAVEPOINT step").execute(&mut *tx.tx).await?;
+    let outcome = AssertUnwindSafe(job(tx)).catch_unwind().await;
+    if !matches!(outcome, Ok((true, _))) {
+        // Rolls back to the newest savepoint of that name: this step's.
+        sqlx::query("ROLLBACK TO step").execute(&mut *tx.tx).await?;
+    }
+    match outcome {
+        Ok((true, deliver)) => Ok(Some(deliver)),
+        Ok((false, deliver)) => {
+            deliver(Ok(()));
+            Ok(None)
+        }
+        Err(_) => {
+            tracing::error!("a call step panicked; its writes are undone");
+            Ok(None)
+        }
+    }
+}
