@@ -2,13 +2,17 @@
 //! and status callbacks that come late, twice or out of order.
 
 use hotline::auth::Role;
+use hotline::calls::CallStatus;
+use hotline::clock::Timestamp;
 use hotline::simulator::{Caller, Turn, Waiting};
+use hotline::store::{NewCall, Store};
 use hotline::telephony::{Dialect, jambonz, twilio};
 
 use crate::helpers::{TestApp, TestDb};
 use crate::on_both_backends;
 
 on_both_backends!(
+    a_failing_step_undoes_only_itself,
     replaying_every_step_of_a_twilio_call_changes_nothing,
     replaying_every_step_of_a_jambonz_call_changes_nothing
 );
@@ -187,4 +191,54 @@ async fn status_callbacks_late_twice_or_out_of_order_keep_the_call_right() {
     assert_eq!(call.status.to_string(), "abandoned");
     assert!(call.queued_at.is_some() && call.ended_at >= call.queued_at);
     app.stop().await;
+}
+
+/// Why a test step did not commit.
+#[derive(Debug)]
+struct StepFailed(String);
+
+impl From<hotline::store::StoreError> for StepFailed {
+    fn from(e: hotline::store::StoreError) -> Self {
+        Self(e.to_string())
+    }
+}
+
+/// Creates the call `provider_id` in a call step, then ends the step as `end` says.
+async fn step_creating(store: &Store, provider_id: String, end: &'static str) -> Result<(), StepFailed> {
+    store
+        .in_call_tx(move |tx| {
+            Box::pin(async move {
+                let new = NewCall {
+                    provider_call_id: &provider_id,
+                    dialect: "twilio",
+                    caller_number: None,
+                    called_number: None,
+                    status: CallStatus::Ringing,
+                    state: "{}",
+                };
+                tx.lock_or_create(&new, true, Timestamp(1_796_000_000_000)).await?;
+                match end {
+                    "fails" => Err(StepFailed("the step failed after writing".into())),
+                    "panics" => panic!("a bug in a step"),
+                    _ => Ok(()),
+                }
+            })
+        })
+        .await
+}
+
+/// Steps arriving together share a transaction on SQLite: one that fails or panics after writing
+/// undoes only its own writes, the others commit, and the writer goes on serving.
+async fn a_failing_step_undoes_only_itself(db: TestDb) {
+    let store = db.store().await;
+    let ends = ["ok", "fails", "ok", "panics", "ok", "fails", "ok", "ok", "fails", "ok", "ok", "ok"];
+    let steps = ends.iter().enumerate().map(|(i, end)| step_creating(&store, format!("CA-group-{i}"), end));
+    let results = futures_util::future::join_all(steps).await;
+    for (i, (end, result)) in ends.iter().zip(&results).enumerate() {
+        assert_eq!(result.is_ok(), *end == "ok", "step {i} ({end}): {result:?}");
+        let call = store.call_by_provider_id("twilio", &format!("CA-group-{i}")).await.unwrap();
+        assert_eq!(call.is_some(), *end == "ok", "step {i} ({end}) left its call behind only if it succeeded");
+    }
+    step_creating(&store, "CA-after".into(), "ok").await.expect("the writer still serves after a panic");
+    assert!(store.call_by_provider_id("twilio", "CA-after").await.unwrap().is_some());
 }
