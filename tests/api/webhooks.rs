@@ -5,7 +5,7 @@ use hotline::auth::Role;
 use hotline::calls::CallStatus;
 use hotline::clock::Timestamp;
 use hotline::simulator::{Caller, Turn, Waiting};
-use hotline::store::{NewCall, Store};
+use hotline::store::{NewCall, Store, StoreError};
 use hotline::telephony::{Dialect, jambonz, twilio};
 
 use crate::helpers::{TestApp, TestDb};
@@ -193,18 +193,8 @@ async fn status_callbacks_late_twice_or_out_of_order_keep_the_call_right() {
     app.stop().await;
 }
 
-/// Why a test step did not commit.
-#[derive(Debug)]
-struct StepFailed(String);
-
-impl From<hotline::store::StoreError> for StepFailed {
-    fn from(e: hotline::store::StoreError) -> Self {
-        Self(e.to_string())
-    }
-}
-
 /// Creates the call `provider_id` in a call step, then ends the step as `end` says.
-async fn step_creating(store: &Store, provider_id: String, end: &'static str) -> Result<(), StepFailed> {
+async fn step_creating(store: &Store, provider_id: String, end: &'static str) -> Result<(), StoreError> {
     store
         .in_call_tx(move |tx| {
             Box::pin(async move {
@@ -218,7 +208,7 @@ async fn step_creating(store: &Store, provider_id: String, end: &'static str) ->
                 };
                 tx.lock_or_create(&new, true, Timestamp(1_796_000_000_000)).await?;
                 match end {
-                    "fails" => Err(StepFailed("the step failed after writing".into())),
+                    "fails" => Err(StoreError::Invalid("the step failed after writing".into())),
                     "panics" => panic!("a bug in a step"),
                     _ => Ok(()),
                 }
