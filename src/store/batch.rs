@@ -53,7 +53,8 @@ impl Lane {
         let (answer, answered) = oneshot::channel();
         let job: Job = Box::new(move |tx| {
             Box::pin(async move {
-                let result = work(tx).await;
+                let result =
+                    AssertUnwindSafe(work(tx)).catch_unwind().await.unwrap_or_else(|_| Err(E::from(panicked())));
                 let kept = result.is_ok();
                 let deliver = move |committed: StoreResult<()>| {
                     let _ = answer.send(committed.map_err(E::from).and(result));
@@ -62,13 +63,19 @@ impl Lane {
             })
         });
         self.0.send(job).await.map_err(|_| E::from(stopped()))?;
-        // A job dropped unanswered (the transaction could not begin, the step panicked) fails.
+        // A job dropped unanswered (its transaction could not begin or commit) fails.
         answered.await.unwrap_or_else(|_| Err(E::from(stopped())))
     }
 }
 
 fn stopped() -> StoreError {
     StoreError::Unavailable(sqlx::Error::Protocol("the SQLite writer did not finish the step".into()))
+}
+
+/// What a step that panicked (a bug) answers, on either database.
+pub(super) fn panicked() -> StoreError {
+    tracing::error!("a call step panicked; its writes are undone");
+    StoreError::Database(sqlx::Error::Protocol("the call step failed unexpectedly".into()))
 }
 
 async fn run(writer: AnyPool, mut jobs: mpsc::Receiver<Job>) {
@@ -109,25 +116,18 @@ async fn run(writer: AnyPool, mut jobs: mpsc::Receiver<Job>) {
 }
 
 /// One step on its own savepoint. `Ok(Some)` is an answer to give after the commit; a step that
-/// failed is undone and answered at once (`Ok(None)`); `Err` means the transaction is unusable.
+/// failed (or panicked) is undone and answered at once (`Ok(None)`); `Err` means the transaction
+/// is unusable.
 /// Savepoints are never released: each round trip to SQLite's worker thread costs more than the
 /// statement, and the commit keeps whatever the savepoints still hold.
 async fn step(tx: &mut CallTx, job: Job) -> StoreResult<Option<Box<dyn FnOnce(StoreResult<()>) + Send>>> {
     sqlx::query("SAVEPOINT step").execute(&mut *tx.tx).await?;
-    let outcome = AssertUnwindSafe(job(tx)).catch_unwind().await;
-    if !matches!(outcome, Ok((true, _))) {
-        // Rolls back to the newest savepoint of that name: this step's.
-        sqlx::query("ROLLBACK TO step").execute(&mut *tx.tx).await?;
+    let (kept, deliver) = job(tx).await;
+    if kept {
+        return Ok(Some(deliver));
     }
-    match outcome {
-        Ok((true, deliver)) => Ok(Some(deliver)),
-        Ok((false, deliver)) => {
-            deliver(Ok(()));
-            Ok(None)
-        }
-        Err(_) => {
-            tracing::error!("a call step panicked; its writes are undone");
-            Ok(None)
-        }
-    }
+    // Rolls back to the newest savepoint of that name: this step's.
+    sqlx::query("ROLLBACK TO step").execute(&mut *tx.tx).await?;
+    deliver(Ok(()));
+    Ok(None)
 }

@@ -1,13 +1,16 @@
 //! Calls: one row per provider call, the stored answer of every step, the webhook log. A step
 //! runs in one [`CallTx`], so its effects, the call's new state and the answer commit together.
 
+use std::panic::AssertUnwindSafe;
+
+use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use super::outages::{self, Application};
 use super::{
-    Backend, QueueFigures, SettlementQuery, Store, StoreError, StoreResult, new_id, queue, settlements, tickets,
+    Backend, QueueFigures, SettlementQuery, Store, StoreError, StoreResult, batch, new_id, queue, settlements, tickets,
 };
 use crate::calls::CallStatus;
 use crate::clock::Timestamp;
@@ -81,8 +84,8 @@ pub struct CallTx {
 
 impl Store {
     /// Runs one call webhook's `work` in a write transaction and returns its result once that
-    /// has committed; an error undoes what the work wrote. SQLite commits steps in groups
-    /// (see `batch`); PostgreSQL gives each its own transaction.
+    /// has committed; an error or a panic undoes what the work wrote and is returned as an error.
+    /// SQLite commits steps in groups (see `batch`); PostgreSQL gives each its own transaction.
     pub async fn in_call_tx<T, E>(
         &self,
         work: impl for<'t> FnOnce(&'t mut CallTx) -> BoxFuture<'t, Result<T, E>> + Send + 'static,
@@ -95,7 +98,7 @@ impl Store {
             return lane.run(work).await;
         }
         let mut tx = CallTx { tx: self.begin_write().await?, backend: self.backend };
-        let result = work(&mut tx).await?;
+        let result = AssertUnwindSafe(work(&mut tx)).catch_unwind().await.map_err(|_| E::from(batch::panicked()))??;
         tx.tx.commit().await.map_err(StoreError::from)?;
         Ok(result)
     }
