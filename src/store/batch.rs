@@ -53,8 +53,7 @@ impl Lane {
         let (answer, answered) = oneshot::channel();
         let job: Job = Box::new(move |tx| {
             Box::pin(async move {
-                let result =
-                    AssertUnwindSafe(work(tx)).catch_unwind().await.unwrap_or_else(|_| Err(E::from(panicked())));
+                let result = unwind_safe(work(tx)).await;
                 let kept = result.is_ok();
                 let deliver = move |committed: StoreResult<()>| {
                     let _ = answer.send(committed.map_err(E::from).and(result));
@@ -72,10 +71,13 @@ fn stopped() -> StoreError {
     StoreError::Unavailable(sqlx::Error::Protocol("the SQLite writer did not finish the step".into()))
 }
 
-/// What a step that panicked (a bug) answers, on either database.
-pub(super) fn panicked() -> StoreError {
-    tracing::error!("a call step panicked; its writes are undone");
-    StoreError::Database(sqlx::Error::Protocol("the call step failed unexpectedly".into()))
+/// Runs a call step; one that panics (a bug) returns an error instead, on either database, so
+/// its writes are undone and the writer goes on.
+pub(super) async fn unwind_safe<T, E: From<StoreError>>(step: BoxFuture<'_, Result<T, E>>) -> Result<T, E> {
+    AssertUnwindSafe(step).catch_unwind().await.unwrap_or_else(|_| {
+        tracing::error!("a call step panicked; its writes are undone");
+        Err(E::from(StoreError::Database(sqlx::Error::Protocol("the call step failed unexpectedly".into()))))
+    })
 }
 
 async fn run(writer: AnyPool, mut jobs: mpsc::Receiver<Job>) {

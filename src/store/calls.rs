@@ -1,9 +1,6 @@
 //! Calls: one row per provider call, the stored answer of every step, the webhook log. A step
 //! runs in one [`CallTx`], so its effects, the call's new state and the answer commit together.
 
-use std::panic::AssertUnwindSafe;
-
-use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
@@ -98,7 +95,7 @@ impl Store {
             return lane.run(work).await;
         }
         let mut tx = CallTx { tx: self.begin_write().await?, backend: self.backend };
-        let result = AssertUnwindSafe(work(&mut tx)).catch_unwind().await.map_err(|_| E::from(batch::panicked()))??;
+        let result = batch::unwind_safe(work(&mut tx)).await?;
         tx.tx.commit().await.map_err(StoreError::from)?;
         Ok(result)
     }

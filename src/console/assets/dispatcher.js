@@ -173,6 +173,19 @@ function stepLine(step, active) {
   );
 }
 
+/** What happened where, in one line: category, place, address, description, the caller's phone. */
+function ticketFacts(ticket) {
+  const place = ticket.settlement ? `${ticket.settlement.name} (${ticket.settlement.postcode})` : 'место не указано';
+  return h(
+    'div',
+    {},
+    `${word(CATEGORY, ticket.category)} · ${place}`,
+    ticket.address ? `, ${ticket.address}` : '',
+    ` — ${ticket.description}`,
+    ticket.caller_number ? h('span', { class: 'muted' }, ` · тел. ${ticket.caller_number}`) : null,
+  );
+}
+
 function renderEscalations() {
   const list = $('#escalations');
   fill($('#escalation-count'), String(escalations.filter((e) => e.state === 'active').length));
@@ -206,16 +219,7 @@ function renderEscalations() {
             h('span', { class: `badge ${esc.state}` }, word(ESCALATION_STATE, esc.state)),
             h('span', { class: 'muted' }, `с ${when(esc.created_at)} · политика ${esc.policy}`),
           ),
-          ticket
-            ? h(
-                'div',
-                {},
-                `${word(CATEGORY, ticket.category)} · ${ticket.settlement ? `${ticket.settlement.name} (${ticket.settlement.postcode})` : 'место не указано'}`,
-                ticket.address ? `, ${ticket.address}` : '',
-                ` — ${ticket.description}`,
-                ticket.caller_number ? h('span', { class: 'muted' }, ` · тел. ${ticket.caller_number}`) : null,
-              )
-            : null,
+          ticket ? ticketFacts(ticket) : null,
           h('ol', { class: 'steps' }, esc.steps.map((step) => stepLine(step, esc.state === 'active'))),
           esc.acknowledged_by ? h('div', {}, `Принял: ${esc.acknowledged_by}, ${when(esc.acknowledged_at)}`) : null,
           esc.crew_id ? h('div', {}, `Бригада: ${crewName(esc.crew_id)}`) : null,
@@ -417,14 +421,7 @@ export async function focusTicket(number) {
       h('span', { class: 'muted' }, `поступила ${when(ticket.created_at)}`),
       h('button', { type: 'button', class: 'quiet', onclick: () => (location.hash = '') }, 'Скрыть'),
     ),
-    h(
-      'div',
-      {},
-      `${word(CATEGORY, ticket.category)} · ${ticket.settlement ? ticket.settlement.name : 'место не указано'}`,
-      ticket.address ? `, ${ticket.address}` : '',
-      ` — ${ticket.description}`,
-      ticket.caller_number ? h('span', { class: 'muted' }, ` · тел. ${ticket.caller_number}`) : null,
-    ),
+    ticketFacts(ticket),
     h('p', { class: 'muted' }, open ? 'Эскалация по заявке — ниже, отмечена.' : 'Открытой эскалации по заявке нет.'),
   );
   panel.hidden = false;
