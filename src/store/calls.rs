@@ -293,7 +293,7 @@ impl CallTx {
     }
 
     pub async fn create_ticket(&mut self, new: &NewTicket, now: Timestamp) -> StoreResult<Ticket> {
-        tickets::insert_ticket(&mut self.tx, new, now).await
+        tickets::insert_ticket(&mut self.tx, self.backend, new, now).await
     }
 
     /// The caller's tickets since `since`, newest first.

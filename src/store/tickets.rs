@@ -3,7 +3,7 @@
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
-use super::{Store, StoreError, StoreResult, escalations, events, new_id, outages, queue};
+use super::{Backend, Store, StoreError, StoreResult, escalations, events, new_id, outages, queue};
 use crate::clock::Timestamp;
 use crate::queue::{Kind, NewItem, Ordering};
 use crate::settlements::SettlementRef;
@@ -134,15 +134,17 @@ async fn ticket_in(tx: &mut Transaction<'static, Any>, key: &TicketKey) -> Store
 /// line commit together with whatever else the transaction does.
 pub(super) async fn insert_ticket(
     tx: &mut Transaction<'static, Any>,
+    backend: Backend,
     new: &NewTicket,
     now: Timestamp,
 ) -> StoreResult<Ticket> {
-    // The counter row is locked until commit, so numbers are unique and increase in the
-    // order tickets are committed, on either database.
-    let number: i64 =
-        sqlx::query_scalar("UPDATE counters SET value = value + 1 WHERE name = 'ticket_number' RETURNING value")
-            .fetch_one(&mut **tx)
-            .await?;
+    // Unique and increasing. SQLite's one writer serialises the counter row; PostgreSQL takes a
+    // sequence, which locks nothing until commit (a rolled-back ticket leaves a gap).
+    let next_number = match backend {
+        Backend::Sqlite => "UPDATE counters SET value = value + 1 WHERE name = 'ticket_number' RETURNING value",
+        Backend::Postgres => "SELECT nextval('ticket_numbers')",
+    };
+    let number: i64 = sqlx::query_scalar(next_number).fetch_one(&mut **tx).await?;
     let id = new_id();
     let search_text = search_fold(&format!(
         "{number} {} {} {}",
@@ -247,7 +249,7 @@ impl Store {
     /// commit together.
     pub async fn create_ticket(&self, new: &NewTicket, now: Timestamp) -> StoreResult<Ticket> {
         let mut tx = self.begin_write().await?;
-        let ticket = insert_ticket(&mut tx, new, now).await?;
+        let ticket = insert_ticket(&mut tx, self.backend, new, now).await?;
         tx.commit().await?;
         Ok(ticket)
     }
@@ -260,7 +262,7 @@ impl Store {
         now: Timestamp,
     ) -> StoreResult<Ticket> {
         let mut tx = self.begin_write().await?;
-        let ticket = insert_ticket(&mut tx, new, now).await?;
+        let ticket = insert_ticket(&mut tx, self.backend, new, now).await?;
         let item = NewItem {
             kind: Kind::Ticket,
             ticket_id: Some(ticket.id.clone()),

@@ -6,7 +6,32 @@ use serde_json::{Value, json};
 use crate::helpers::{TestApp, TestDb};
 use crate::on_both_backends;
 
-on_both_backends!(create_find_note_and_walk_a_ticket);
+on_both_backends!(create_find_note_and_walk_a_ticket, tickets_opened_at_once_get_distinct_numbers);
+
+/// Numbers are taken without waiting for other tickets' transactions (a sequence on PostgreSQL),
+/// yet twenty tickets opened at once still get twenty distinct numbers, with no gap.
+async fn tickets_opened_at_once_get_distinct_numbers(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let token = app.login_as(Role::Operator).await;
+    let opened = (0..20).map(|i| {
+        app.post(
+            "/api/tickets",
+            &token,
+            json!({"category": "outage", "settlement_id": 6, "description": format!("Нет света, дом {i}")}),
+        )
+    });
+    let mut numbers: Vec<i64> = futures_util::future::join_all(opened)
+        .await
+        .into_iter()
+        .map(|(status, ticket)| {
+            assert_eq!(status, 201, "{ticket}");
+            ticket["number"].as_str().unwrap().parse().unwrap()
+        })
+        .collect();
+    numbers.sort_unstable();
+    assert_eq!(numbers, (100001..=100020).collect::<Vec<i64>>());
+    app.stop().await;
+}
 
 async fn create_find_note_and_walk_a_ticket(db: TestDb) {
     let app = TestApp::spawn(db).await;

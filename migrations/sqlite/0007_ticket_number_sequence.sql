@@ -1,0 +1,2 @@
+-- PostgreSQL moves ticket numbers to a sequence in this version. SQLite has one writer, which
+-- serialises ticket numbers anyway, so it keeps taking them from the counters row.
