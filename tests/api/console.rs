@@ -333,6 +333,75 @@ async fn a_dispatcher_sees_hazard_escalations_arrive_live_and_acknowledges_one()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dispatcher_sets_an_incidents_status_and_restoration_time_and_a_crews_status_from_the_board() {
+    let _turn = ONE_BROWSER_AT_A_TIME.lock().await;
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    let dispatcher = user(&app, Role::Dispatcher).await;
+    let api = app.login_as(Role::Dispatcher).await;
+    let (status, crew) = app.post("/api/crews", &api, json!({"name": "Бригада 5 Угличского РЭС"})).await;
+    assert_eq!(status, 201, "{crew}");
+    // An outage report from Углич opens an incident.
+    let mut caller = Caller::new(&app.base, Dialect::Twilio, "+79100000901");
+    caller.dial().await.unwrap();
+    for keys in ["2", "152610", "1"] {
+        caller.press(keys).await.unwrap();
+    }
+
+    let browser = Browser::start().await;
+    browser.log_in(&app, &dispatcher).await;
+    browser.wait_for_text("#incidents", "Углич").await;
+    // The restoration time, three hours on, as the dispatcher would pick it in the browser's own
+    // time zone; the page reports the instant it stands for.
+    let picked: String = browser
+        .client
+        .execute(
+            "const at = new Date(Date.now() + 3 * 3600 * 1000); at.setSeconds(0, 0);
+             const pad = (n) => String(n).padStart(2, '0');
+             const input = document.querySelector(\"#incidents input[aria-label='Восстановление']\");
+             input.value = `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())}T${pad(at.getHours())}:${pad(at.getMinutes())}`;
+             return at.toISOString();",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_string();
+    browser.find("#incidents select[aria-label='Статус']").await.select_by_value("in_progress").await.unwrap();
+    browser.click("#incidents .incident form button[type=submit]").await;
+    browser.wait_for_text("#incidents .incident .badge", "бригада работает").await;
+    let card = browser.find("#incidents .incident").await.text().await.unwrap();
+    assert!(!card.contains("Восстановление: не назначено"), "the restoration time is shown: {card}");
+
+    let (_, incidents) = app.get("/api/incidents", &api).await;
+    let incident = &incidents["items"][0];
+    assert_eq!(incident["status"], "in_progress", "{incident}");
+    let etr: jiff::Timestamp = incident["etr"].as_str().unwrap().parse().unwrap();
+    assert_eq!(etr, picked.parse::<jiff::Timestamp>().unwrap(), "{incident}");
+
+    // The next caller from Углич hears the time the dispatcher set.
+    let tz = jiff::tz::TimeZone::get("Europe/Moscow").unwrap();
+    let until = hotline::outages::spoken_until(etr.into(), jiff::Timestamp::now().into(), &tz);
+    let mut next = Caller::new(&app.base, Dialect::Twilio, "+79100000902");
+    next.dial().await.unwrap();
+    next.press("2").await.unwrap();
+    let heard = next.press("152610").await.unwrap().text();
+    assert!(heard.contains(&format!("восстановят {until}")), "{heard}");
+
+    // The crews board: the crew is on site now.
+    let crew_status = "select[aria-label='Статус бригады Бригада 5 Угличского РЭС']";
+    browser.find(crew_status).await.select_by_value("on_site").await.unwrap();
+    eventually("the crew's new status to be saved", DEADLINE, || async {
+        let (_, crews) = app.get("/api/crews", &api).await;
+        (crews[0]["status"] == "on_site").then_some(())
+    })
+    .await;
+    browser.screenshot("dispatcher-incident-set").await;
+    browser.close().await;
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_link_in_an_escalation_mail_opens_its_ticket_in_the_dispatchers_view() {
     let _turn = ONE_BROWSER_AT_A_TIME.lock().await;
     let app = TestApp::spawn(TestDb::sqlite().await).await;
