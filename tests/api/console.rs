@@ -233,6 +233,16 @@ async fn an_operator_sees_a_call_arrive_live_takes_it_notes_and_wraps_it_up() {
     browser.wait_for_text("#history", "Спрашивал о счёте").await;
 
     browser.type_into("#note-form [name=text]", "Провод лежит на дороге у дома 5").await;
+    // A reload (a crash of the tab, F5) loses neither the call in hand nor the unsent note.
+    browser.client.refresh().await.unwrap();
+    browser.wait_for_text("#current-facts", "Углич (152610)").await;
+    let draft = eventually("the unsent note to be back", DEADLINE, || async {
+        let value =
+            browser.client.find(Locator::Css("#note-form [name=text]")).await.ok()?.prop("value").await.ok()??;
+        (!value.is_empty()).then_some(value)
+    })
+    .await;
+    assert_eq!(draft, "Провод лежит на дороге у дома 5");
     browser.click("#note-form button[type=submit]").await;
     browser.wait_for_text("#notes", "Провод лежит на дороге у дома 5").await;
     browser.screenshot("operator-current").await;
