@@ -5,16 +5,22 @@
 //! for its task to be polled again behind every other request, and each step pays its own fsync.
 //! Here one task on a dedicated thread takes the steps in arrival order: it opens a transaction,
 //! runs every step that is waiting (each on a savepoint, so a failing one undoes only itself),
-//! commits once, and only then answers each of them. A lone step is committed at once.
+//! commits once, and only then answers each of them. A lone step is committed at once. The
+//! statements run on that thread too, on a connection of the lane's own (see `in_thread`).
+//!
+//! The store's other writes (operators, the escalation worker...) keep a pooled connection. The
+//! two take turns through a fair lock instead of SQLite's busy handler, whose growing sleeps
+//! would let a steady stream of call steps starve them.
 
 use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
 
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
-use sqlx::AnyPool;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Mutex, OwnedMutexGuard, mpsc, oneshot};
 
-use super::{Backend, CallTx, StoreError, StoreResult};
+use super::in_thread::InThreadConnection;
+use super::{Backend, CallTx, StoreError, StoreResult, WriteTx};
 
 /// Steps in one transaction at most, so a flood still commits (and answers) every few ms.
 const MAX_BATCH: usize = 64;
@@ -28,16 +34,28 @@ type Job = Box<dyn for<'t> FnOnce(&'t mut CallTx) -> BoxFuture<'t, Settled> + Se
 
 /// The sending side of the lane; the thread ends when the last store holding it is dropped.
 #[derive(Clone, Debug)]
-pub(super) struct Lane(mpsc::Sender<Job>);
+pub(super) struct Lane {
+    jobs: mpsc::Sender<Job>,
+    /// Held by whoever writes: the lane for a batch, or another writer for its transaction.
+    turn: Arc<Mutex<()>>,
+}
 
 impl Lane {
-    pub(super) fn start(writer: AnyPool) -> std::io::Result<Self> {
-        let (sender, receiver) = mpsc::channel(QUEUE);
+    pub(super) fn start(conn: InThreadConnection) -> std::io::Result<Self> {
+        let (jobs, receiver) = mpsc::channel(QUEUE);
+        let turn = Arc::new(Mutex::new(()));
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let lane_turn = turn.clone();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || runtime.block_on(run(writer, receiver)))?;
-        Ok(Self(sender))
+            .spawn(move || runtime.block_on(run(conn, lane_turn, receiver)))?;
+        Ok(Self { jobs, turn })
+    }
+
+    /// The right to write, for a writer outside the lane; waits for the lane's current batch
+    /// (or the writer before) to commit. Turns are served in the order they were asked for.
+    pub(super) async fn turn(&self) -> OwnedMutexGuard<()> {
+        self.turn.clone().lock_owned().await
     }
 
     /// Runs `work` in a transaction it may share with other steps; its result is returned once
@@ -61,7 +79,7 @@ impl Lane {
                 (kept, Box::new(deliver) as Box<dyn FnOnce(StoreResult<()>) + Send>)
             })
         });
-        self.0.send(job).await.map_err(|_| E::from(stopped()))?;
+        self.jobs.send(job).await.map_err(|_| E::from(stopped()))?;
         // A job dropped unanswered (its transaction could not begin or commit) fails.
         answered.await.unwrap_or_else(|_| Err(E::from(stopped())))
     }
@@ -80,15 +98,14 @@ pub(super) async fn unwind_safe<T, E: From<StoreError>>(step: BoxFuture<'_, Resu
     })
 }
 
-async fn run(writer: AnyPool, mut jobs: mpsc::Receiver<Job>) {
+async fn run(mut conn: InThreadConnection, turn: Arc<Mutex<()>>, mut jobs: mpsc::Receiver<Job>) {
     while let Some(first) = jobs.recv().await {
-        let mut tx = match writer.begin_with("BEGIN IMMEDIATE").await {
-            Ok(tx) => CallTx { tx, backend: Backend::Sqlite },
-            Err(e) => {
-                tracing::error!(error = %e, "cannot begin a write transaction for call steps");
-                continue;
-            }
-        };
+        let _turn = turn.lock().await;
+        if let Err(e) = conn.batch("BEGIN IMMEDIATE") {
+            tracing::error!(error = %e, "cannot begin a write transaction for call steps");
+            continue;
+        }
+        let mut tx = CallTx { tx: WriteTx::Lane(conn), backend: Backend::Sqlite };
         let mut answers = Vec::new();
         let mut next = Some(first);
         while let Some(job) = next.take() {
@@ -106,7 +123,15 @@ async fn run(writer: AnyPool, mut jobs: mpsc::Receiver<Job>) {
                 next = jobs.try_recv().ok();
             }
         }
-        let committed = if answers.is_empty() { Ok(()) } else { tx.tx.commit().await.map_err(StoreError::from) };
+        let WriteTx::Lane(lane_conn) = tx.tx else { unreachable!("the lane's transaction is its own") };
+        conn = lane_conn;
+        let committed = if answers.is_empty() { Ok(()) } else { conn.batch("COMMIT") };
+        if conn.in_transaction() {
+            // Nothing to keep, or the commit failed.
+            if let Err(e) = conn.batch("ROLLBACK") {
+                tracing::error!(error = %e, "cannot roll back the call steps' transaction");
+            }
+        }
         let failure = committed.as_ref().err().map(|e| e.to_string());
         for deliver in answers {
             deliver(match &failure {
@@ -120,16 +145,15 @@ async fn run(writer: AnyPool, mut jobs: mpsc::Receiver<Job>) {
 /// One step on its own savepoint. `Ok(Some)` is an answer to give after the commit; a step that
 /// failed (or panicked) is undone and answered at once (`Ok(None)`); `Err` means the transaction
 /// is unusable.
-/// Savepoints are never released: each round trip to SQLite's worker thread costs more than the
-/// statement, and the commit keeps whatever the savepoints still hold.
+/// Savepoints are never released: the commit keeps whatever they still hold.
 async fn step(tx: &mut CallTx, job: Job) -> StoreResult<Option<Box<dyn FnOnce(StoreResult<()>) + Send>>> {
-    sqlx::query("SAVEPOINT step").execute(&mut *tx.tx).await?;
+    sqlx::query("SAVEPOINT step").execute(&mut tx.tx).await?;
     let (kept, deliver) = job(tx).await;
     if kept {
         return Ok(Some(deliver));
     }
     // Rolls back to the newest savepoint of that name: this step's.
-    sqlx::query("ROLLBACK TO step").execute(&mut *tx.tx).await?;
+    sqlx::query("ROLLBACK TO step").execute(&mut tx.tx).await?;
     deliver(Ok(()));
     Ok(None)
 }

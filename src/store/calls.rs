@@ -2,12 +2,13 @@
 //! runs in one [`CallTx`], so its effects, the call's new state and the answer commit together.
 
 use futures_util::future::BoxFuture;
+use sqlx::Row;
 use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
 
 use super::outages::{self, Application};
 use super::{
-    Backend, QueueFigures, SettlementQuery, Store, StoreError, StoreResult, batch, new_id, queue, settlements, tickets,
+    Backend, QueueFigures, SettlementQuery, Store, StoreError, StoreResult, WriteTx, batch, new_id, queue, settlements,
+    tickets,
 };
 use crate::calls::CallStatus;
 use crate::clock::Timestamp;
@@ -75,7 +76,7 @@ const CALL_COLUMNS: &str = "id, provider_call_id, dialect, caller_number, called
 /// One webhook's transaction, holding the call's row lock until commit (on SQLite, a savepoint
 /// in a transaction shared with other steps).
 pub struct CallTx {
-    pub(super) tx: Transaction<'static, Any>,
+    pub(super) tx: WriteTx,
     pub(super) backend: Backend,
 }
 
@@ -160,7 +161,7 @@ impl CallTx {
             .bind(new.status.as_str())
             .bind(new.state)
             .bind(now.millis())
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(&mut self.tx)
             .await?;
         match inserted {
             Some(row) => Ok((call_from(&row)?, true)),
@@ -177,7 +178,7 @@ impl CallTx {
                 format!("SELECT {CALL_COLUMNS} FROM calls WHERE dialect = $1 AND provider_call_id = $2 FOR UPDATE")
             }
         };
-        let row = sqlx::query(&sql).bind(new.dialect).bind(new.provider_call_id).fetch_optional(&mut *self.tx).await?;
+        let row = sqlx::query(&sql).bind(new.dialect).bind(new.provider_call_id).fetch_optional(&mut self.tx).await?;
         row.as_ref().map(call_from).transpose()
     }
 
@@ -185,15 +186,16 @@ impl CallTx {
         let row = sqlx::query("SELECT content_type, response FROM call_steps WHERE call_id = $1 AND seq = $2")
             .bind(call_id)
             .bind(seq)
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(&mut self.tx)
             .await?;
         row.map(|r| Ok(StoredAnswer { content_type: r.try_get("content_type")?, body: r.try_get("response")? }))
             .transpose()
     }
 
-    /// Everything a step leaves behind, in one round trip: the webhook in the call's log, the
-    /// answer kept for redeliveries, and the call's new position. SQLite runs the three statements
-    /// as one batch, PostgreSQL as one statement with data-modifying CTEs.
+    /// Everything a step leaves behind: the webhook in the call's log, the answer kept for
+    /// redeliveries, and the call's new position. PostgreSQL takes the three in one round trip,
+    /// as one statement with data-modifying CTEs; SQLite's lane runs them in its own thread,
+    /// where round trips cost nothing. Each statement takes the arguments it names (`$N`).
     pub async fn finish_step(
         &mut self,
         call: &CallRecord,
@@ -202,38 +204,34 @@ impl CallTx {
         answer: &StoredAnswer,
         now: Timestamp,
     ) -> StoreResult<()> {
-        let sql = match self.backend {
-            Backend::Sqlite => {
-                "INSERT INTO call_events (call_id, at, kind, dedup_key, payload) VALUES ($1, $2, 'step', $3, $4) \
-                 ON CONFLICT (call_id, dedup_key) DO NOTHING; \
-                 INSERT INTO call_steps (call_id, seq, content_type, response, created_at) VALUES ($1, $5, $6, $7, $2); \
-                 UPDATE calls SET status = $8, state = $9, seq = $10, updated_at = $2, queued_at = $11, ended_at = $12 \
-                 WHERE id = $1"
-            }
-            Backend::Postgres => {
-                "WITH logged AS (INSERT INTO call_events (call_id, at, kind, dedup_key, payload) \
-                 VALUES ($1, $2, 'step', $3, $4) ON CONFLICT (call_id, dedup_key) DO NOTHING), \
-                 answered AS (INSERT INTO call_steps (call_id, seq, content_type, response, created_at) \
-                 VALUES ($1, $5, $6, $7, $2)) \
-                 UPDATE calls SET status = $8, state = $9, seq = $10, updated_at = $2, queued_at = $11, ended_at = $12 \
-                 WHERE id = $1"
-            }
+        const LOG: &str = "INSERT INTO call_events (call_id, at, kind, dedup_key, payload) \
+                           VALUES ($1, $2, 'step', $3, $4) ON CONFLICT (call_id, dedup_key) DO NOTHING";
+        const ANSWER: &str =
+            "INSERT INTO call_steps (call_id, seq, content_type, response, created_at) VALUES ($1, $5, $6, $7, $2)";
+        const MOVE: &str = "UPDATE calls SET status = $8, state = $9, seq = $10, updated_at = $2, queued_at = $11, \
+                            ended_at = $12 WHERE id = $1";
+        let postgres = format!("WITH logged AS ({LOG}), answered AS ({ANSWER}) {MOVE}");
+        let statements = match self.backend {
+            Backend::Sqlite => vec![LOG, ANSWER, MOVE],
+            Backend::Postgres => vec![postgres.as_str()],
         };
-        sqlx::query(sql)
-            .bind(&call.id)
-            .bind(now.millis())
-            .bind(format!("step:{seq}"))
-            .bind(raw)
-            .bind(seq)
-            .bind(&answer.content_type)
-            .bind(&answer.body)
-            .bind(call.status.as_str())
-            .bind(&call.state)
-            .bind(call.seq)
-            .bind(call.queued_at.map(Timestamp::millis))
-            .bind(call.ended_at.map(Timestamp::millis))
-            .execute(&mut *self.tx)
-            .await?;
+        for sql in statements {
+            sqlx::query(sql)
+                .bind(&call.id)
+                .bind(now.millis())
+                .bind(format!("step:{seq}"))
+                .bind(raw)
+                .bind(seq)
+                .bind(&answer.content_type)
+                .bind(&answer.body)
+                .bind(call.status.as_str())
+                .bind(&call.state)
+                .bind(call.seq)
+                .bind(call.queued_at.map(Timestamp::millis))
+                .bind(call.ended_at.map(Timestamp::millis))
+                .execute(&mut self.tx)
+                .await?;
+        }
         Ok(())
     }
 
@@ -249,7 +247,7 @@ impl CallTx {
         .bind(call.queued_at.map(Timestamp::millis))
         .bind(call.ended_at.map(Timestamp::millis))
         .bind(&call.id)
-        .execute(&mut *self.tx)
+        .execute(&mut self.tx)
         .await?;
         Ok(())
     }
@@ -273,7 +271,7 @@ impl CallTx {
         .bind(kind)
         .bind(dedup_key)
         .bind(payload)
-        .execute(&mut *self.tx)
+        .execute(&mut self.tx)
         .await?;
         Ok(inserted.rows_affected() == 1)
     }
@@ -287,7 +285,7 @@ impl CallTx {
         )
         .bind(position)
         .bind(item_id)
-        .execute(&mut *self.tx)
+        .execute(&mut self.tx)
         .await?;
         Ok(changed.rows_affected() == 1)
     }
@@ -298,7 +296,7 @@ impl CallTx {
 
     /// The caller's tickets since `since`, newest first.
     pub async fn caller_history(&mut self, caller_number: &str, since: Timestamp) -> StoreResult<Vec<Ticket>> {
-        tickets::caller_tickets(&mut *self.tx, caller_number, since, 20).await
+        tickets::caller_tickets(&mut self.tx, caller_number, since, 20).await
     }
 
     pub async fn planned_between(
@@ -307,27 +305,27 @@ impl CallTx {
         from: Timestamp,
         to: Timestamp,
     ) -> StoreResult<Vec<PlannedOutage>> {
-        outages::planned_between(&mut *self.tx, settlement_id, from, to).await
+        outages::planned_between(&mut self.tx, settlement_id, from, to).await
     }
 
     pub async fn open_incident(&mut self, settlement_id: i64) -> StoreResult<Option<Incident>> {
-        outages::open_incident(&mut *self.tx, settlement_id).await
+        outages::open_incident(&mut self.tx, settlement_id).await
     }
 
     pub async fn switch(&mut self, name: &str) -> StoreResult<Option<String>> {
-        outages::switch(&mut *self.tx, name).await
+        outages::switch(&mut self.tx, name).await
     }
 
     pub async fn count_open_incidents(&mut self) -> StoreResult<i64> {
-        outages::count_open_incidents(&mut *self.tx).await
+        outages::count_open_incidents(&mut self.tx).await
     }
 
     pub async fn application(&mut self, number: &str) -> StoreResult<Option<Application>> {
-        outages::application(&mut *self.tx, number).await
+        outages::application(&mut self.tx, number).await
     }
 
     pub async fn find_settlements(&mut self, query: &SettlementQuery) -> StoreResult<Vec<Settlement>> {
-        settlements::find_settlements(&mut *self.tx, query).await
+        settlements::find_settlements(&mut self.tx, query).await
     }
 
     /// Puts the caller in the operator queue, unless they already wait there. The item carries
@@ -344,18 +342,17 @@ impl CallTx {
             "SELECT id FROM queue_items WHERE call_id = $1 AND kind = 'live_call' AND state IN ('waiting', 'assigned')",
         )
         .bind(&call.id)
-        .fetch_optional(&mut *self.tx)
+        .fetch_optional(&mut self.tx)
         .await?;
         if let Some(id) = active {
             return queue::item_in(&mut self.tx, &id).await;
         }
         let ticket = match (ticket_number, returning_since, call.caller_number.as_deref()) {
-            (Some(n), _, _) => tickets::fetch_ticket(&mut *self.tx, &TicketKey::Number(n)).await?,
+            (Some(n), _, _) => tickets::fetch_ticket(&mut self.tx, &TicketKey::Number(n)).await?,
             // A returning caller is linked to their open ticket, so the operator picks it up.
-            (None, Some(since), Some(number)) => tickets::caller_tickets(&mut *self.tx, number, since, 20)
-                .await?
-                .into_iter()
-                .find(|t| t.status.is_open()),
+            (None, Some(since), Some(number)) => {
+                tickets::caller_tickets(&mut self.tx, number, since, 20).await?.into_iter().find(|t| t.status.is_open())
+            }
             _ => None,
         };
         let item = NewItem {

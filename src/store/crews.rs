@@ -1,9 +1,9 @@
 //! Field crews and their status.
 
+use sqlx::Row;
 use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
 
-use super::{Store, StoreError, StoreResult, events, new_id};
+use super::{Store, StoreError, StoreResult, WriteTx, events, new_id};
 use crate::clock::Timestamp;
 use crate::crews::{Crew, CrewChange, CrewStatus};
 
@@ -22,18 +22,14 @@ fn crew_from(row: &AnyRow) -> StoreResult<Crew> {
     })
 }
 
-pub(super) async fn crew_in(tx: &mut Transaction<'static, Any>, id: &str) -> StoreResult<Crew> {
+pub(super) async fn crew_in(tx: &mut WriteTx, id: &str) -> StoreResult<Crew> {
     let sql = format!("{SELECT_CREWS} WHERE id = $1");
-    let row = sqlx::query(&sql).bind(id).fetch_optional(&mut **tx).await?;
+    let row = sqlx::query(&sql).bind(id).fetch_optional(&mut *tx).await?;
     row.as_ref().map(crew_from).transpose()?.ok_or_else(|| StoreError::NotFound("crew".into()))
 }
 
 /// Sends `crew` to a job: refused while off duty; an available crew is now on its way.
-pub(super) async fn dispatch_in(
-    tx: &mut Transaction<'static, Any>,
-    crew_id: &str,
-    now: Timestamp,
-) -> StoreResult<Crew> {
+pub(super) async fn dispatch_in(tx: &mut WriteTx, crew_id: &str, now: Timestamp) -> StoreResult<Crew> {
     let crew = crew_in(tx, crew_id).await?;
     if crew.status == CrewStatus::OffDuty {
         return Err(StoreError::Conflict(format!("crew '{}' is off duty", crew.name)));
@@ -45,12 +41,7 @@ pub(super) async fn dispatch_in(
     Ok(crew)
 }
 
-async fn update_in(
-    tx: &mut Transaction<'static, Any>,
-    id: &str,
-    change: &CrewChange,
-    now: Timestamp,
-) -> StoreResult<Crew> {
+async fn update_in(tx: &mut WriteTx, id: &str, change: &CrewChange, now: Timestamp) -> StoreResult<Crew> {
     let current = crew_in(tx, id).await?;
     sqlx::query("UPDATE crews SET name = $1, phone = $2, email = $3, status = $4, updated_at = $5 WHERE id = $6")
         .bind(change.name.as_ref().unwrap_or(&current.name))
@@ -59,7 +50,7 @@ async fn update_in(
         .bind(change.status.unwrap_or(current.status).as_str())
         .bind(now.millis())
         .bind(id)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     let updated = crew_in(tx, id).await?;
     events::publish(tx, now, "crew", "updated", id, &serde_json::to_value(&updated).unwrap_or_default()).await?;
@@ -97,7 +88,7 @@ impl Store {
         .bind(phone)
         .bind(email)
         .bind(now.millis())
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
         let crew = crew_in(&mut tx, &id).await?;
         events::publish(&mut tx, now, "crew", "created", &id, &serde_json::to_value(&crew).unwrap_or_default()).await?;

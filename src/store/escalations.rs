@@ -2,9 +2,9 @@
 //! once, reminders, crew assignment, and an audit log of all of it.
 
 use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, Row};
 
-use super::{Store, StoreError, StoreResult, crews, events, new_id, outbox};
+use super::{Store, StoreError, StoreResult, WriteTx, crews, events, new_id, outbox};
 use crate::auth::Role;
 use crate::clock::Timestamp;
 use crate::crews::Crew;
@@ -40,7 +40,7 @@ pub struct DueReminder {
 }
 
 /// Accounts with an e-mail address, for steps that notify a role.
-async fn people_by_role(conn: &mut sqlx::AnyConnection) -> StoreResult<Vec<(Role, Recipient)>> {
+async fn people_by_role<'e, E: sqlx::Executor<'e, Database = Any>>(conn: E) -> StoreResult<Vec<(Role, Recipient)>> {
     let rows = sqlx::query("SELECT username, role, email FROM users WHERE email IS NOT NULL ORDER BY username")
         .fetch_all(conn)
         .await?;
@@ -60,7 +60,7 @@ fn to_json(value: &impl serde::Serialize) -> StoreResult<String> {
 }
 
 pub(super) async fn log_in(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut WriteTx,
     id: &str,
     now: Timestamp,
     actor: &str,
@@ -73,7 +73,7 @@ pub(super) async fn log_in(
         .bind(actor)
         .bind(kind)
         .bind(detail)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     events::publish(tx, now, "escalation", kind, id, &serde_json::json!({"actor": actor, "detail": detail})).await
 }
@@ -81,7 +81,7 @@ pub(super) async fn log_in(
 /// Starts the escalation of `ticket` under the first matching policy, inside the ticket's own
 /// transaction; a ticket no policy covers is not escalated. Starting twice is a no-op.
 pub(super) async fn start_in(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut WriteTx,
     ticket: &Ticket,
     policies: &Policies,
     now: Timestamp,
@@ -90,7 +90,7 @@ pub(super) async fn start_in(
         Some(s) => {
             sqlx::query_scalar("SELECT district FROM settlements WHERE id = $1")
                 .bind(s.id)
-                .fetch_optional(&mut **tx)
+                .fetch_optional(&mut *tx)
                 .await?
         }
         None => None,
@@ -110,12 +110,12 @@ pub(super) async fn start_in(
     .bind(to_json(&policy.plan)?)
     .bind(now.millis())
     .bind(policy.remind_after_s)
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     if inserted.rows_affected() == 0 {
         return Ok(None);
     }
-    let by_role = people_by_role(tx).await?;
+    let by_role = people_by_role(&mut *tx).await?;
     for step in &policy.plan {
         let due_at = now.plus_seconds(step.after_s);
         sqlx::query(
@@ -128,7 +128,7 @@ pub(super) async fn start_in(
         .bind(to_json(&step.targets)?)
         .bind(to_json(&resolve_all(&step.targets, due_at, &by_role))?)
         .bind(mail::EMAIL)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     }
     log_in(tx, &id, now, "system", "started", Some(&format!("policy {} for ticket {}", policy.name, ticket.number)))
@@ -287,8 +287,7 @@ impl Store {
 
     /// Accounts with an e-mail address, for steps that notify a role.
     pub async fn people_by_role(&self) -> StoreResult<Vec<(Role, Recipient)>> {
-        let mut conn = self.pool.acquire().await?;
-        people_by_role(&mut conn).await
+        people_by_role(&self.pool).await
     }
 
     /// Fires a step: marks it, records whom it told and queues their messages, all at once.
@@ -311,7 +310,7 @@ impl Store {
         .bind(to_json(&recipients)?)
         .bind(&step.escalation_id)
         .bind(step.order)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
         if fired.rows_affected() == 0 {
             return Ok(false);
@@ -374,7 +373,7 @@ impl Store {
         .bind(next.millis())
         .bind(&due.escalation_id)
         .bind(due.remind_at.millis())
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
         if claimed.rows_affected() == 0 {
             return Ok(false);
@@ -397,7 +396,7 @@ impl Store {
     ) -> StoreResult<(Escalation, Crew)> {
         let mut tx = self.begin_write().await?;
         let state: Option<String> =
-            sqlx::query_scalar("SELECT state FROM escalations WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?;
+            sqlx::query_scalar("SELECT state FROM escalations WHERE id = $1").bind(id).fetch_optional(&mut tx).await?;
         match state.as_deref() {
             None => return Err(StoreError::NotFound("escalation".into())),
             Some("resolved") => return Err(StoreError::Conflict("the escalation is resolved".into())),
@@ -407,7 +406,7 @@ impl Store {
         sqlx::query("UPDATE escalations SET crew_id = $1 WHERE id = $2")
             .bind(crew_id)
             .bind(id)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
         outbox::enqueue_in(&mut tx, &job(&crew), now).await?;
         log_in(&mut tx, id, now, actor, "crew_assigned", Some(&crew.name)).await?;
@@ -426,7 +425,7 @@ impl Store {
         .bind(actor)
         .bind(now.millis())
         .bind(id)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
         if changed.rows_affected() == 0 {
             return Err(self.why_not(&mut tx, id, "acknowledged").await);
@@ -452,7 +451,7 @@ impl Store {
         .bind(now.millis())
         .bind(note)
         .bind(id)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
         if changed.rows_affected() == 0 {
             return Err(self.why_not(&mut tx, id, "resolved").await);
@@ -463,9 +462,9 @@ impl Store {
     }
 
     /// Not found, or already past that state.
-    async fn why_not(&self, tx: &mut Transaction<'static, Any>, id: &str, wanted: &str) -> StoreError {
+    async fn why_not(&self, tx: &mut WriteTx, id: &str, wanted: &str) -> StoreError {
         let state: Result<Option<String>, _> =
-            sqlx::query_scalar("SELECT state FROM escalations WHERE id = $1").bind(id).fetch_optional(&mut **tx).await;
+            sqlx::query_scalar("SELECT state FROM escalations WHERE id = $1").bind(id).fetch_optional(&mut *tx).await;
         match state {
             Ok(Some(state)) => StoreError::Conflict(format!("the escalation is {state} and cannot be {wanted}")),
             Ok(None) => StoreError::NotFound("escalation".into()),

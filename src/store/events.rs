@@ -3,9 +3,9 @@
 //! supervisor's metrics are read from here, so they agree with what was committed.
 
 use serde::Serialize;
-use sqlx::{Any, Row, Transaction};
+use sqlx::Row;
 
-use super::{Store, StoreResult};
+use super::{Store, StoreResult, WriteTx};
 use crate::clock::Timestamp;
 
 /// One committed change, as a live client receives it.
@@ -20,7 +20,7 @@ pub struct DomainEvent {
 }
 
 pub(super) async fn publish(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut WriteTx,
     now: Timestamp,
     topic: &str,
     kind: &str,
@@ -33,7 +33,7 @@ pub(super) async fn publish(
         .bind(kind)
         .bind(subject_id)
         .bind(payload.to_string())
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     Ok(())
 }
@@ -45,7 +45,7 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let done = sqlx::query("DELETE FROM events WHERE at < $1 AND id < (SELECT MAX(id) FROM events)")
             .bind(before.millis())
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
         tx.commit().await?;
         Ok(done.rows_affected())

@@ -12,6 +12,7 @@ mod calls;
 mod crews;
 mod escalations;
 mod events;
+mod in_thread;
 mod metrics;
 mod outages;
 mod outbox;
@@ -20,6 +21,7 @@ mod queue;
 mod settlements;
 mod sqlite;
 mod tickets;
+mod tx;
 mod users;
 
 pub use calls::{CallRecord, CallTx, NewCall, StoredAnswer};
@@ -30,9 +32,10 @@ pub use outages::Application;
 pub use queue::{OperatorState, QueueFigures};
 pub use settlements::SettlementQuery;
 pub use tickets::{TicketFilter, TicketPage};
+use tx::WriteTx;
 
+use sqlx::AnyPool;
 use sqlx::any::AnyPoolOptions;
-use sqlx::{Any, AnyPool, Transaction};
 
 /// Which database is behind the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,12 +76,12 @@ pub type StoreResult<T> = Result<T, StoreError>;
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: AnyPool,
-    /// Where writes run, in a transaction or alone. SQLite has one write lock, and a connection that finds it
+    /// Where write transactions run. SQLite has one write lock, and a connection that finds it
     /// taken sleeps in busy_timeout's back-off (1, 2, 5, 10, ... ms) however soon it is free
-    /// again; so SQLite's writers queue in order for one connection of their own instead.
-    /// PostgreSQL locks rows, not the database: its writers share the pool.
+    /// again; so SQLite's writers queue in order for one connection of their own instead, taking
+    /// turns with the lane. PostgreSQL locks rows, not the database: its writers share the pool.
     writer: AnyPool,
-    /// SQLite's call steps go through the group-commit lane on the writer (see `batch`).
+    /// SQLite's call steps go through the group-commit lane, on a connection of its own (see `batch`).
     lane: Option<batch::Lane>,
     backend: Backend,
 }
@@ -99,7 +102,7 @@ impl Store {
             let url = sqlite::connect_url(url);
             let pool = connect_pool(sqlite::pool_options(), &url, Backend::Sqlite).await?;
             let writer = connect_pool(sqlite::writer_options(), &url, Backend::Sqlite).await?;
-            let lane = batch::Lane::start(writer.clone())?;
+            let lane = batch::Lane::start(sqlite::open_lane_connection(&url)?)?;
             Ok(Self { pool, writer, lane: Some(lane), backend: Backend::Sqlite })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = connect_pool(postgres::pool_options(), url, Backend::Postgres).await?;
@@ -139,12 +142,15 @@ impl Store {
         self.pool.close().await;
     }
 
-    /// A transaction that will write. SQLite takes its write lock up front, so two writers
-    /// queue on the busy timeout instead of failing halfway when both try to upgrade a read.
-    async fn begin_write(&self) -> StoreResult<Transaction<'static, Any>> {
-        Ok(match self.backend {
-            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.writer.begin().await?,
+    /// A transaction that will write. On SQLite it waits for its turn (see `batch::Lane::turn`)
+    /// and takes the write lock up front, so it never fails halfway upgrading a read.
+    async fn begin_write(&self) -> StoreResult<WriteTx> {
+        Ok(match &self.lane {
+            Some(lane) => {
+                let turn = lane.turn().await;
+                WriteTx::Pooled { tx: self.writer.begin_with("BEGIN IMMEDIATE").await?, turn: Some(turn) }
+            }
+            None => WriteTx::Pooled { tx: self.writer.begin().await?, turn: None },
         })
     }
 }
@@ -176,11 +182,13 @@ impl Store {
     /// A secret shared by every instance on this database (the key that signs acknowledgement
     /// links): made by `generate` the first time it is asked for, the same ever after.
     pub async fn shared_secret(&self, name: &str, generate: impl FnOnce() -> String) -> StoreResult<String> {
+        let mut tx = self.begin_write().await?;
         sqlx::query("INSERT INTO secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
             .bind(name)
             .bind(generate())
-            .execute(&self.writer)
+            .execute(&mut tx)
             .await?;
+        tx.commit().await?;
         Ok(sqlx::query_scalar("SELECT value FROM secrets WHERE name = $1").bind(name).fetch_one(&self.pool).await?)
     }
 }

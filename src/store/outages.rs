@@ -1,9 +1,9 @@
 //! Planned outages, incidents, connection applications and switches (storm mode).
 
 use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, Row};
 
-use super::{Store, StoreError, StoreResult, crews, events, new_id, outbox};
+use super::{Store, StoreError, StoreResult, WriteTx, crews, events, new_id, outbox};
 use crate::clock::Timestamp;
 use crate::crews::Crew;
 use crate::escalation::mail::NewMessage;
@@ -57,7 +57,7 @@ fn incident_from(row: &AnyRow) -> StoreResult<Incident> {
     })
 }
 
-async fn incident_in(conn: &mut sqlx::AnyConnection, id: &str) -> StoreResult<Incident> {
+async fn incident_in<'e, E: sqlx::Executor<'e, Database = Any>>(conn: E, id: &str) -> StoreResult<Incident> {
     let sql = format!("{SELECT_INCIDENTS} WHERE i.id = $1");
     let row = sqlx::query(&sql).bind(id).fetch_optional(conn).await?;
     row.as_ref().map(incident_from).transpose()?.ok_or_else(|| StoreError::NotFound("incident".into()))
@@ -66,7 +66,7 @@ async fn incident_in(conn: &mut sqlx::AnyConnection, id: &str) -> StoreResult<In
 /// Joins an outage report to its settlement's open incident, if the last report came within
 /// `window_s`; otherwise opens a new one. Returns the incident's id.
 pub(super) async fn group_report_in(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut WriteTx,
     settlement_id: i64,
     window_s: i64,
     open_new: bool,
@@ -78,7 +78,7 @@ pub(super) async fn group_report_in(
     )
     .bind(settlement_id)
     .bind(now.plus_seconds(-window_s).millis())
-    .fetch_optional(&mut **tx)
+    .fetch_optional(&mut *tx)
     .await?;
     let id = match current {
         Some(id) => {
@@ -87,7 +87,7 @@ pub(super) async fn group_report_in(
             )
             .bind(now.millis())
             .bind(&id)
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
             id
         }
@@ -100,7 +100,7 @@ pub(super) async fn group_report_in(
             .bind(&id)
             .bind(settlement_id)
             .bind(now.millis())
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
             events::publish(tx, now, "incident", "opened", &id, &serde_json::json!({"settlement_id": settlement_id}))
                 .await?;
@@ -196,7 +196,7 @@ impl Store {
             .bind(outage.reason.as_deref())
             .bind(i64::from(outage.demo))
             .bind(now.millis())
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await
             .map_err(|e| match &e {
                 sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
@@ -258,7 +258,7 @@ impl Store {
         .bind(etr.map(Timestamp::millis))
         .bind(now.millis())
         .bind(id)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
         let payload = serde_json::json!({"status": status, "etr": etr, "by": actor});
         events::publish(&mut tx, now, "incident", "updated", id, &payload).await?;
@@ -268,8 +268,7 @@ impl Store {
     }
 
     pub async fn incident(&self, id: &str) -> StoreResult<Incident> {
-        let mut conn = self.pool.acquire().await?;
-        incident_in(&mut conn, id).await
+        incident_in(&self.pool, id).await
     }
 
     /// Sends `crew_id` to an unresolved incident with the crew's job message; an open incident
@@ -292,7 +291,7 @@ impl Store {
             .bind(crew_id)
             .bind(now.millis())
             .bind(id)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
         outbox::enqueue_in(&mut tx, &job(&crew), now).await?;
         let payload = serde_json::json!({"crew_id": crew_id, "crew": crew.name, "by": actor});
@@ -321,7 +320,7 @@ impl Store {
         .bind(value)
         .bind(actor)
         .bind(now.millis())
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
         events::publish(&mut tx, now, "switch", name, name, &serde_json::json!({"value": value, "by": actor})).await?;
         tx.commit().await?;
@@ -342,7 +341,7 @@ impl Store {
             .bind(&a.status)
             .bind(a.updated_at.millis())
             .bind(i64::from(demo))
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
         }
         tx.commit().await?;

@@ -1,21 +1,17 @@
 //! The outbox: every message waits here until a channel has delivered it, so a restart or a
 //! mail-server outage delays it and nothing drops it.
 
+use sqlx::Row;
 use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
 
 use super::escalations::log_in;
-use super::{Backend, Store, StoreResult, new_id};
+use super::{Backend, Store, StoreResult, WriteTx, new_id};
 use crate::clock::Timestamp;
 use crate::escalation::mail::{NewMessage, OutboxMessage};
 use crate::escalation::policy::Recipient;
 
 /// Queues `messages` in the caller's transaction; one already queued under the same key is left alone.
-pub(super) async fn enqueue_in(
-    tx: &mut Transaction<'static, Any>,
-    messages: &[NewMessage],
-    now: Timestamp,
-) -> StoreResult<()> {
+pub(super) async fn enqueue_in(tx: &mut WriteTx, messages: &[NewMessage], now: Timestamp) -> StoreResult<()> {
     for m in messages {
         sqlx::query(
             "INSERT INTO outbox (id, dedup_key, escalation_id, step_ord, purpose, channel, recipient_name, \
@@ -33,7 +29,7 @@ pub(super) async fn enqueue_in(
         .bind(&m.subject)
         .bind(&m.body)
         .bind(now.millis())
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     }
     Ok(())
@@ -67,7 +63,7 @@ impl Store {
         );
         let mut tx = self.begin_write().await?;
         let rows =
-            sqlx::query(&sql).bind(now.millis()).bind(now.millis() + lease_ms).bind(limit).fetch_all(&mut *tx).await?;
+            sqlx::query(&sql).bind(now.millis()).bind(now.millis() + lease_ms).bind(limit).fetch_all(&mut tx).await?;
         tx.commit().await?;
         rows.iter().map(message_from).collect()
     }
@@ -81,7 +77,7 @@ impl Store {
         )
         .bind(now.millis())
         .bind(&message.id)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
         if let Some(escalation_id) = &message.escalation_id {
             let detail = format!(
@@ -110,7 +106,7 @@ impl Store {
         .bind(error)
         .bind(retry_at.millis())
         .bind(&message.id)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
         if let Some(escalation_id) = &message.escalation_id {
             let detail = format!(

@@ -1,9 +1,9 @@
 //! The operator queue and the operators: atomic hand-out, release, wrap-up, leases.
 
 use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, Row};
 
-use super::{Backend, Store, StoreError, StoreResult, events, new_id, tickets};
+use super::{Backend, Store, StoreError, StoreResult, WriteTx, events, new_id, tickets};
 use crate::auth::User;
 use crate::clock::Timestamp;
 use crate::queue::{ItemState, Kind, NewItem, OperatorStatus, Ordering, QueueItem, cancels_ticket};
@@ -55,16 +55,16 @@ fn item_from(row: &AnyRow) -> StoreResult<QueueItem> {
     })
 }
 
-pub(super) async fn item_in(tx: &mut Transaction<'static, Any>, id: &str) -> StoreResult<QueueItem> {
+pub(super) async fn item_in(tx: &mut WriteTx, id: &str) -> StoreResult<QueueItem> {
     let sql = format!("{SELECT_ITEMS} WHERE q.id = $1");
-    let row = sqlx::query(&sql).bind(id).fetch_optional(&mut **tx).await?;
+    let row = sqlx::query(&sql).bind(id).fetch_optional(&mut *tx).await?;
     row.as_ref().map(item_from).transpose()?.ok_or_else(|| StoreError::NotFound("queue item".into()))
 }
 
 /// Moves the item's ticket along where the lifecycle allows; a ticket already further on
 /// (resolved by someone else meanwhile) is left as it is.
 async fn follow_ticket(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut WriteTx,
     item: &QueueItem,
     to: Status,
     actor: &str,
@@ -78,12 +78,7 @@ async fn follow_ticket(
     }
 }
 
-async fn publish_item(
-    tx: &mut Transaction<'static, Any>,
-    now: Timestamp,
-    kind: &str,
-    item: &QueueItem,
-) -> StoreResult<()> {
+async fn publish_item(tx: &mut WriteTx, now: Timestamp, kind: &str, item: &QueueItem) -> StoreResult<()> {
     let payload = serde_json::to_value(item).unwrap_or_default();
     events::publish(tx, now, "queue", kind, &item.id, &payload).await
 }
@@ -91,7 +86,7 @@ async fn publish_item(
 /// Puts an item in the queue inside `tx`. A second active callback for the same number and
 /// category is refused as a conflict.
 pub(super) async fn enqueue_in(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut WriteTx,
     new: &NewItem,
     ordering: &Ordering,
     now: Timestamp,
@@ -104,7 +99,7 @@ pub(super) async fn enqueue_in(
         )
         .bind(new.caller_number.as_deref())
         .bind(new.category.as_str())
-        .fetch_optional(&mut **tx)
+        .fetch_optional(&mut *tx)
         .await?;
         if waiting.is_some() {
             return Err(StoreError::Conflict("a callback for this number is already waiting".into()));
@@ -125,7 +120,7 @@ pub(super) async fn enqueue_in(
     .bind(ordering.tier(new.category))
     .bind(ordering.sort_key(new.category, new.enqueued_at))
     .bind(new.enqueued_at.millis())
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await
     .map_err(|e| super::conflict_on_unique(e, || "a callback for this number is already waiting".into()))?;
     let item = item_in(tx, &id).await?;
@@ -134,18 +129,15 @@ pub(super) async fn enqueue_in(
 }
 
 /// The live-call item of a call that an operator has taken, with that operator's contact.
-pub(super) async fn taken_call_in(
-    tx: &mut Transaction<'static, Any>,
-    call_id: &str,
-) -> StoreResult<Option<(QueueItem, Option<String>)>> {
+pub(super) async fn taken_call_in(tx: &mut WriteTx, call_id: &str) -> StoreResult<Option<(QueueItem, Option<String>)>> {
     let sql = format!("{SELECT_ITEMS} WHERE q.call_id = $1 AND q.kind = 'live_call' AND q.state = 'assigned'");
-    let Some(row) = sqlx::query(&sql).bind(call_id).fetch_optional(&mut **tx).await? else { return Ok(None) };
+    let Some(row) = sqlx::query(&sql).bind(call_id).fetch_optional(&mut *tx).await? else { return Ok(None) };
     let item = item_from(&row)?;
     let contact: Option<String> = sqlx::query_scalar(
         "SELECT o.contact FROM operators o JOIN queue_items q ON q.operator_id = o.user_id WHERE q.id = $1",
     )
     .bind(&item.id)
-    .fetch_optional(&mut **tx)
+    .fetch_optional(&mut *tx)
     .await?
     .flatten();
     Ok(Some((item, contact)))
@@ -153,20 +145,16 @@ pub(super) async fn taken_call_in(
 
 /// The caller is gone: their live-call item leaves the queue as abandoned, even if an operator
 /// had already taken it (the operator sees it and moves on).
-pub(super) async fn abandon_call_in(
-    tx: &mut Transaction<'static, Any>,
-    call_id: &str,
-    now: Timestamp,
-) -> StoreResult<()> {
+pub(super) async fn abandon_call_in(tx: &mut WriteTx, call_id: &str, now: Timestamp) -> StoreResult<()> {
     let sql =
         format!("{SELECT_ITEMS} WHERE q.call_id = $1 AND q.kind = 'live_call' AND q.state IN ('waiting', 'assigned')");
-    let rows = sqlx::query(&sql).bind(call_id).fetch_all(&mut **tx).await?;
+    let rows = sqlx::query(&sql).bind(call_id).fetch_all(&mut *tx).await?;
     for row in &rows {
         let item = item_from(row)?;
         sqlx::query("UPDATE queue_items SET state = 'abandoned', finished_at = $1 WHERE id = $2")
             .bind(now.millis())
             .bind(&item.id)
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
         let item = item_in(tx, &item.id).await?;
         publish_item(tx, now, "abandoned", &item).await?;
@@ -175,16 +163,12 @@ pub(super) async fn abandon_call_in(
 }
 
 /// The operator holding a call's item goes to wrap-up when the call ends.
-pub(super) async fn wrap_up_call_in(
-    tx: &mut Transaction<'static, Any>,
-    call_id: &str,
-    now: Timestamp,
-) -> StoreResult<()> {
+pub(super) async fn wrap_up_call_in(tx: &mut WriteTx, call_id: &str, now: Timestamp) -> StoreResult<()> {
     let operator: Option<String> = sqlx::query_scalar(
         "SELECT operator_id FROM queue_items WHERE call_id = $1 AND kind = 'live_call' AND state = 'assigned'",
     )
     .bind(call_id)
-    .fetch_optional(&mut **tx)
+    .fetch_optional(&mut *tx)
     .await?
     .flatten();
     match operator {
@@ -287,7 +271,7 @@ impl Store {
         let held: Option<String> =
             sqlx::query_scalar("SELECT id FROM queue_items WHERE operator_id = $1 AND state = 'assigned'")
                 .bind(&operator.id)
-                .fetch_optional(&mut *tx)
+                .fetch_optional(&mut tx)
                 .await?;
         if held.is_some() {
             return Err(StoreError::Conflict("finish the item you hold first (wrap-up or release)".into()));
@@ -311,7 +295,7 @@ impl Store {
             .bind(now.millis())
             .bind(lease_until.millis())
             .bind(i64::from(can_take_calls))
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut tx)
             .await
             .map_err(|e| super::conflict_on_unique(e, || "you already hold an item".into()))?;
         let Some(id) = claimed else {
@@ -356,7 +340,7 @@ impl Store {
              WHERE id = $1",
         )
         .bind(item_id)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
         follow_ticket(&mut tx, &item, Status::Queued, &operator.username, Some("released to the queue"), now).await?;
         let item = item_in(&mut tx, item_id).await?;
@@ -389,7 +373,7 @@ impl Store {
         .bind(disposition)
         .bind(note)
         .bind(item_id)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
         let target = if cancels_ticket(disposition) { Status::Cancelled } else { Status::Resolved };
         follow_ticket(&mut tx, &item, target, &operator.username, Some(disposition), now).await?;
@@ -418,12 +402,12 @@ impl Store {
         sqlx::query("UPDATE operators SET seen_at = $1 WHERE user_id = $2")
             .bind(now.millis())
             .bind(&user.id)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
         sqlx::query("UPDATE queue_items SET lease_expires_at = $1 WHERE operator_id = $2 AND state = 'assigned'")
             .bind(lease_until.millis())
             .bind(&user.id)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
         tx.commit().await?;
         Ok(())
@@ -443,7 +427,7 @@ impl Store {
             sqlx::query("UPDATE operators SET contact = $1 WHERE user_id = $2")
                 .bind(contact)
                 .bind(&user.id)
-                .execute(&mut *tx)
+                .execute(&mut tx)
                 .await?;
         }
         tx.commit().await?;
@@ -465,11 +449,14 @@ impl Store {
     /// only while their console is alive (seen since `alive_since`).
     pub async fn queue_figures(&self, alive_since: Timestamp) -> StoreResult<QueueFigures> {
         let mut conn = self.pool.acquire().await?;
-        figures(&mut conn, alive_since).await
+        figures(&mut *conn, alive_since).await
     }
 }
 
-pub(super) async fn figures(conn: &mut sqlx::AnyConnection, alive_since: Timestamp) -> StoreResult<QueueFigures> {
+pub(super) async fn figures<C>(conn: &mut C, alive_since: Timestamp) -> StoreResult<QueueFigures>
+where
+    for<'c> &'c mut C: sqlx::Executor<'c, Database = Any>,
+{
     let row =
         sqlx::query("SELECT COUNT(*) AS waiting, MIN(enqueued_at) AS oldest FROM queue_items WHERE state = 'waiting'")
             .fetch_one(&mut *conn)
@@ -501,7 +488,7 @@ pub(super) async fn figures(conn: &mut sqlx::AnyConnection, alive_since: Timesta
 }
 
 async fn set_status_in(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut WriteTx,
     user_id: &str,
     status: OperatorStatus,
     pause_reason: Option<&str>,
@@ -516,19 +503,19 @@ async fn set_status_in(
     .bind(status.as_str())
     .bind(pause_reason)
     .bind(now.millis())
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     let payload = serde_json::json!({"status": status, "pause_reason": pause_reason});
     events::publish(tx, now, "operator", "status", user_id, &payload).await
 }
 
-async fn expire_leases_in(tx: &mut Transaction<'static, Any>, now: Timestamp) -> StoreResult<u64> {
+async fn expire_leases_in(tx: &mut WriteTx, now: Timestamp) -> StoreResult<u64> {
     // A live call already put through to the operator is not taken back: the caller is talking.
     let sql = format!(
         "{SELECT_ITEMS} WHERE q.state = 'assigned' AND q.lease_expires_at < $1 AND NOT EXISTS \
          (SELECT 1 FROM calls c WHERE c.id = q.call_id AND c.status = 'connected')"
     );
-    let rows = sqlx::query(&sql).bind(now.millis()).fetch_all(&mut **tx).await?;
+    let rows = sqlx::query(&sql).bind(now.millis()).fetch_all(&mut *tx).await?;
     for row in &rows {
         let item = item_from(row)?;
         sqlx::query(
@@ -536,7 +523,7 @@ async fn expire_leases_in(tx: &mut Transaction<'static, Any>, now: Timestamp) ->
              WHERE id = $1",
         )
         .bind(&item.id)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
         let actor = item.operator.clone().unwrap_or_default();
         follow_ticket(tx, &item, Status::Queued, &actor, Some("lease expired: back to the queue"), now).await?;

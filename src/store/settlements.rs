@@ -38,7 +38,7 @@ impl Store {
             .bind(&row.district)
             .bind(row.postcode.as_str())
             .bind(fold_name(&row.name))
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
         }
         tx.commit().await?;

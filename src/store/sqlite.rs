@@ -2,8 +2,13 @@
 
 use std::time::Duration;
 
+use std::str::FromStr;
+
 use sqlx::Executor;
 use sqlx::any::AnyPoolOptions;
+use sqlx::sqlite::SqliteConnectOptions;
+
+use super::in_thread::InThreadConnection;
 use sqlx::migrate::Migrator;
 
 pub(super) static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
@@ -30,20 +35,27 @@ pub(super) fn writer_options() -> AnyPoolOptions {
     options(1)
 }
 
+/// Every connection's settings. WAL: readers never block the writer. FULL: a commit that was
+/// answered survives a power cut, not only a crash of the process. busy_timeout: a second
+/// writer waits for the lock instead of failing.
+const PRAGMAS: &str =
+    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;";
+
 fn options(max_connections: u32) -> AnyPoolOptions {
     AnyPoolOptions::new().max_connections(max_connections).acquire_timeout(Duration::from_secs(10)).after_connect(
         |conn, _meta| {
             Box::pin(async move {
-                // WAL: readers never block the writer. FULL: a commit that was answered survives
-                // a power cut, not only a crash of the process. busy_timeout: a second writer
-                // waits for the lock instead of failing.
-                conn.execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                     PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
-                )
-                .await?;
+                conn.execute(PRAGMAS).await?;
                 Ok(())
             })
         },
     )
+}
+
+/// The write lane's connection to the file `url` names (opened after the pools, which create it).
+pub(super) fn open_lane_connection(url: &str) -> anyhow::Result<InThreadConnection> {
+    let options = SqliteConnectOptions::from_str(url)?;
+    let path = options.get_filename();
+    InThreadConnection::open(path, PRAGMAS)
+        .map_err(|e| anyhow::anyhow!("cannot open {} for the write lane: {e}", path.display()))
 }

@@ -1,9 +1,9 @@
 //! Tickets, their numbers, notes and audit trail.
 
 use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, Row};
 
-use super::{Backend, Store, StoreError, StoreResult, escalations, events, new_id, outages, queue};
+use super::{Backend, Store, StoreError, StoreResult, WriteTx, escalations, events, new_id, outages, queue};
 use crate::clock::Timestamp;
 use crate::queue::{Kind, NewItem, Ordering};
 use crate::settlements::SettlementRef;
@@ -82,7 +82,7 @@ fn ticket_from(row: &AnyRow) -> StoreResult<Ticket> {
 /// One line of the audit trail, written in the same transaction as the change it records.
 #[allow(clippy::too_many_arguments)]
 async fn record_event(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut WriteTx,
     ticket_id: &str,
     at: Timestamp,
     actor: &str,
@@ -102,7 +102,7 @@ async fn record_event(
     .bind(from.map(Status::as_str))
     .bind(to.map(Status::as_str))
     .bind(detail)
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     Ok(())
 }
@@ -126,14 +126,14 @@ pub(super) async fn fetch_ticket<'e, E: sqlx::Executor<'e, Database = Any>>(
     row.as_ref().map(ticket_from).transpose()
 }
 
-async fn ticket_in(tx: &mut Transaction<'static, Any>, key: &TicketKey) -> StoreResult<Ticket> {
-    fetch_ticket(&mut **tx, key).await?.ok_or_else(|| StoreError::NotFound("ticket".into()))
+async fn ticket_in(tx: &mut WriteTx, key: &TicketKey) -> StoreResult<Ticket> {
+    fetch_ticket(&mut *tx, key).await?.ok_or_else(|| StoreError::NotFound("ticket".into()))
 }
 
 /// Opens a ticket with the next number inside `tx`: the number, the row and its first audit
 /// line commit together with whatever else the transaction does.
 pub(super) async fn insert_ticket(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut WriteTx,
     backend: Backend,
     new: &NewTicket,
     now: Timestamp,
@@ -144,7 +144,7 @@ pub(super) async fn insert_ticket(
         Backend::Sqlite => "UPDATE counters SET value = value + 1 WHERE name = 'ticket_number' RETURNING value",
         Backend::Postgres => "SELECT nextval('ticket_numbers')",
     };
-    let number: i64 = sqlx::query_scalar(next_number).fetch_one(&mut **tx).await?;
+    let number: i64 = sqlx::query_scalar(next_number).fetch_one(&mut *tx).await?;
     let id = new_id();
     let search_text = search_fold(&format!(
         "{number} {} {} {}",
@@ -174,7 +174,7 @@ pub(super) async fn insert_ticket(
     .bind(new.assignee_id.as_deref())
     .bind(search_text)
     .bind(now.millis())
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await
     .map_err(|e| match &e {
         sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
@@ -193,7 +193,7 @@ pub(super) async fn insert_ticket(
                 sqlx::query("UPDATE tickets SET incident_id = $1 WHERE id = $2")
                     .bind(incident)
                     .bind(&id)
-                    .execute(&mut **tx)
+                    .execute(&mut *tx)
                     .await?;
             }
         }
@@ -375,7 +375,7 @@ impl Store {
 
 /// A note on a ticket, with its audit line, inside `tx`.
 pub(super) async fn add_note_in(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut WriteTx,
     key: &TicketKey,
     author: &str,
     text: &str,
@@ -386,20 +386,14 @@ pub(super) async fn add_note_in(
     sqlx::query("UPDATE tickets SET updated_at = $1 WHERE id = $2")
         .bind(now.millis())
         .bind(&ticket.id)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     record_event(tx, &ticket.id, now, author, "note", None, None, Some(&note.id)).await?;
     events::publish(tx, now, "ticket", "note", &ticket.id, &serde_json::json!({"number": ticket.number})).await?;
     Ok(note)
 }
 
-async fn insert_note(
-    tx: &mut Transaction<'static, Any>,
-    ticket_id: &str,
-    author: &str,
-    text: &str,
-    now: Timestamp,
-) -> StoreResult<Note> {
+async fn insert_note(tx: &mut WriteTx, ticket_id: &str, author: &str, text: &str, now: Timestamp) -> StoreResult<Note> {
     let note = Note { id: new_id(), author: author.to_string(), text: text.to_string(), created_at: now };
     sqlx::query("INSERT INTO ticket_notes (id, ticket_id, author, body, created_at) VALUES ($1, $2, $3, $4, $5)")
         .bind(&note.id)
@@ -407,7 +401,7 @@ async fn insert_note(
         .bind(author)
         .bind(text)
         .bind(now.millis())
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     Ok(note)
 }
@@ -416,7 +410,7 @@ async fn insert_note(
 /// wrapping up an item moves its ticket too).
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn transition_in(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut WriteTx,
     key: &TicketKey,
     to: Status,
     actor: &str,
@@ -433,7 +427,7 @@ pub(super) async fn transition_in(
         .bind(now.millis())
         .bind(&ticket.id)
         .bind(ticket.status.as_str())
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     if updated.rows_affected() != 1 {
         return Err(StoreError::Conflict("the ticket was changed meanwhile; reload it".into()));

@@ -30,29 +30,32 @@ impl Store {
         now: Timestamp,
     ) -> StoreResult<User> {
         let id = new_id();
+        let mut tx = self.begin_write().await?;
         sqlx::query("INSERT INTO users (id, username, password_hash, role, created_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(&id)
             .bind(username)
             .bind(password_hash)
             .bind(role.as_str())
             .bind(now.millis())
-            .execute(&self.writer)
+            .execute(&mut tx)
             .await
             .map_err(|e| conflict_on_unique(e, || format!("user '{username}' already exists")))?;
+        tx.commit().await?;
         Ok(User { id, username: username.to_string(), role })
     }
 
     /// The address escalations use when a step notifies the user's role.
     pub async fn set_user_email(&self, username: &str, email: &str) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
         let changed = sqlx::query("UPDATE users SET email = $1 WHERE username = $2")
             .bind(email)
             .bind(username)
-            .execute(&self.writer)
+            .execute(&mut tx)
             .await?;
         if changed.rows_affected() == 0 {
             return Err(StoreError::NotFound(format!("user '{username}'")));
         }
-        Ok(())
+        Ok(tx.commit().await?)
     }
 
     pub async fn count_users(&self) -> StoreResult<i64> {
@@ -77,13 +80,13 @@ impl Store {
         expires_at: Timestamp,
     ) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
-        sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(now.millis()).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(now.millis()).execute(&mut tx).await?;
         sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
             .bind(token_hash)
             .bind(user_id)
             .bind(now.millis())
             .bind(expires_at.millis())
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
         tx.commit().await?;
         Ok(())
@@ -103,7 +106,9 @@ impl Store {
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&self.writer).await?;
+        let mut tx = self.begin_write().await?;
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&mut tx).await?;
+        tx.commit().await?;
         Ok(())
     }
 }

@@ -1,0 +1,190 @@
+//! SQLite called on the caller's own thread: the write lane's connection (see `batch`), run as
+//! an sqlx executor so call steps use the store's one copy of every statement.
+//!
+//! sqlx's SQLite driver runs each connection on a worker thread of its own, so every statement
+//! crosses threads twice. A call step is a handful of statements in a row, each waiting on the
+//! one before; those handoffs, not SQLite, bounded how many steps a second one writer could
+//! commit. Here the statements run where the step runs, through rusqlite, and come back as the
+//! rows sqlx's `Any` driver would have made of them (the value's own SQLite type decides its
+//! kind), so the code that reads them cannot tell the difference.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use rusqlite::ffi;
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use sqlx::Either;
+use sqlx::error::{DatabaseError, ErrorKind};
+use sqlx_core::any::{
+    AnyArguments, AnyColumn, AnyQueryResult, AnyRow, AnyTypeInfo, AnyTypeInfoKind, AnyValue, AnyValueKind,
+};
+use sqlx_core::ext::ustr::UStr;
+
+/// Prepared statements kept: every distinct statement a call step runs, with room to spare.
+const STATEMENT_CACHE: usize = 128;
+
+pub(super) struct InThreadConnection(rusqlite::Connection);
+
+/// What one statement gave back, in the order sqlx's executors stream it.
+pub(super) type Outcome = Vec<Either<AnyQueryResult, AnyRow>>;
+
+impl InThreadConnection {
+    /// Opens the database file with the same settings as the pooled connections (`sqlite.rs`).
+    pub(super) fn open(path: &std::path::Path, pragmas: &str) -> rusqlite::Result<Self> {
+        let conn = rusqlite::Connection::open(path)?;
+        conn.execute_batch(pragmas)?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        Ok(Self(conn))
+    }
+
+    /// Runs statements without arguments or results (BEGIN, SAVEPOINT, COMMIT...).
+    pub(super) fn batch(&self, sql: &str) -> Result<(), sqlx::Error> {
+        self.0.execute_batch(sql).map_err(database_error)
+    }
+
+    /// Runs one statement. `$N` placeholders take the N-th argument, as in sqlx's driver.
+    pub(super) fn run(&self, sql: &str, arguments: Option<AnyArguments<'_>>) -> Result<Outcome, sqlx::Error> {
+        let mut statement = self.0.prepare_cached(sql).map_err(database_error)?;
+        let arguments = arguments.map(|a| a.values.0).unwrap_or_default();
+        for index in 1..=statement.parameter_count() {
+            let position = match statement.parameter_name(index) {
+                Some(name) => name[1..]
+                    .parse::<usize>()
+                    .map_err(|_| sqlx::Error::Protocol(format!("placeholder {name} is not $N in: {sql}")))?,
+                None => index,
+            };
+            let value = arguments
+                .get(position.wrapping_sub(1))
+                .ok_or_else(|| sqlx::Error::Protocol(format!("no argument for placeholder {position} in: {sql}")))?;
+            statement.raw_bind_parameter(index, bound(value)).map_err(database_error)?;
+        }
+        let names: Vec<UStr> = statement.column_names().into_iter().map(UStr::new).collect();
+        let mut outcome = Outcome::new();
+        if names.is_empty() {
+            let changed = statement.raw_execute().map_err(database_error)?;
+            outcome.push(Either::Left(self.result(changed as u64)));
+            return Ok(outcome);
+        }
+        let column_names: Arc<sqlx_core::HashMap<UStr, usize>> =
+            Arc::new(names.iter().enumerate().map(|(i, name)| (name.clone(), i)).collect());
+        let readonly = statement.readonly();
+        let mut rows = statement.raw_query();
+        while let Some(row) = rows.next().map_err(database_error)? {
+            let mut columns = Vec::with_capacity(names.len());
+            let mut values = Vec::with_capacity(names.len());
+            for (ordinal, name) in names.iter().enumerate() {
+                let kind = value_kind(row.get_ref(ordinal).map_err(database_error)?)?;
+                let type_info = AnyTypeInfo { kind: type_of(&kind) };
+                columns.push(AnyColumn { ordinal, name: name.clone(), type_info });
+                values.push(AnyValue { kind });
+            }
+            outcome.push(Either::Right(AnyRow { column_names: column_names.clone(), columns, values }));
+        }
+        drop(rows);
+        let changed = if readonly { 0 } else { self.0.changes() };
+        outcome.push(Either::Left(self.result(changed)));
+        Ok(outcome)
+    }
+
+    /// Whether a transaction is open (SQLite ends one itself after some errors).
+    pub(super) fn in_transaction(&self) -> bool {
+        !self.0.is_autocommit()
+    }
+
+    fn result(&self, rows_affected: u64) -> AnyQueryResult {
+        AnyQueryResult { rows_affected, last_insert_id: Some(self.0.last_insert_rowid()) }
+    }
+}
+
+/// An argument as SQLite stores it, as sqlx's driver binds it (a bool is 0 or 1).
+fn bound<'a>(value: &'a AnyValueKind<'_>) -> ToSqlOutput<'a> {
+    ToSqlOutput::Borrowed(match value {
+        AnyValueKind::Null(_) => ValueRef::Null,
+        AnyValueKind::Bool(b) => ValueRef::Integer(i64::from(*b)),
+        AnyValueKind::SmallInt(i) => ValueRef::Integer(i64::from(*i)),
+        AnyValueKind::Integer(i) => ValueRef::Integer(i64::from(*i)),
+        AnyValueKind::BigInt(i) => ValueRef::Integer(*i),
+        AnyValueKind::Real(r) => ValueRef::Real(f64::from(*r)),
+        AnyValueKind::Double(r) => ValueRef::Real(*r),
+        AnyValueKind::Text(text) => ValueRef::Text(text.as_bytes()),
+        AnyValueKind::Blob(blob) => ValueRef::Blob(blob),
+        // The enum is non-exhaustive; sqlx adds a kind only with a new type, which this store
+        // does not bind.
+        _ => ValueRef::Null,
+    })
+}
+
+/// A result value as sqlx's driver maps it: by the value's own type, not the column's.
+fn value_kind(value: ValueRef<'_>) -> Result<AnyValueKind<'static>, sqlx::Error> {
+    Ok(match value {
+        ValueRef::Null => AnyValueKind::Null(AnyTypeInfoKind::Null),
+        ValueRef::Integer(i) => AnyValueKind::BigInt(i),
+        ValueRef::Real(r) => AnyValueKind::Double(r),
+        ValueRef::Text(bytes) => AnyValueKind::Text(Cow::Owned(
+            String::from_utf8(bytes.to_vec()).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+        )),
+        ValueRef::Blob(bytes) => AnyValueKind::Blob(Cow::Owned(bytes.to_vec())),
+    })
+}
+
+fn type_of(value: &AnyValueKind<'_>) -> AnyTypeInfoKind {
+    match value {
+        AnyValueKind::BigInt(_) => AnyTypeInfoKind::BigInt,
+        AnyValueKind::Double(_) => AnyTypeInfoKind::Double,
+        AnyValueKind::Text(_) => AnyTypeInfoKind::Text,
+        AnyValueKind::Blob(_) => AnyTypeInfoKind::Blob,
+        _ => AnyTypeInfoKind::Null,
+    }
+}
+
+/// SQLite's errors as sqlx reports them, so that a unique violation is still one to
+/// `conflict_on_unique`.
+fn database_error(e: rusqlite::Error) -> sqlx::Error {
+    match e {
+        rusqlite::Error::SqliteFailure(failure, message) => sqlx::Error::Database(Box::new(SqliteFailure {
+            message: message.unwrap_or_else(|| failure.to_string()),
+            code: failure.extended_code,
+        })),
+        other => sqlx::Error::Protocol(other.to_string()),
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("(code: {code}) {message}")]
+struct SqliteFailure {
+    message: String,
+    /// SQLite's extended result code.
+    code: i32,
+}
+
+impl DatabaseError for SqliteFailure {
+    fn message(&self) -> &str {
+        &self.message
+    }
+
+    fn code(&self) -> Option<Cow<'_, str>> {
+        Some(self.code.to_string().into())
+    }
+
+    fn as_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        self
+    }
+
+    fn as_error_mut(&mut self) -> &mut (dyn std::error::Error + Send + Sync + 'static) {
+        self
+    }
+
+    fn into_error(self: Box<Self>) -> Box<dyn std::error::Error + Send + Sync + 'static> {
+        self
+    }
+
+    fn kind(&self) -> ErrorKind {
+        match self.code {
+            ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY => ErrorKind::UniqueViolation,
+            ffi::SQLITE_CONSTRAINT_FOREIGNKEY => ErrorKind::ForeignKeyViolation,
+            ffi::SQLITE_CONSTRAINT_NOTNULL => ErrorKind::NotNullViolation,
+            ffi::SQLITE_CONSTRAINT_CHECK => ErrorKind::CheckViolation,
+            _ => ErrorKind::Other,
+        }
+    }
+}

@@ -1,0 +1,109 @@
+//! A write transaction: on a pooled connection, or on SQLite's write lane (see `batch`).
+//! Either way it is an sqlx executor, so statements are written once for both.
+
+use futures_util::future::BoxFuture;
+use futures_util::stream::BoxStream;
+use futures_util::{FutureExt, StreamExt, future, stream};
+use sqlx::any::{AnyQueryResult, AnyRow, AnyStatement, AnyTypeInfo};
+use sqlx::{Any, Either, Execute, Executor, Transaction};
+use sqlx_core::describe::Describe;
+use tokio::sync::OwnedMutexGuard;
+
+use super::in_thread::{InThreadConnection, Outcome};
+
+pub(super) enum WriteTx {
+    /// A transaction of its own; on SQLite it holds the writers' turn (see `batch::Lane::turn`)
+    /// until it ends.
+    Pooled { tx: Transaction<'static, Any>, turn: Option<OwnedMutexGuard<()>> },
+    /// The lane's connection, inside the transaction the lane began and will commit.
+    Lane(InThreadConnection),
+}
+
+impl std::fmt::Debug for WriteTx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Pooled { .. } => "WriteTx::Pooled",
+            Self::Lane(_) => "WriteTx::Lane",
+        })
+    }
+}
+
+impl WriteTx {
+    pub(super) async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            Self::Pooled { tx, turn } => {
+                let committed = tx.commit().await;
+                drop(turn);
+                committed
+            }
+            // The lane commits once every step of its batch has run.
+            Self::Lane(_) => Err(sqlx::Error::Protocol("a call step cannot commit the lane's transaction".into())),
+        }
+    }
+
+    fn run<'q>(conn: &InThreadConnection, mut query: impl Execute<'q, Any>) -> Result<Outcome, sqlx::Error> {
+        let arguments = query.take_arguments().map_err(sqlx::Error::Encode)?;
+        conn.run(query.sql(), arguments)
+    }
+}
+
+impl<'c> Executor<'c> for &'c mut WriteTx {
+    type Database = Any;
+
+    fn fetch_many<'e, 'q: 'e, E>(self, query: E) -> BoxStream<'e, Result<Either<AnyQueryResult, AnyRow>, sqlx::Error>>
+    where
+        'c: 'e,
+        E: 'q + Execute<'q, Any>,
+    {
+        match self {
+            WriteTx::Pooled { tx, .. } => (&mut **tx).fetch_many(query),
+            WriteTx::Lane(conn) => match WriteTx::run(conn, query) {
+                Ok(outcome) => stream::iter(outcome.into_iter().map(Ok)).boxed(),
+                Err(e) => stream::once(future::ready(Err(e))).boxed(),
+            },
+        }
+    }
+
+    fn fetch_optional<'e, 'q: 'e, E>(self, query: E) -> BoxFuture<'e, Result<Option<AnyRow>, sqlx::Error>>
+    where
+        'c: 'e,
+        E: 'q + Execute<'q, Any>,
+    {
+        match self {
+            WriteTx::Pooled { tx, .. } => (&mut **tx).fetch_optional(query),
+            WriteTx::Lane(conn) => {
+                let row = WriteTx::run(conn, query).map(|outcome| outcome.into_iter().find_map(Either::right));
+                future::ready(row).boxed()
+            }
+        }
+    }
+
+    fn prepare_with<'e, 'q: 'e>(
+        self,
+        sql: &'q str,
+        parameters: &'e [AnyTypeInfo],
+    ) -> BoxFuture<'e, Result<AnyStatement<'q>, sqlx::Error>>
+    where
+        'c: 'e,
+    {
+        match self {
+            WriteTx::Pooled { tx, .. } => (&mut **tx).prepare_with(sql, parameters),
+            WriteTx::Lane(_) => future::ready(Err(not_on_the_lane())).boxed(),
+        }
+    }
+
+    fn describe<'e, 'q: 'e>(self, sql: &'q str) -> BoxFuture<'e, Result<Describe<Any>, sqlx::Error>>
+    where
+        'c: 'e,
+    {
+        match self {
+            WriteTx::Pooled { tx, .. } => (&mut **tx).describe(sql),
+            WriteTx::Lane(_) => future::ready(Err(not_on_the_lane())).boxed(),
+        }
+    }
+}
+
+/// The store runs statements; it neither prepares them apart nor asks for their shape.
+fn not_on_the_lane() -> sqlx::Error {
+    sqlx::Error::Protocol("the SQLite write lane only runs statements".into())
+}
