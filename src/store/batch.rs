@@ -145,15 +145,19 @@ async fn run(mut conn: InThreadConnection, turn: Arc<Mutex<()>>, mut jobs: mpsc:
 /// One step on its own savepoint. `Ok(Some)` is an answer to give after the commit; a step that
 /// failed (or panicked) is undone and answered at once (`Ok(None)`); `Err` means the transaction
 /// is unusable.
-/// Savepoints are never released: the commit keeps whatever they still hold.
 async fn step(tx: &mut CallTx, job: Job) -> StoreResult<Option<Box<dyn FnOnce(StoreResult<()>) + Send>>> {
     sqlx::query("SAVEPOINT step").execute(&mut tx.tx).await?;
     let (kept, deliver) = job(tx).await;
+    if !kept {
+        sqlx::query("ROLLBACK TO step").execute(&mut tx.tx).await?;
+    }
+    // Released at once, what it holds kept in the transaction: SQLite then drops the copies of
+    // pages it saved to undo this step. Left open, the savepoints nest, and every page a later
+    // step changes is copied again for each of them (to a temporary file past 64 KiB).
+    sqlx::query("RELEASE step").execute(&mut tx.tx).await?;
     if kept {
         return Ok(Some(deliver));
     }
-    // Rolls back to the newest savepoint of that name: this step's.
-    sqlx::query("ROLLBACK TO step").execute(&mut tx.tx).await?;
     deliver(Ok(()));
     Ok(None)
 }
