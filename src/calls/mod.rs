@@ -8,6 +8,8 @@ pub mod lifecycle;
 
 pub use lifecycle::{CallEvent, CallStatus};
 
+use std::sync::Arc;
+
 use crate::app::AppState;
 use crate::clock::Timestamp;
 use crate::error::ApiError;
@@ -112,9 +114,15 @@ pub async fn handle_step(
     raw: &str,
     render: fn(&[Action]) -> StoredAnswer,
 ) -> Result<StoredAnswer, ApiError> {
-    let (store, app, inbound, raw) = (app.store.clone(), app.clone(), inbound.clone(), raw.to_string());
-    store
-        .in_call_tx(move |tx| Box::pin(async move { step_in(tx, &app, dialect, kind, &inbound, &raw, render).await }))
+    let step = Arc::new((app.clone(), inbound.clone(), raw.to_string()));
+    app.store
+        .in_call_tx(move |tx| {
+            let step = step.clone();
+            Box::pin(async move {
+                let (app, inbound, raw) = &*step;
+                step_in(tx, app, dialect, kind, inbound, raw, render).await
+            })
+        })
         .await
 }
 
@@ -223,6 +231,7 @@ pub async fn handle_wait(
     let better_position = app
         .store
         .in_call_tx(move |tx| {
+            let (call_id, raw, announce) = (call_id.clone(), raw.clone(), announce.clone());
             Box::pin(async move {
                 tx.log_event(&call_id, now, "wait", &format!("wait:{}:{}", now.millis(), new_id()), &raw).await?;
                 match announce {
@@ -256,8 +265,16 @@ pub async fn handle_status(
     inbound: &Inbound,
     raw: &str,
 ) -> Result<CallStatus, StoreError> {
-    let (store, app, inbound, raw) = (app.store.clone(), app.clone(), inbound.clone(), raw.to_string());
-    store.in_call_tx(move |tx| Box::pin(async move { status_in(tx, &app, dialect, &inbound, &raw).await })).await
+    let callback = Arc::new((app.clone(), inbound.clone(), raw.to_string()));
+    app.store
+        .in_call_tx(move |tx| {
+            let callback = callback.clone();
+            Box::pin(async move {
+                let (app, inbound, raw) = &*callback;
+                status_in(tx, app, dialect, inbound, raw).await
+            })
+        })
+        .await
 }
 
 async fn status_in(

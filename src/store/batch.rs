@@ -4,9 +4,15 @@
 //! choose is how long each holds it. Run on the request's runtime, each statement of a step waits
 //! for its task to be polled again behind every other request, and each step pays its own fsync.
 //! Here one task on a dedicated thread takes the steps in arrival order: it opens a transaction,
-//! runs every step that is waiting (each on a savepoint, so a failing one undoes only itself),
-//! commits once, and only then answers each of them. A lone step is committed at once. The
-//! statements run on that thread too, on a connection of the lane's own (see `in_thread`).
+//! runs every step that is waiting, commits once, and only then answers each of them. A lone
+//! step is committed at once. The statements run on that thread too, on a connection of the
+//! lane's own (see `in_thread`).
+//!
+//! A step that fails (or panics) must undo only itself. Savepoints would do that, but SQLite
+//! then copies every page each step changes, to a temporary file once past 64 KiB: a quarter of
+//! the lane's time. Failures are bugs or a broken database, so the lane bets on success instead:
+//! when a step fails, it rolls the whole batch back, answers that step with its error, and runs
+//! the batch's other steps again (each `work` may therefore run more than once).
 //!
 //! The store's other writes (operators, the escalation worker...) keep a pooled connection. The
 //! two take turns through a fair lock instead of SQLite's busy handler, whose growing sleeps
@@ -27,10 +33,14 @@ const MAX_BATCH: usize = 64;
 /// Steps waiting for the lane at most; more wait for a place (back-pressure on the webhooks).
 const QUEUE: usize = 1024;
 
-/// What a step does with the shared transaction: `true` if it succeeded (its writes are kept),
-/// and how to answer its caller once the commit's outcome is known.
-type Settled = (bool, Box<dyn FnOnce(StoreResult<()>) + Send>);
-type Job = Box<dyn for<'t> FnOnce(&'t mut CallTx) -> BoxFuture<'t, Settled> + Send>;
+/// A call step waiting for the lane.
+struct Job {
+    /// Runs the step in the lane's transaction: `true` if it succeeded. It runs again when its
+    /// batch is redone; its last run is the one that counts.
+    run: Box<dyn for<'t> FnMut(&'t mut CallTx) -> BoxFuture<'t, bool> + Send>,
+    /// Answers the caller with the last run's result, once the commit's outcome is known.
+    deliver: Box<dyn FnOnce(StoreResult<()>) + Send>,
+}
 
 /// The sending side of the lane; the thread ends when the last store holding it is dropped.
 #[derive(Clone, Debug)]
@@ -58,27 +68,36 @@ impl Lane {
         self.turn.clone().lock_owned().await
     }
 
-    /// Runs `work` in a transaction it may share with other steps; its result is returned once
-    /// that transaction has committed.
+    /// Runs `work` in a transaction it may share with other steps (perhaps more than once: see
+    /// the module's note); its result is returned once that transaction has committed.
     pub(super) async fn run<T, E>(
         &self,
-        work: impl for<'t> FnOnce(&'t mut CallTx) -> BoxFuture<'t, Result<T, E>> + Send + 'static,
+        work: impl for<'t> Fn(&'t mut CallTx) -> BoxFuture<'t, Result<T, E>> + Send + 'static,
     ) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
     {
         let (answer, answered) = oneshot::channel();
-        let job: Job = Box::new(move |tx| {
-            Box::pin(async move {
-                let result = unwind_safe(work(tx)).await;
-                let kept = result.is_ok();
-                let deliver = move |committed: StoreResult<()>| {
-                    let _ = answer.send(committed.map_err(E::from).and(result));
-                };
-                (kept, Box::new(deliver) as Box<dyn FnOnce(StoreResult<()>) + Send>)
-            })
-        });
+        let last: Arc<std::sync::Mutex<Option<Result<T, E>>>> = Arc::default();
+        let slot = last.clone();
+        let job = Job {
+            run: Box::new(move |tx| {
+                let step = work(tx);
+                let slot = slot.clone();
+                Box::pin(async move {
+                    let result = unwind_safe(step).await;
+                    let succeeded = result.is_ok();
+                    *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
+                    succeeded
+                })
+            }),
+            deliver: Box::new(move |committed| {
+                let result = last.lock().unwrap_or_else(|e| e.into_inner()).take();
+                let result = result.unwrap_or_else(|| Err(E::from(stopped())));
+                let _ = answer.send(committed.map_err(E::from).and(result));
+            }),
+        };
         self.jobs.send(job).await.map_err(|_| E::from(stopped()))?;
         // A job dropped unanswered (its transaction could not begin or commit) fails.
         answered.await.unwrap_or_else(|_| Err(E::from(stopped())))
@@ -98,43 +117,49 @@ pub(super) async fn unwind_safe<T, E: From<StoreError>>(step: BoxFuture<'_, Resu
     })
 }
 
-async fn run(mut conn: InThreadConnection, turn: Arc<Mutex<()>>, mut jobs: mpsc::Receiver<Job>) {
+async fn run(conn: InThreadConnection, turn: Arc<Mutex<()>>, mut jobs: mpsc::Receiver<Job>) {
+    let mut tx = CallTx { tx: WriteTx::Lane(conn), backend: Backend::Sqlite };
     while let Some(first) = jobs.recv().await {
         let _turn = turn.lock().await;
-        if let Err(e) = conn.batch("BEGIN IMMEDIATE") {
+        if let Err(e) = execute(&mut tx, "BEGIN IMMEDIATE").await {
             tracing::error!(error = %e, "cannot begin a write transaction for call steps");
+            (first.deliver)(Err(e));
             continue;
         }
-        let mut tx = CallTx { tx: WriteTx::Lane(conn), backend: Backend::Sqlite };
-        let mut answers = Vec::new();
+        let mut batch: Vec<Job> = Vec::new();
+        let mut failure = None;
         let mut next = Some(first);
-        while let Some(job) = next.take() {
-            match step(&mut tx, job).await {
-                Ok(Some(deliver)) => answers.push(deliver),
-                Ok(None) => {}
-                Err(e) => {
-                    // The transaction itself failed: none of this batch's steps is kept.
-                    tracing::error!(error = %e, "a batch of call steps failed; it is rolled back");
-                    answers.clear();
-                    break;
+        while let Some(mut job) = next.take() {
+            if (job.run)(&mut tx).await {
+                batch.push(job);
+            } else {
+                // Its writes are mixed with the batch's: undo them all, then redo the others.
+                if let Err(e) = redo(&mut tx, &mut batch).await {
+                    failure = Some(e);
                 }
+                (job.deliver)(Ok(()));
             }
-            if answers.len() < MAX_BATCH {
+            if failure.is_none() && batch.len() < MAX_BATCH {
                 next = jobs.try_recv().ok();
             }
         }
-        let WriteTx::Lane(lane_conn) = tx.tx else { unreachable!("the lane's transaction is its own") };
-        conn = lane_conn;
-        let committed = if answers.is_empty() { Ok(()) } else { conn.batch("COMMIT") };
-        if conn.in_transaction() {
+        let committed = match failure {
+            Some(e) => Err(e),
+            None if batch.is_empty() => Ok(()),
+            None => execute(&mut tx, "COMMIT").await,
+        };
+        if let Err(e) = &committed {
+            tracing::error!(error = %e, "a batch of call steps failed; it is rolled back");
+        }
+        if tx.tx.in_transaction() {
             // Nothing to keep, or the commit failed.
-            if let Err(e) = conn.batch("ROLLBACK") {
+            if let Err(e) = execute(&mut tx, "ROLLBACK").await {
                 tracing::error!(error = %e, "cannot roll back the call steps' transaction");
             }
         }
-        let failure = committed.as_ref().err().map(|e| e.to_string());
-        for deliver in answers {
-            deliver(match &failure {
+        let failure = committed.err().map(|e| e.to_string());
+        for job in batch {
+            (job.deliver)(match &failure {
                 None => Ok(()),
                 Some(e) => Err(StoreError::Unavailable(sqlx::Error::Protocol(format!("committing the step: {e}")))),
             });
@@ -142,22 +167,25 @@ async fn run(mut conn: InThreadConnection, turn: Arc<Mutex<()>>, mut jobs: mpsc:
     }
 }
 
-/// One step on its own savepoint. `Ok(Some)` is an answer to give after the commit; a step that
-/// failed (or panicked) is undone and answered at once (`Ok(None)`); `Err` means the transaction
-/// is unusable.
-async fn step(tx: &mut CallTx, job: Job) -> StoreResult<Option<Box<dyn FnOnce(StoreResult<()>) + Send>>> {
-    sqlx::query("SAVEPOINT step").execute(&mut tx.tx).await?;
-    let (kept, deliver) = job(tx).await;
-    if !kept {
-        sqlx::query("ROLLBACK TO step").execute(&mut tx.tx).await?;
+/// Rolls the batch's transaction back and runs `batch` again in a new one, until every step
+/// in it succeeds; a step that now fails is taken out and answered with its error.
+async fn redo(tx: &mut CallTx, batch: &mut Vec<Job>) -> StoreResult<()> {
+    loop {
+        execute(tx, "ROLLBACK").await?;
+        execute(tx, "BEGIN IMMEDIATE").await?;
+        let mut failed = None;
+        for (i, job) in batch.iter_mut().enumerate() {
+            if !(job.run)(tx).await {
+                failed = Some(i);
+                break;
+            }
+        }
+        let Some(i) = failed else { return Ok(()) };
+        (batch.remove(i).deliver)(Ok(()));
     }
-    // Released at once, what it holds kept in the transaction: SQLite then drops the copies of
-    // pages it saved to undo this step. Left open, the savepoints nest, and every page a later
-    // step changes is copied again for each of them (to a temporary file past 64 KiB).
-    sqlx::query("RELEASE step").execute(&mut tx.tx).await?;
-    if kept {
-        return Ok(Some(deliver));
-    }
-    deliver(Ok(()));
-    Ok(None)
+}
+
+async fn execute(tx: &mut CallTx, sql: &str) -> StoreResult<()> {
+    sqlx::query(sql).execute(&mut tx.tx).await?;
+    Ok(())
 }

@@ -37,11 +37,6 @@ impl InThreadConnection {
         Ok(Self(conn))
     }
 
-    /// Runs statements without arguments or results (BEGIN, SAVEPOINT, COMMIT...).
-    pub(super) fn batch(&self, sql: &str) -> Result<(), sqlx::Error> {
-        self.0.execute_batch(sql).map_err(database_error)
-    }
-
     /// Runs one statement. `$N` placeholders take the N-th argument, as in sqlx's driver.
     pub(super) fn run(&self, sql: &str, arguments: Option<AnyArguments<'_>>) -> Result<Outcome, sqlx::Error> {
         let mut statement = self.0.prepare_cached(sql).map_err(database_error)?;

@@ -41,6 +41,15 @@ impl WriteTx {
         }
     }
 
+    /// Whether a transaction is open on the lane's connection (SQLite ends one itself after
+    /// some errors).
+    pub(super) fn in_transaction(&self) -> bool {
+        match self {
+            Self::Pooled { .. } => true,
+            Self::Lane(conn) => conn.in_transaction(),
+        }
+    }
+
     fn run<'q>(conn: &InThreadConnection, mut query: impl Execute<'q, Any>) -> Result<Outcome, sqlx::Error> {
         let arguments = query.take_arguments().map_err(sqlx::Error::Encode)?;
         conn.run(query.sql(), arguments)

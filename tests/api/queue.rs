@@ -77,6 +77,7 @@ async fn check_sequence(ops: Vec<Op>) {
                 let provider_id = format!("CA{step}");
                 let call = store
                     .in_call_tx(move |tx| {
+                        let provider_id = provider_id.clone();
                         Box::pin(async move {
                             let new_call = NewCall {
                                 provider_call_id: &provider_id,
@@ -142,7 +143,10 @@ async fn check_sequence(ops: Vec<Op>) {
             Op::HangUp { call } => {
                 let Some((call_id, item_id)) = calls.get(call).cloned() else { continue };
                 store
-                    .in_call_tx(move |tx| Box::pin(async move { tx.abandon_call(&call_id, now).await }))
+                    .in_call_tx(move |tx| {
+                        let call_id = call_id.clone();
+                        Box::pin(async move { tx.abandon_call(&call_id, now).await })
+                    })
                     .await
                     .unwrap();
                 // Waiting or already taken, the caller's item is finished; an operator who held
