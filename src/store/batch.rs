@@ -33,11 +33,13 @@ const MAX_BATCH: usize = 64;
 /// Steps waiting for the lane at most; more wait for a place (back-pressure on the webhooks).
 const QUEUE: usize = 1024;
 
+/// Runs a step in the lane's transaction: `true` if it succeeded.
+type Run = Box<dyn for<'t> FnMut(&'t mut CallTx) -> BoxFuture<'t, bool> + Send>;
+
 /// A call step waiting for the lane.
 struct Job {
-    /// Runs the step in the lane's transaction: `true` if it succeeded. It runs again when its
-    /// batch is redone; its last run is the one that counts.
-    run: Box<dyn for<'t> FnMut(&'t mut CallTx) -> BoxFuture<'t, bool> + Send>,
+    /// Runs again when its batch is redone; its last run is the one that counts.
+    run: Run,
     /// Answers the caller with the last run's result, once the commit's outcome is known.
     deliver: Box<dyn FnOnce(StoreResult<()>) + Send>,
 }
