@@ -291,7 +291,6 @@ impl Effects for StepEffects<'_> {
     }
 
     async fn settlement_names(&mut self) -> anyhow::Result<Vec<String>> {
-        let all = self.tx.find_settlements(&SettlementQuery::default()).await?;
-        Ok(all.into_iter().map(|s| s.name).collect())
+        Ok(self.tx.settlement_names().await?)
     }
 }

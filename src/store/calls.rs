@@ -329,6 +329,10 @@ impl CallTx {
         settlements::find_settlements(&mut self.tx, query).await
     }
 
+    pub async fn settlement_names(&mut self) -> StoreResult<Vec<String>> {
+        settlements::settlement_names(&mut self.tx).await
+    }
+
     /// Puts the caller in the operator queue, unless they already wait there. The item carries
     /// the ticket the call made (a hazard is served first), or is a plain question.
     pub async fn enqueue_call(

@@ -183,3 +183,68 @@ impl DatabaseError for SqliteFailure {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use sqlx::{AnyPool, Column, Row};
+
+    use super::*;
+    use crate::store::WriteTx;
+
+    /// A file database with one row of every kind of value, opened both ways.
+    async fn both_ways() -> (tempfile::TempDir, AnyPool, WriteTx) {
+        sqlx::any::install_default_drivers();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let pool = AnyPool::connect(&format!("sqlite://{}?mode=rwc", path.display())).await.unwrap();
+        sqlx::raw_sql(
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT UNIQUE, score REAL, data BLOB, note TEXT); \
+             INSERT INTO t VALUES (1, 'Углич', 2.5, x'00ff', NULL);",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        let lane = WriteTx::Lane(InThreadConnection::open(&path, "PRAGMA foreign_keys = ON;").unwrap());
+        (dir, pool, lane)
+    }
+
+    #[tokio::test]
+    async fn rows_read_in_thread_decode_as_sqlx_decodes_them() {
+        let (_dir, pool, mut lane) = both_ways().await;
+        let sql = "SELECT id, name, score, data, note, id * 2 AS twice FROM t WHERE name = $2 AND id = $1";
+        let by_sqlx = sqlx::query(sql).bind(1_i64).bind("Углич").fetch_one(&pool).await.unwrap();
+        let in_thread = sqlx::query(sql).bind(1_i64).bind("Углич").fetch_one(&mut lane).await.unwrap();
+        for row in [&by_sqlx, &in_thread] {
+            assert_eq!(row.try_get::<i64, _>("id").unwrap(), 1);
+            assert_eq!(row.try_get::<String, _>("name").unwrap(), "Углич");
+            assert_eq!(row.try_get::<f64, _>("score").unwrap(), 2.5);
+            assert_eq!(row.try_get::<Vec<u8>, _>("data").unwrap(), vec![0, 255]);
+            assert_eq!(row.try_get::<Option<String>, _>("note").unwrap(), None);
+            assert_eq!(row.try_get::<i64, _>(5).unwrap(), 2);
+            assert!(row.try_get::<String, _>("id").is_err(), "an integer is not text");
+        }
+        let names = |row: &sqlx::any::AnyRow| row.columns().iter().map(|c| c.name().to_string()).collect::<Vec<_>>();
+        assert_eq!(names(&in_thread), names(&by_sqlx));
+    }
+
+    #[tokio::test]
+    async fn writes_in_thread_report_what_they_changed_and_their_conflicts() {
+        let (_dir, _pool, mut lane) = both_ways().await;
+        let inserted = sqlx::query("INSERT INTO t (name, score) VALUES ($1, $2) RETURNING id")
+            .bind("Мышкин")
+            .bind(1.0_f64)
+            .fetch_one(&mut lane)
+            .await
+            .unwrap();
+        assert_eq!(inserted.try_get::<i64, _>("id").unwrap(), 2);
+        let updated = sqlx::query("UPDATE t SET note = $1").bind("проверено").execute(&mut lane).await.unwrap();
+        assert_eq!(updated.rows_affected(), 2);
+        let duplicate = sqlx::query("INSERT INTO t (name) VALUES ($1)").bind("Углич").execute(&mut lane).await;
+        match duplicate {
+            Err(sqlx::Error::Database(e)) => assert!(e.is_unique_violation(), "{e}"),
+            other => panic!("expected a unique violation, got {other:?}"),
+        }
+        let missing = sqlx::query("SELECT $1, $2").bind(1_i64).fetch_all(&mut lane).await.err().unwrap();
+        assert!(missing.to_string().contains("no argument for placeholder 2"), "{missing}");
+    }
+}

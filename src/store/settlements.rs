@@ -71,6 +71,13 @@ impl Store {
     }
 }
 
+/// Settlement names once each, for a recogniser's hints (as many as `find_settlements` gives).
+pub(super) async fn settlement_names<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+    executor: E,
+) -> StoreResult<Vec<String>> {
+    Ok(sqlx::query_scalar("SELECT DISTINCT name FROM settlements ORDER BY name LIMIT 200").fetch_all(executor).await?)
+}
+
 pub(super) async fn find_settlements<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
     executor: E,
     query: &SettlementQuery,
