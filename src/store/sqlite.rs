@@ -1,15 +1,15 @@
-//! What is SQLite's own: opening the file, its pragmas and its migrations.
-
-use std::time::Duration;
+//! What is SQLite's own: opening the file (pooled, and for the write lane), its pragmas and its
+//! migrations.
 
 use std::str::FromStr;
+use std::time::Duration;
 
 use sqlx::Executor;
 use sqlx::any::AnyPoolOptions;
+use sqlx::migrate::Migrator;
 use sqlx::sqlite::SqliteConnectOptions;
 
 use super::in_thread::InThreadConnection;
-use sqlx::migrate::Migrator;
 
 pub(super) static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
 
