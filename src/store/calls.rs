@@ -1,6 +1,8 @@
 //! Calls: one row per provider call, the stored answer of every step, the webhook log. A step
 //! runs in one [`CallTx`], so its effects, the call's new state and the answer commit together.
 
+use std::sync::LazyLock;
+
 use futures_util::future::BoxFuture;
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -211,10 +213,11 @@ impl CallTx {
             "INSERT INTO call_steps (call_id, seq, content_type, response, created_at) VALUES ($1, $5, $6, $7, $2)";
         const MOVE: &str = "UPDATE calls SET status = $8, state = $9, seq = $10, updated_at = $2, queued_at = $11, \
                             ended_at = $12 WHERE id = $1";
-        let postgres = format!("WITH logged AS ({LOG}), answered AS ({ANSWER}) {MOVE}");
-        let statements = match self.backend {
-            Backend::Sqlite => vec![LOG, ANSWER, MOVE],
-            Backend::Postgres => vec![postgres.as_str()],
+        static POSTGRES: LazyLock<String> =
+            LazyLock::new(|| format!("WITH logged AS ({LOG}), answered AS ({ANSWER}) {MOVE}"));
+        let statements: &[&str] = match self.backend {
+            Backend::Sqlite => &[LOG, ANSWER, MOVE],
+            Backend::Postgres => &[POSTGRES.as_str()],
         };
         for sql in statements {
             sqlx::query(sql)
