@@ -166,7 +166,9 @@ pub fn router(state: AppState) -> Router {
                     let uri = mask_phones_in(&req.uri().to_string()).into_owned();
                     tracing::info_span!("http", method = %req.method(), uri)
                 })
-                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+                // A line per request would be most of the log in a storm (thousands a second):
+                // `RUST_LOG=info,tower_http=debug` shows them; server errors are logged anyway.
+                .on_response(DefaultOnResponse::new().level(Level::DEBUG)),
         )
         .with_state(state)
 }
