@@ -1,6 +1,8 @@
 //! Escalations: started with their ticket, their steps as rows with due times fired exactly
 //! once, reminders, crew assignment, and an audit log of all of it.
 
+use std::sync::Arc;
+
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row};
 
@@ -300,31 +302,37 @@ impl Store {
         messages: &[NewMessage],
         now: Timestamp,
     ) -> StoreResult<bool> {
-        let mut tx = self.begin_write().await?;
-        let fired = sqlx::query(
-            "UPDATE escalation_steps SET fired_at = $1, recipients = $2 \
-             WHERE escalation_id = $3 AND ord = $4 AND fired_at IS NULL \
-             AND EXISTS (SELECT 1 FROM escalations WHERE id = $3 AND state = 'active')",
-        )
-        .bind(now.millis())
-        .bind(to_json(&recipients)?)
-        .bind(&step.escalation_id)
-        .bind(step.order)
-        .execute(&mut tx)
-        .await?;
-        if fired.rows_affected() == 0 {
-            return Ok(false);
-        }
-        outbox::enqueue_in(&mut tx, messages, now).await?;
-        let told: Vec<String> = recipients.iter().map(|r| format!("{} <{}>", r.name, r.email)).collect();
-        let detail = if told.is_empty() {
-            format!("step {}: nobody to tell", step.order)
-        } else {
-            format!("step {}: {}", step.order, told.join(", "))
-        };
-        log_in(&mut tx, &step.escalation_id, now, "system", "step_fired", Some(&detail)).await?;
-        tx.commit().await?;
-        Ok(true)
+        let firing = Arc::new((step.clone(), recipients.to_vec(), messages.to_vec()));
+        self.in_write_tx(move |tx| {
+            let firing = firing.clone();
+            Box::pin(async move {
+                let (step, recipients, messages) = &*firing;
+                let fired = sqlx::query(
+                    "UPDATE escalation_steps SET fired_at = $1, recipients = $2 \
+                     WHERE escalation_id = $3 AND ord = $4 AND fired_at IS NULL \
+                     AND EXISTS (SELECT 1 FROM escalations WHERE id = $3 AND state = 'active')",
+                )
+                .bind(now.millis())
+                .bind(to_json(recipients)?)
+                .bind(&step.escalation_id)
+                .bind(step.order)
+                .execute(&mut *tx)
+                .await?;
+                if fired.rows_affected() == 0 {
+                    return Ok(false);
+                }
+                outbox::enqueue_in(tx, messages, now).await?;
+                let told: Vec<String> = recipients.iter().map(|r| format!("{} <{}>", r.name, r.email)).collect();
+                let detail = if told.is_empty() {
+                    format!("step {}: nobody to tell", step.order)
+                } else {
+                    format!("step {}: {}", step.order, told.join(", "))
+                };
+                log_in(tx, &step.escalation_id, now, "system", "step_fired", Some(&detail)).await?;
+                Ok(true)
+            })
+        })
+        .await
     }
 
     /// Acknowledged escalations whose reminder is due.
@@ -365,24 +373,31 @@ impl Store {
 
     /// Sends a reminder once: `false` when another worker did, or the escalation was resolved.
     pub async fn send_reminder(&self, due: &DueReminder, messages: &[NewMessage], now: Timestamp) -> StoreResult<bool> {
-        let mut tx = self.begin_write().await?;
-        let next = now.plus_seconds(due.remind_after_s.max(1));
-        let claimed = sqlx::query(
-            "UPDATE escalations SET remind_at = $1 WHERE id = $2 AND state = 'acknowledged' AND remind_at = $3",
-        )
-        .bind(next.millis())
-        .bind(&due.escalation_id)
-        .bind(due.remind_at.millis())
-        .execute(&mut tx)
-        .await?;
-        if claimed.rows_affected() == 0 {
-            return Ok(false);
-        }
-        outbox::enqueue_in(&mut tx, messages, now).await?;
-        let detail = format!("acknowledged by {} and not resolved; {} told", due.acknowledged_by, messages.len());
-        log_in(&mut tx, &due.escalation_id, now, "system", "reminder", Some(&detail)).await?;
-        tx.commit().await?;
-        Ok(true)
+        let reminder = Arc::new((due.clone(), messages.to_vec()));
+        self.in_write_tx(move |tx| {
+            let reminder = reminder.clone();
+            Box::pin(async move {
+                let (due, messages) = &*reminder;
+                let next = now.plus_seconds(due.remind_after_s.max(1));
+                let claimed = sqlx::query(
+                    "UPDATE escalations SET remind_at = $1 WHERE id = $2 AND state = 'acknowledged' AND remind_at = $3",
+                )
+                .bind(next.millis())
+                .bind(&due.escalation_id)
+                .bind(due.remind_at.millis())
+                .execute(&mut *tx)
+                .await?;
+                if claimed.rows_affected() == 0 {
+                    return Ok(false);
+                }
+                outbox::enqueue_in(tx, messages, now).await?;
+                let detail =
+                    format!("acknowledged by {} and not resolved; {} told", due.acknowledged_by, messages.len());
+                log_in(tx, &due.escalation_id, now, "system", "reminder", Some(&detail)).await?;
+                Ok(true)
+            })
+        })
+        .await
     }
 
     /// Sends `crew_id` to an escalation that is not resolved yet, with the crew's job message.

@@ -34,6 +34,7 @@ pub use settlements::SettlementQuery;
 pub use tickets::{TicketFilter, TicketPage};
 use tx::WriteTx;
 
+use futures_util::future::BoxFuture;
 use sqlx::AnyPool;
 use sqlx::any::AnyPoolOptions;
 
@@ -152,6 +153,17 @@ impl Store {
             }
             None => WriteTx::Pooled { tx: self.writer.begin().await?, turn: None },
         })
+    }
+
+    /// Runs `work` in a write transaction and returns its result once that has committed. On
+    /// SQLite it runs on the write lane's thread among the call steps (and, like them, may run
+    /// more than once: see `batch`), instead of holding the write lock across the awaits of a
+    /// pooled transaction while the lane waits. For the background workers' frequent writes.
+    async fn in_write_tx<T: Send + 'static>(
+        &self,
+        work: impl for<'t> Fn(&'t mut WriteTx) -> BoxFuture<'t, StoreResult<T>> + Send + 'static,
+    ) -> StoreResult<T> {
+        self.in_call_tx(move |tx| work(&mut tx.tx)).await
     }
 }
 

@@ -1,6 +1,8 @@
 //! The outbox: every message waits here until a channel has delivered it, so a restart or a
 //! mail-server outage delays it and nothing drops it.
 
+use std::sync::Arc;
+
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -61,33 +63,46 @@ impl Store {
              ORDER BY next_attempt_at, id LIMIT $3 {lock}) \
              RETURNING id, escalation_id, channel, recipient_name, recipient_email, subject, body, attempts"
         );
-        let mut tx = self.begin_write().await?;
-        let rows =
-            sqlx::query(&sql).bind(now.millis()).bind(now.millis() + lease_ms).bind(limit).fetch_all(&mut tx).await?;
-        tx.commit().await?;
-        rows.iter().map(message_from).collect()
+        self.in_write_tx(move |tx| {
+            let sql = sql.clone();
+            Box::pin(async move {
+                let rows = sqlx::query(&sql)
+                    .bind(now.millis())
+                    .bind(now.millis() + lease_ms)
+                    .bind(limit)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                rows.iter().map(message_from).collect()
+            })
+        })
+        .await
     }
 
     /// Records a delivery; the escalation's trail says who was told.
     pub async fn message_sent(&self, message: &OutboxMessage, now: Timestamp) -> StoreResult<()> {
-        let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "UPDATE outbox SET sent_at = $1, attempts = attempts + 1, claimed_until = NULL, last_error = NULL \
-             WHERE id = $2 AND sent_at IS NULL",
-        )
-        .bind(now.millis())
-        .bind(&message.id)
-        .execute(&mut tx)
-        .await?;
-        if let Some(escalation_id) = &message.escalation_id {
-            let detail = format!(
-                "{} to {} <{}>: {}",
-                message.channel, message.recipient.name, message.recipient.email, message.subject
-            );
-            log_in(&mut tx, escalation_id, now, "system", "notified", Some(&detail)).await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        let message = Arc::new(message.clone());
+        self.in_write_tx(move |tx| {
+            let message = message.clone();
+            Box::pin(async move {
+                sqlx::query(
+                    "UPDATE outbox SET sent_at = $1, attempts = attempts + 1, claimed_until = NULL, last_error = NULL \
+                     WHERE id = $2 AND sent_at IS NULL",
+                )
+                .bind(now.millis())
+                .bind(&message.id)
+                .execute(&mut *tx)
+                .await?;
+                if let Some(escalation_id) = &message.escalation_id {
+                    let detail = format!(
+                        "{} to {} <{}>: {}",
+                        message.channel, message.recipient.name, message.recipient.email, message.subject
+                    );
+                    log_in(tx, escalation_id, now, "system", "notified", Some(&detail)).await?;
+                }
+                Ok(())
+            })
+        })
+        .await
     }
 
     /// Records a failed attempt and when to try again.
@@ -98,27 +113,33 @@ impl Store {
         retry_at: Timestamp,
         now: Timestamp,
     ) -> StoreResult<()> {
-        let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "UPDATE outbox SET attempts = attempts + 1, last_error = $1, next_attempt_at = $2, claimed_until = NULL \
-             WHERE id = $3 AND sent_at IS NULL",
-        )
-        .bind(error)
-        .bind(retry_at.millis())
-        .bind(&message.id)
-        .execute(&mut tx)
-        .await?;
-        if let Some(escalation_id) = &message.escalation_id {
-            let detail = format!(
-                "{} to <{}> failed (attempt {}), retrying at {retry_at}: {error}",
-                message.channel,
-                message.recipient.email,
-                message.attempts + 1
-            );
-            log_in(&mut tx, escalation_id, now, "system", "delivery_failed", Some(&detail)).await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        let failure = Arc::new((message.clone(), error.to_string()));
+        self.in_write_tx(move |tx| {
+            let failure = failure.clone();
+            Box::pin(async move {
+                let (message, error) = &*failure;
+                sqlx::query(
+                    "UPDATE outbox SET attempts = attempts + 1, last_error = $1, next_attempt_at = $2, \
+                     claimed_until = NULL WHERE id = $3 AND sent_at IS NULL",
+                )
+                .bind(error)
+                .bind(retry_at.millis())
+                .bind(&message.id)
+                .execute(&mut *tx)
+                .await?;
+                if let Some(escalation_id) = &message.escalation_id {
+                    let detail = format!(
+                        "{} to <{}> failed (attempt {}), retrying at {retry_at}: {error}",
+                        message.channel,
+                        message.recipient.email,
+                        message.attempts + 1
+                    );
+                    log_in(tx, escalation_id, now, "system", "delivery_failed", Some(&detail)).await?;
+                }
+                Ok(())
+            })
+        })
+        .await
     }
 
     /// Messages not delivered yet: what the outbox still owes.
