@@ -127,6 +127,15 @@ impl Browser {
         .await
     }
 
+    /// The text of the element matching `css`; one replaced by a live update between finding
+    /// and reading is found again.
+    async fn text(&self, css: &str) -> String {
+        eventually(&format!("{css} to be read"), DEADLINE, || async {
+            self.client.find(Locator::Css(css)).await.ok()?.text().await.ok()
+        })
+        .await
+    }
+
     /// The cells of a table's body, row by row.
     async fn table_rows(&self, css: &str) -> Vec<Vec<String>> {
         let mut rows = Vec::new();
@@ -145,6 +154,15 @@ impl Browser {
     async fn click(&self, css: &str) {
         eventually(&format!("{css} to take a click"), DEADLINE, || async {
             self.client.find(Locator::Css(css)).await.ok()?.click().await.ok()
+        })
+        .await
+    }
+
+    /// Picks the option `value` of the select matching `css`, once it is offered; a select
+    /// replaced by a live update meanwhile is found again.
+    async fn select(&self, css: &str, value: &str) {
+        eventually(&format!("{css} to offer {value}"), DEADLINE, || async {
+            self.client.find(Locator::Css(css)).await.ok()?.select_by_value(value).await.ok()
         })
         .await
     }
@@ -323,10 +341,7 @@ async fn a_dispatcher_sees_hazard_escalations_arrive_live_and_acknowledges_one()
     let (_, crews) = app.get("/api/crews", &app.login_as(Role::Dispatcher).await).await;
     let crew_id = crews[0]["id"].as_str().unwrap().to_string();
     let picker = ".escalation select[aria-label='Бригада']";
-    eventually("the crew to be offered in the escalation's card", DEADLINE, || async {
-        browser.client.find(Locator::Css(picker)).await.ok()?.select_by_value(&crew_id).await.ok()
-    })
-    .await;
+    browser.select(picker, &crew_id).await;
     browser.click(".escalation form:has(select[aria-label='Бригада']) button[type=submit]").await;
     let card = browser.wait_for_text("#escalations", "Бригада: Бригада 7 Ростовского РЭС").await;
     assert!(card.contains("Принял"), "{card}");
@@ -377,10 +392,10 @@ async fn a_dispatcher_sets_an_incidents_status_and_restoration_time_and_a_crews_
         .as_str()
         .unwrap()
         .to_string();
-    browser.find("#incidents select[aria-label='Статус']").await.select_by_value("in_progress").await.unwrap();
+    browser.select("#incidents select[aria-label='Статус']", "in_progress").await;
     browser.click("#incidents .incident form button[type=submit]").await;
     browser.wait_for_text("#incidents .incident .badge", "бригада работает").await;
-    let card = browser.find("#incidents .incident").await.text().await.unwrap();
+    let card = browser.text("#incidents .incident").await;
     assert!(!card.contains("Восстановление: не назначено"), "the restoration time is shown: {card}");
 
     let (_, incidents) = app.get("/api/incidents", &api).await;
@@ -400,7 +415,7 @@ async fn a_dispatcher_sets_an_incidents_status_and_restoration_time_and_a_crews_
 
     // The crews board: the crew is on site now.
     let crew_status = "select[aria-label='Статус бригады Бригада 5 Угличского РЭС']";
-    browser.find(crew_status).await.select_by_value("on_site").await.unwrap();
+    browser.select(crew_status, "on_site").await;
     eventually("the crew's new status to be saved", DEADLINE, || async {
         let (_, crews) = app.get("/api/crews", &api).await;
         (crews[0]["status"] == "on_site").then_some(())
