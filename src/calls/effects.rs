@@ -254,12 +254,7 @@ impl StepEffects<'_> {
 
     /// "storm" when a supervisor switched storm mode on, or when open incidents reach the threshold.
     async fn storm_mode(&mut self) -> anyhow::Result<String> {
-        let storm = crate::outages::storm_mode_on(
-            self.tx.switch(crate::outages::STORM_SWITCH).await?.as_deref(),
-            async { self.tx.count_open_incidents().await },
-            self.settings.storm_threshold,
-        )
-        .await?;
+        let storm = self.tx.storm_inputs().await?.storm_on(self.settings.storm_threshold);
         Ok(if storm { "storm" } else { "calm" }.into())
     }
 }

@@ -285,11 +285,15 @@ struct StormMode {
 }
 
 async fn storm_status(state: &AppState) -> Result<StormMode, ApiError> {
-    let manual = state.store.switch(STORM_SWITCH).await?;
-    let open_incidents = state.store.count_open_incidents().await?;
+    let inputs = state.store.storm_inputs().await?;
     let threshold = state.settings.storm_threshold;
-    let on = super::storm_mode_on(manual.as_deref(), async { Ok::<_, ApiError>(open_incidents) }, threshold).await?;
-    Ok(StormMode { on, manual: manual.as_deref() == Some("on"), open_incidents, threshold })
+    let on = inputs.storm_on(threshold);
+    Ok(StormMode {
+        on,
+        manual: inputs.manual.as_deref() == Some("on"),
+        open_incidents: inputs.open_incidents,
+        threshold,
+    })
 }
 
 #[utoipa::path(

@@ -65,17 +65,23 @@ pub struct Incident {
 /// The switch a supervisor turns storm mode on and off with.
 pub const STORM_SWITCH: &str = "storm_mode";
 
-/// Storm mode is on when a supervisor says so, or (unless a supervisor switched it off) when
-/// `threshold` incidents are open at once. `open_incidents` is only counted when it matters.
-pub async fn storm_mode_on<E>(
-    manual: Option<&str>,
-    open_incidents: impl std::future::Future<Output = Result<i64, E>>,
-    threshold: i64,
-) -> Result<bool, E> {
-    match manual {
-        Some("on") => Ok(true),
-        Some("off") => Ok(false),
-        _ => Ok(open_incidents.await? >= threshold),
+/// What storm mode depends on, read together: the supervisor's switch, if set, and the
+/// incidents open now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StormInputs {
+    pub manual: Option<String>,
+    pub open_incidents: i64,
+}
+
+impl StormInputs {
+    /// On when a supervisor says so, or (unless a supervisor switched it off) when `threshold`
+    /// incidents are open at once.
+    pub fn storm_on(&self, threshold: i64) -> bool {
+        match self.manual.as_deref() {
+            Some("on") => true,
+            Some("off") => false,
+            _ => self.open_incidents >= threshold,
+        }
     }
 }
 
@@ -208,6 +214,16 @@ mod tests {
 
     fn msk() -> TimeZone {
         TimeZone::get("Europe/Moscow").unwrap()
+    }
+
+    #[test]
+    fn a_supervisors_switch_overrides_the_incident_threshold_both_ways() {
+        let inputs =
+            |manual: Option<&str>, open_incidents| StormInputs { manual: manual.map(String::from), open_incidents };
+        assert!(!inputs(None, 9).storm_on(10));
+        assert!(inputs(None, 10).storm_on(10));
+        assert!(inputs(Some("on"), 0).storm_on(10));
+        assert!(!inputs(Some("off"), 50).storm_on(10));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use super::{
 };
 use crate::calls::CallStatus;
 use crate::clock::Timestamp;
-use crate::outages::{Incident, PlannedOutage};
+use crate::outages::{Incident, PlannedOutage, StormInputs};
 use crate::queue::{Kind, NewItem, Ordering, QueueItem};
 use crate::settlements::Settlement;
 use crate::tickets::{Category, TicketKey};
@@ -316,12 +316,8 @@ impl CallTx {
         outages::open_incident(&mut self.tx, settlement_id).await
     }
 
-    pub async fn switch(&mut self, name: &str) -> StoreResult<Option<String>> {
-        outages::switch(&mut self.tx, name).await
-    }
-
-    pub async fn count_open_incidents(&mut self) -> StoreResult<i64> {
-        outages::count_open_incidents(&mut self.tx).await
+    pub async fn storm_inputs(&mut self) -> StoreResult<StormInputs> {
+        outages::storm_inputs(&mut self.tx).await
     }
 
     pub async fn application(&mut self, number: &str) -> StoreResult<Option<Application>> {

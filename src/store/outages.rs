@@ -7,7 +7,7 @@ use super::{Store, StoreError, StoreResult, WriteTx, crews, events, new_id, outb
 use crate::clock::Timestamp;
 use crate::crews::Crew;
 use crate::escalation::mail::NewMessage;
-use crate::outages::{Incident, IncidentStatus, NewPlannedOutage, PlannedOutage};
+use crate::outages::{Incident, IncidentStatus, NewPlannedOutage, PlannedOutage, STORM_SWITCH, StormInputs};
 use crate::settlements::SettlementRef;
 
 const SELECT_PLANNED: &str = "SELECT p.id, p.settlement_id, s.name AS settlement_name, s.postcode AS settlement_postcode, \
@@ -137,15 +137,16 @@ pub(super) async fn planned_between<'e, E: sqlx::Executor<'e, Database = Any>>(
     rows.iter().map(planned_from).collect()
 }
 
-pub(super) async fn switch<'e, E: sqlx::Executor<'e, Database = Any>>(
-    executor: E,
-    name: &str,
-) -> StoreResult<Option<String>> {
-    Ok(sqlx::query_scalar("SELECT value FROM switches WHERE name = $1").bind(name).fetch_optional(executor).await?)
-}
-
-pub(super) async fn count_open_incidents<'e, E: sqlx::Executor<'e, Database = Any>>(executor: E) -> StoreResult<i64> {
-    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM incidents WHERE status <> 'resolved'").fetch_one(executor).await?)
+/// The storm-mode switch and the open incidents in one statement: every call's menu reads them.
+pub(super) async fn storm_inputs<'e, E: sqlx::Executor<'e, Database = Any>>(executor: E) -> StoreResult<StormInputs> {
+    let row = sqlx::query(
+        "SELECT (SELECT value FROM switches WHERE name = $1) AS manual, \
+         (SELECT COUNT(*) FROM incidents WHERE status <> 'resolved') AS open_incidents",
+    )
+    .bind(STORM_SWITCH)
+    .fetch_one(executor)
+    .await?;
+    Ok(StormInputs { manual: row.try_get("manual")?, open_incidents: row.try_get("open_incidents")? })
 }
 
 /// A connection application as callers and operators ask about it.
@@ -301,12 +302,8 @@ impl Store {
         Ok(updated)
     }
 
-    pub async fn count_open_incidents(&self) -> StoreResult<i64> {
-        count_open_incidents(&self.pool).await
-    }
-
-    pub async fn switch(&self, name: &str) -> StoreResult<Option<String>> {
-        switch(&self.pool, name).await
+    pub async fn storm_inputs(&self) -> StoreResult<StormInputs> {
+        storm_inputs(&self.pool).await
     }
 
     pub async fn set_switch(&self, name: &str, value: &str, actor: &str, now: Timestamp) -> StoreResult<()> {
