@@ -75,15 +75,15 @@ fn call_from(row: &AnyRow) -> StoreResult<CallRecord> {
 const CALL_COLUMNS: &str = "id, provider_call_id, dialect, caller_number, called_number, status, state, seq, \
                             created_at, queued_at, ended_at";
 
-/// One webhook's transaction, holding the call's row lock until commit (on SQLite, a savepoint
-/// in a transaction shared with other steps).
+/// One webhook's transaction, holding the call's row lock until commit (on SQLite, a share of
+/// the write lane's batch: see `batch`).
 pub struct CallTx {
     pub(super) tx: WriteTx,
     pub(super) backend: Backend,
 }
 
 impl Store {
-    /// Runs one call webhook's `work` in a write transaction and returns its result once that
+    /// Runs one call webhook's (or a background worker's) `work` in a write transaction and returns its result once that
     /// has committed; an error or a panic undoes what the work wrote and is returned as an error.
     /// SQLite commits steps in groups (see `batch`), and may run `work` again from the start
     /// when another step of its group fails; PostgreSQL gives each its own transaction.
