@@ -58,6 +58,10 @@ enum Command {
         /// Address to bind.
         #[arg(long)]
         listen: std::net::SocketAddr,
+        /// Before answering, commit each request's body as one row to this database: the
+        /// commit ceiling instead of the framework's.
+        #[arg(long)]
+        commit_to: Option<String>,
     },
 }
 
@@ -79,7 +83,8 @@ struct StormArgs {
     /// The server's database (default: a fresh SQLite file in a temporary folder for each run).
     #[arg(long)]
     database_url: Option<String>,
-    /// Skip sending the same webhooks to a server that answers one fixed TwiML document.
+    /// Skip sending the same webhooks to a server that answers one fixed TwiML document (and
+    /// to one that first commits each to the database).
     #[arg(long)]
     no_ceiling: bool,
     /// Skip the second phase at half the full-speed call rate.
@@ -245,7 +250,9 @@ async fn execute(command: Command) -> Result<(), Failure> {
         })
         .await
         .map_err(Failure::Run),
-        Command::StormCeiling { listen } => crate::storm::serve_ceiling(listen).await.map_err(Failure::Run),
+        Command::StormCeiling { listen, commit_to } => {
+            crate::storm::serve_ceiling(listen, commit_to).await.map_err(Failure::Run)
+        }
         Command::Import { what: ImportCommand::PlannedOutages { file } } => {
             let settings = settings()?;
             let text = read_file(&file)?;

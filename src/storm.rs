@@ -1,4 +1,4 @@
-//! `hotline storm`: a load generator that starts `hotline serve` as a child process, walks many concurrent simulated callers through its signed Twilio webhooks, and reports throughput, latency, memory, start-up time and lost tickets beside a fixed-TwiML ceiling.
+//! `hotline storm`: a load generator that starts `hotline serve` as a child process, walks many concurrent simulated callers through its signed Twilio webhooks, and reports throughput, latency, memory, start-up time and lost tickets beside a fixed-TwiML ceiling and a one-commit-per-webhook one.
 
 use std::collections::{HashSet, VecDeque};
 use std::future::Future;
@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use axum::body::Bytes;
+use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 
 use crate::simulator::{Caller, SentWebhook, Waiting, parse_twiml};
@@ -31,7 +32,8 @@ pub struct Options {
     pub runs: usize,
     /// The server's database; `None`: a fresh SQLite file per run.
     pub database_url: Option<String>,
-    /// Drive the same webhooks against a server that only answers one fixed TwiML document.
+    /// Drive the same webhooks against a server that only answers one fixed TwiML document, then
+    /// against one that first commits each webhook as one row.
     pub ceiling: bool,
     /// After the full-speed phase, run again at half its call rate to see latency below saturation.
     pub half_rate: bool,
@@ -357,12 +359,11 @@ async fn run_phase(drive: Drive, concurrency: usize) -> anyhow::Result<Phase> {
 /// signature headers; each answer is read as TwiML, as a provider would.
 async fn replay(
     http: reqwest::Client,
-    journals: Vec<Vec<SentWebhook>>,
+    journals: Arc<Vec<Vec<SentWebhook>>>,
     from: String,
     to: String,
     concurrency: usize,
 ) -> anyhow::Result<Phase> {
-    let journals = Arc::new(journals);
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let mut loops = Vec::new();
@@ -383,12 +384,12 @@ async fn replay(
                         let status = response.status();
                         let text = response.text().await?;
                         if !status.is_success() {
-                            bail!("the ceiling answered {status}");
+                            bail!("answered {status}: {text}");
                         }
                         parse_twiml(&text)
                     };
                     if let Err(e) = timed(&mut tally.latencies_us, sent).await {
-                        tally.failed(format!("ceiling {url}: {e:#}"));
+                        tally.failed(format!("{url}: {e:#}"));
                     }
                 }
             }
@@ -519,6 +520,7 @@ struct RunFigures {
     max_ms: f64,
     half_rate_p99_ms: Option<f64>,
     ceiling_webhooks_per_s: Option<f64>,
+    commit_ceiling_webhooks_per_s: Option<f64>,
     peak_rss_mb: f64,
     first_start_ms: f64,
     restart_ms: f64,
@@ -600,26 +602,50 @@ async fn one_run(exe: &Path, options: &Options, run: usize, http: &reqwest::Clie
         _ => None,
     };
 
-    let ceiling = if options.ceiling {
-        let ceiling_addr = free_address()?;
-        let mut command = Command::new(exe);
-        command.arg("storm-ceiling").arg("--listen").arg(ceiling_addr.to_string());
-        let (ceiling_server, _) = Child::start(command, ceiling_addr, scratch.0.join("ceiling.log"), http).await?;
-        let journals = std::mem::take(&mut main.tally.journals);
-        let phase =
-            replay(http.clone(), journals, server.base.clone(), ceiling_server.base.clone(), options.concurrency)
-                .await?;
-        drop(ceiling_server);
+    let (ceiling, commit_ceiling) = if options.ceiling {
+        let journals = Arc::new(std::mem::take(&mut main.tally.journals));
+        let reference = |commit_to: Option<&str>, log: &str| {
+            let mut command = Command::new(exe);
+            command.arg("storm-ceiling");
+            if let Some(url) = commit_to {
+                command.arg("--commit-to").arg(url);
+            }
+            let log = scratch.0.join(log);
+            let (journals, from) = (journals.clone(), server.base.clone());
+            async move {
+                let addr = free_address()?;
+                command.arg("--listen").arg(addr.to_string());
+                let (reference, _) = Child::start(command, addr, log, http).await?;
+                replay(http.clone(), journals, from, reference.base.clone(), options.concurrency).await
+            }
+        };
+        let ceiling = reference(None, "ceiling.log").await?;
         println!(
             "  ceiling (one fixed TwiML document, the same webhooks of {} calls): {}",
-            phase.tally.calls,
-            phase.describe()
+            ceiling.tally.calls,
+            ceiling.describe()
         );
-        phase.print_errors();
-        println!("  the IVR reaches {:.1}% of the ceiling", 100.0 * main.webhooks_per_s() / phase.webhooks_per_s());
-        Some(phase)
+        ceiling.print_errors();
+        let store = Store::connect(&database_url).await?;
+        store.create_commit_ceiling().await?;
+        let commit_ceiling = reference(Some(&database_url), "commit-ceiling.log").await;
+        store.drop_commit_ceiling().await?;
+        store.close().await;
+        let commit_ceiling = commit_ceiling?;
+        println!(
+            "  commit ceiling (the same, but each webhook first commits one row to the database): {}",
+            commit_ceiling.describe()
+        );
+        commit_ceiling.print_errors();
+        let share = |phase: &Phase| 100.0 * phase.webhooks_per_s() / ceiling.webhooks_per_s();
+        println!(
+            "  the IVR reaches {:.1}% of the ceiling (one commit per webhook: {:.1}%)",
+            share(&main),
+            share(&commit_ceiling)
+        );
+        (Some(ceiling), Some(commit_ceiling))
     } else {
-        None
+        (None, None)
     };
 
     let peak_rss = server.peak_rss_bytes()?;
@@ -653,6 +679,7 @@ async fn one_run(exe: &Path, options: &Options, run: usize, http: &reqwest::Clie
     let errors = main.tally.errors
         + half.as_ref().map_or(0, |h| h.tally.errors)
         + ceiling.as_ref().map_or(0, |c| c.tally.errors)
+        + commit_ceiling.as_ref().map_or(0, |c| c.tally.errors)
         + duplicates;
     Ok(RunFigures {
         calls_per_s: main.calls_per_s(),
@@ -663,6 +690,7 @@ async fn one_run(exe: &Path, options: &Options, run: usize, http: &reqwest::Clie
         max_ms: main.ms(100.0),
         half_rate_p99_ms: half.as_ref().map(|h| h.ms(99.0)),
         ceiling_webhooks_per_s: ceiling.as_ref().map(Phase::webhooks_per_s),
+        commit_ceiling_webhooks_per_s: commit_ceiling.as_ref().map(Phase::webhooks_per_s),
         peak_rss_mb: peak_rss as f64 / 1e6,
         first_start_ms: first_start.as_secs_f64() * 1000.0,
         restart_ms: restart.as_secs_f64() * 1000.0,
@@ -702,6 +730,11 @@ fn print_medians(runs: &[RunFigures]) {
     if let Some(ceiling) = of_some(|r| r.ceiling_webhooks_per_s) {
         let ratio = of_some(|r| r.ceiling_webhooks_per_s.map(|c| 100.0 * r.webhooks_per_s / c)).unwrap_or(f64::NAN);
         println!("  ceiling: {ceiling:.0} webhooks/s; the IVR reaches {ratio:.1}% of it");
+    }
+    if let Some(commits) = of_some(|r| r.commit_ceiling_webhooks_per_s) {
+        let ratio =
+            of_some(|r| Some(100.0 * r.commit_ceiling_webhooks_per_s? / r.ceiling_webhooks_per_s?)).unwrap_or(f64::NAN);
+        println!("  commit ceiling: {commits:.0} webhooks/s, {ratio:.1}% of the ceiling");
     }
     println!(
         "  server peak RSS {:.1} MB; start-up to ready {:.0} ms on a new database, {:.0} ms on an existing one",
@@ -761,13 +794,29 @@ fn fixed_twiml() -> String {
 }
 
 /// `hotline storm-ceiling`: what axum alone manages on this machine: every request's body is
-/// read and answered with one fixed TwiML document, nothing else.
-pub async fn serve_ceiling(listen: SocketAddr) -> anyhow::Result<()> {
+/// read and answered with one fixed TwiML document, nothing else. With `commit_to`, the commit
+/// ceiling: each body is first committed as one row to that database (see `store::commit_ceiling`).
+pub async fn serve_ceiling(listen: SocketAddr, commit_to: Option<String>) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
+    let store = match commit_to {
+        Some(url) => Some(Store::connect(&url).await?),
+        None => None,
+    };
     let document = Bytes::from(fixed_twiml());
-    let app = axum::Router::new().fallback(move |_body: Bytes| {
-        let document = document.clone();
-        async move { ([(CONTENT_TYPE, "text/xml; charset=utf-8")], document) }
+    let app = axum::Router::new().fallback(move |body: Bytes| {
+        let (document, store) = (document.clone(), store.clone());
+        async move {
+            if let Some(store) = store {
+                if let Err(e) = store.commit_ceiling_row(&String::from_utf8_lossy(&body)).await {
+                    return (
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        [(CONTENT_TYPE, "text/plain")],
+                        Bytes::from(e.to_string()),
+                    );
+                }
+            }
+            (StatusCode::OK, [(CONTENT_TYPE, "text/xml; charset=utf-8")], document)
+        }
     });
     axum::serve(listener, app).await?;
     Ok(())

@@ -9,6 +9,7 @@
 
 mod batch;
 mod calls;
+mod commit_ceiling;
 mod crews;
 mod escalations;
 mod events;

@@ -21,6 +21,7 @@ on_both_backends!(
     settlements_upsert_and_match_by_postcode_or_folded_name,
     migrating_twice_is_harmless,
     old_events_are_swept_and_ids_keep_rising,
+    the_storm_commit_ceiling_table_comes_and_goes_beside_the_schema,
 );
 
 const T0: Timestamp = Timestamp(1_796_000_000_000);
@@ -221,4 +222,18 @@ async fn old_events_are_swept_and_ids_keep_rising(db: TestDb) {
     store.create_crew("Бригада 4", None, None, T0.plus_seconds(3600)).await.unwrap();
     let next = store.events_after(before[2].id, 10).await.unwrap();
     assert!(next.len() == 1 && next[0].id > before[2].id, "{next:?}");
+}
+
+async fn the_storm_commit_ceiling_table_comes_and_goes_beside_the_schema(db: TestDb) {
+    let store = db.store().await;
+    let before = store.call_table_counts().await.unwrap();
+    store.create_commit_ceiling().await.unwrap();
+    store.create_commit_ceiling().await.expect("a table left by a killed storm is replaced");
+    for body in ["CallSid=CA1", "CallSid=CA2"] {
+        store.commit_ceiling_row(body).await.unwrap();
+    }
+    store.drop_commit_ceiling().await.unwrap();
+    assert!(store.commit_ceiling_row("CallSid=CA3").await.is_err(), "its table is gone");
+    assert_eq!(store.call_table_counts().await.unwrap(), before, "it writes nothing else");
+    store.migrate().await.expect("the schema is as the migrations left it");
 }

@@ -19,7 +19,9 @@ async fn a_small_storm_on_sqlite_has_no_errors_and_loses_no_ticket() {
     let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "{}\n{stdout}\n{stderr}", out.status);
     assert!(stdout.contains("result: 0 errors, 0 lost tickets"), "{stdout}");
-    for figure in ["full speed: 200 calls", "half rate", "ceiling", "peak RSS", "start-up to ready", "p99"] {
+    for figure in
+        ["full speed: 200 calls", "half rate", "ceiling", "commit ceiling", "peak RSS", "start-up to ready", "p99"]
+    {
         assert!(stdout.contains(figure), "{figure} missing from:\n{stdout}");
     }
     let told = stdout.lines().find(|l| l.contains("told to callers")).unwrap_or_default();
