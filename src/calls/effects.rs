@@ -112,11 +112,12 @@ impl StepEffects<'_> {
             .and_then(|v| v.as_str())
             .map(str::to_string)
             .unwrap_or_else(|| format!("Обращение по телефону: {category}"));
+        let queued = args.get("queue").and_then(|v| v.as_bool()).unwrap_or(false);
         let new = NewTicket {
             category,
             priority,
             channel: Channel::Phone,
-            status: Status::New,
+            status: if queued { Status::Queued } else { Status::New },
             caller_number: self.call.caller_number.as_deref().and_then(|n| PhoneNumber::parse(n).ok()),
             settlement_id: vars.get("settlement_id").and_then(|id| id.parse().ok()),
             address: None,
@@ -129,7 +130,11 @@ impl StepEffects<'_> {
             incident_window_s: Some(self.settings.incident_window_s),
             escalation: Some(self.policies.clone()),
         };
-        let ticket = self.tx.create_ticket(&new, self.now).await?;
+        let ticket = if queued {
+            self.tx.create_queued_ticket(&new, &self.settings.queue_ordering, self.now).await?
+        } else {
+            self.tx.create_ticket(&new, self.now).await?
+        };
         tracing::info!(number = %ticket.number, category = %ticket.category, call = %self.call.id, "ticket created by the IVR");
         vars.insert("ticket_number".into(), ticket.number);
         Ok(crate::ivr::actions::NEXT.into())

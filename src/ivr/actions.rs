@@ -31,6 +31,10 @@ fn text(value: &toml::Value) -> Result<(), String> {
     value.as_str().filter(|t| !t.trim().is_empty()).map(|_| ()).ok_or_else(|| "must be a non-empty string".into())
 }
 
+fn flag(value: &toml::Value) -> Result<(), String> {
+    value.as_bool().map(|_| ()).ok_or_else(|| "must be true or false".into())
+}
+
 fn priority(value: &toml::Value) -> Result<(), String> {
     let n = value.as_integer().ok_or("priority must be a whole number")?;
     crate::tickets::Priority::parse(n).map(|_| ())
@@ -50,6 +54,8 @@ pub const CATALOG: &[ActionSpec] = &[
             Param { name: "category", required: true, check: category },
             Param { name: "priority", required: false, check: priority },
             Param { name: "description", required: false, check: text },
+            // true: the ticket waits in the operator queue (a report no other path takes up).
+            Param { name: "queue", required: false, check: flag },
         ],
         outcomes: &[NEXT],
         sets: &["ticket_number"],

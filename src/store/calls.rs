@@ -298,6 +298,16 @@ impl CallTx {
         tickets::insert_ticket(&mut self.tx, self.backend, new, now).await
     }
 
+    /// A ticket that waits in the operator queue for a person (see `Store::create_queued_ticket`).
+    pub async fn create_queued_ticket(
+        &mut self,
+        new: &NewTicket,
+        ordering: &Ordering,
+        now: Timestamp,
+    ) -> StoreResult<Ticket> {
+        tickets::insert_queued_ticket(&mut self.tx, self.backend, new, ordering, now).await
+    }
+
     /// The caller's tickets since `since`, newest first.
     pub async fn caller_history(&mut self, caller_number: &str, since: Timestamp) -> StoreResult<Vec<Ticket>> {
         tickets::caller_tickets(&mut self.tx, caller_number, since, 20).await

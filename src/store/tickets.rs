@@ -132,6 +132,28 @@ async fn ticket_in(tx: &mut WriteTx, key: &TicketKey) -> StoreResult<Ticket> {
 
 /// Opens a ticket with the next number inside `tx`: the number, the row and its first audit
 /// line commit together with whatever else the transaction does.
+/// A new ticket and its item in the operator queue, where it waits for a person.
+pub(super) async fn insert_queued_ticket(
+    tx: &mut WriteTx,
+    backend: Backend,
+    new: &NewTicket,
+    ordering: &Ordering,
+    now: Timestamp,
+) -> StoreResult<Ticket> {
+    let ticket = insert_ticket(tx, backend, new, now).await?;
+    let item = NewItem {
+        kind: Kind::Ticket,
+        ticket_id: Some(ticket.id.clone()),
+        call_id: None,
+        caller_number: ticket.caller_number.clone(),
+        category: ticket.category,
+        priority: ticket.priority,
+        enqueued_at: now,
+    };
+    queue::enqueue_in(tx, &item, ordering, now).await?;
+    Ok(ticket)
+}
+
 pub(super) async fn insert_ticket(
     tx: &mut WriteTx,
     backend: Backend,
@@ -262,17 +284,7 @@ impl Store {
         now: Timestamp,
     ) -> StoreResult<Ticket> {
         let mut tx = self.begin_write().await?;
-        let ticket = insert_ticket(&mut tx, self.backend, new, now).await?;
-        let item = NewItem {
-            kind: Kind::Ticket,
-            ticket_id: Some(ticket.id.clone()),
-            call_id: None,
-            caller_number: ticket.caller_number.clone(),
-            category: ticket.category,
-            priority: ticket.priority,
-            enqueued_at: now,
-        };
-        queue::enqueue_in(&mut tx, &item, ordering, now).await?;
+        let ticket = insert_queued_ticket(&mut tx, self.backend, new, ordering, now).await?;
         tx.commit().await?;
         Ok(ticket)
     }

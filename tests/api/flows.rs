@@ -229,6 +229,12 @@ async fn theft_with_a_recording_gives_a_ticket_with_the_recording_url() {
     assert_eq!(ticket["priority"], 3);
     assert_eq!(ticket["recording_url"], "https://api.twilio.com/recordings/RE1.wav");
     assert_eq!(ticket["recording_duration_s"], 42);
+    assert_eq!(ticket["status"], "queued", "{ticket}");
+    let (_, queue) = app.get("/api/queue", &operator).await;
+    let items = queue["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "the report waits for a person: {queue}");
+    assert_eq!((items[0]["kind"].as_str(), items[0]["ticket_number"].as_str()), (Some("ticket"), Some("100001")));
+    assert_eq!(items[0]["category"], "theft");
 
     // jambonz cannot record to a URL: the caller goes to an operator instead, not left hanging.
     let mut caller = Caller::new(&app.base, Dialect::Jambonz, "+79100000601");
