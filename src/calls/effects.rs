@@ -9,7 +9,6 @@ use crate::crews::CrewStatus;
 use crate::ivr::engine::Effects;
 use crate::outages;
 use crate::phone::PhoneNumber;
-use crate::queue::estimate_wait;
 use crate::settlements::{Settlement, match_spoken};
 use crate::store::{CallRecord, CallTx, SettlementQuery, StoreError};
 use crate::telephony::Dialect;
@@ -146,11 +145,11 @@ impl StepEffects<'_> {
     async fn estimate_wait(&mut self, vars: &mut BTreeMap<String, String>) -> anyhow::Result<String> {
         let alive_since = self.now.plus_seconds(-self.settings.operator_lease_s);
         let figures = self.tx.queue_figures(alive_since).await?;
-        let wait = estimate_wait(figures.waiting, figures.operators_available, &figures.handle_times(None));
+        let wait = figures.wait_for(figures.waiting, None);
         vars.insert("wait_range".into(), wait.spoken());
         // In a storm every caller who reaches this point (hazards never do) is offered a call back.
         let storm = self.storm_mode().await? == "storm";
-        Ok(if storm || wait.max_s > CALLBACK_OFFER_ABOVE_S { "long" } else { "short" }.into())
+        Ok(if storm || wait.likely_s() > CALLBACK_OFFER_ABOVE_S { "long" } else { "short" }.into())
     }
 
     /// "created", or "duplicate" when this number already waits for a call back.

@@ -15,7 +15,7 @@ use crate::clock::Timestamp;
 use crate::error::ApiError;
 use crate::ivr::engine::{self, CallState, Input, StepUrls};
 use crate::phone::PhoneNumber;
-use crate::queue::{ItemState, estimate_wait};
+use crate::queue::ItemState;
 use crate::store::{CallRecord, CallTx, NewCall, StoreError, StoredAnswer, new_id};
 use crate::telephony::{Action, Dialect, GatherResult, Inbound, ProviderStatus, Voice};
 
@@ -247,7 +247,7 @@ pub async fn handle_wait(
     }
     let position = item.position.unwrap_or(1);
     let figures = app.store.queue_figures(now.plus_seconds(-app.settings.operator_lease_s)).await?;
-    let wait = estimate_wait(position - 1, figures.operators_available, &figures.handle_times(Some(item.category)));
+    let wait = figures.wait_for(position - 1, Some(item.category));
     let mut actions = Vec::new();
     if better_position {
         actions.push(say(format!("Ваш номер в очереди: {position}.")));

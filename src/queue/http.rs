@@ -7,7 +7,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use super::{OperatorStatus, QueueItem, estimate_wait};
+use super::{OperatorStatus, QueueItem};
 use crate::app::AppState;
 use crate::auth::{Role, User};
 use crate::error::{ApiError, ApiJson, ErrorBody, optional_text};
@@ -68,11 +68,11 @@ async fn list(State(state): State<AppState>, user: User) -> Result<Json<QueueVie
     let now = state.clock.now();
     let items = state.store.waiting_items().await?;
     let figures = state.store.queue_figures(now.plus_seconds(-state.settings.operator_lease_s)).await?;
-    let wait = estimate_wait(figures.waiting, figures.operators_available, &figures.handle_times(None));
+    let wait = figures.wait_for(figures.waiting, None);
     let stats = Stats {
         waiting: figures.waiting,
         oldest_wait_s: figures.oldest_enqueued_at.map_or(0, |t| (now.millis() - t.millis()).max(0) / 1000),
-        estimated_wait_s: (wait.min_s + wait.max_s) / 2,
+        estimated_wait_s: wait.likely_s(),
         operators_available: figures.operators_available,
     };
     Ok(Json(QueueView { items, stats }))

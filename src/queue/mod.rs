@@ -164,6 +164,11 @@ pub struct WaitRange {
 }
 
 impl WaitRange {
+    /// The estimate as one figure: the middle of the range.
+    pub fn likely_s(self) -> i64 {
+        (self.min_s + self.max_s) / 2
+    }
+
     pub fn spoken(self) -> String {
         let minutes = |s: i64| ((s + 59) / 60).max(1);
         if self.max_s <= 60 {
@@ -184,11 +189,17 @@ fn minutes_word(n: i64) -> &'static str {
 /// Fewer handled items than this and the estimate is a safe range instead of a computation.
 pub const MIN_SAMPLES: usize = 5;
 
-/// Estimated wait for a caller with `ahead` items before them: `ceil((ahead + 1) / operators)`
-/// rounds of the recent average handling time, said as a range around it. With too few samples
-/// the range is wide and cautious.
-pub fn estimate_wait(ahead: i64, operators_available: i64, recent_handle_s: &[i64]) -> WaitRange {
-    let rounds = (ahead + 1 + operators_available.max(1) - 1) / operators_available.max(1);
+/// Estimated wait for a caller with `ahead` items before them, `staffed` operators on shift and
+/// `free` of them holding nothing. While fewer wait than operators are free, one takes the call
+/// at once. Otherwise the caller waits for operators to finish: `ceil((ahead - free + 1) /
+/// staffed)` rounds of the recent average handling time (with nobody on shift, as if one
+/// were), said as a range around it. With too few samples the range is wide and cautious.
+pub fn estimate_wait(ahead: i64, staffed: i64, free: i64, recent_handle_s: &[i64]) -> WaitRange {
+    if ahead < free {
+        return WaitRange { min_s: 0, max_s: 0 };
+    }
+    let staffed = staffed.max(1);
+    let rounds = (ahead - free.max(0) + staffed) / staffed;
     if recent_handle_s.len() < MIN_SAMPLES {
         // Without data, assume three minutes a caller and say a generous range.
         let likely = rounds * 180;
@@ -216,10 +227,16 @@ mod tests {
 
     #[test]
     fn waits_are_ranges_and_cautious_without_data() {
-        let cautious = estimate_wait(4, 1, &[]);
+        let cautious = estimate_wait(4, 1, 0, &[]);
         assert!(cautious.max_s >= 4 * cautious.min_s / 2 && cautious.max_s >= 120);
-        let measured = estimate_wait(1, 2, &[60, 60, 60, 60, 60]);
+        assert!(estimate_wait(0, 0, 0, &[]).likely_s() > 120, "with nobody on shift the wait is long");
+        let measured = estimate_wait(1, 2, 0, &[60, 60, 60, 60, 60]);
         assert_eq!(measured, WaitRange { min_s: 45, max_s: 75 });
+        assert_eq!(estimate_wait(3, 2, 0, &[60; 5]), WaitRange { min_s: 90, max_s: 150 }, "two rounds");
+        assert_eq!(estimate_wait(0, 1, 1, &[]), WaitRange { min_s: 0, max_s: 0 }, "a free operator answers at once");
+        assert_eq!(estimate_wait(1, 3, 2, &[]), WaitRange { min_s: 0, max_s: 0 });
+        assert_eq!(estimate_wait(2, 3, 1, &[60; 5]), WaitRange { min_s: 45, max_s: 75 }, "one free, two busy");
+        assert_eq!(WaitRange { min_s: 0, max_s: 0 }.spoken(), "меньше минуты");
         assert_eq!(WaitRange { min_s: 45, max_s: 75 }.spoken(), "от 1 до 2 минут");
         assert_eq!(WaitRange { min_s: 10, max_s: 50 }.spoken(), "меньше минуты");
         assert_eq!(WaitRange { min_s: 600, max_s: 1260 }.spoken(), "от 10 до 21 минуты");

@@ -6,7 +6,9 @@ use sqlx::{Any, Row};
 use super::{Backend, Store, StoreError, StoreResult, WriteTx, events, new_id, tickets};
 use crate::auth::User;
 use crate::clock::Timestamp;
-use crate::queue::{ItemState, Kind, NewItem, OperatorStatus, Ordering, QueueItem, cancels_ticket};
+use crate::queue::{
+    ItemState, Kind, NewItem, OperatorStatus, Ordering, QueueItem, WaitRange, cancels_ticket, estimate_wait,
+};
 use crate::tickets::{Category, Priority, Status, TicketKey};
 
 const SELECT_ITEMS: &str = "SELECT q.id, q.kind, q.ticket_id, t.number AS ticket_number, q.call_id, q.caller_number, \
@@ -29,7 +31,10 @@ pub struct OperatorState {
 pub struct QueueFigures {
     pub waiting: i64,
     pub oldest_enqueued_at: Option<Timestamp>,
+    /// Operators on shift: available, their console alive.
     pub operators_available: i64,
+    /// Those of them holding no item.
+    pub operators_free: i64,
     /// Seconds from hand-out to wrap-up of the latest finished items, by category, newest first.
     pub recent_handle_s: Vec<(Category, i64)>,
 }
@@ -197,6 +202,11 @@ impl QueueFigures {
         };
         let own = of(category);
         if own.len() >= crate::queue::MIN_SAMPLES { own } else { of(None) }
+    }
+
+    /// How long a caller with `ahead` items before them will wait, by `category`'s handling times.
+    pub fn wait_for(&self, ahead: i64, category: Option<Category>) -> WaitRange {
+        estimate_wait(ahead, self.operators_available, self.operators_free, &self.handle_times(category))
     }
 }
 
@@ -461,11 +471,15 @@ where
         sqlx::query("SELECT COUNT(*) AS waiting, MIN(enqueued_at) AS oldest FROM queue_items WHERE state = 'waiting'")
             .fetch_one(&mut *conn)
             .await?;
-    let operators_available: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM operators WHERE status = 'available' AND seen_at >= $1")
-            .bind(alive_since.millis())
-            .fetch_one(&mut *conn)
-            .await?;
+    // An operator holds at most one item (queue_items_one_per_operator), found by that index.
+    let operators = sqlx::query(
+        "SELECT COUNT(*) AS available, COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM queue_items q \
+         WHERE q.operator_id = o.user_id AND q.state = 'assigned') THEN 0 ELSE 1 END), 0) AS free \
+         FROM operators o WHERE o.status = 'available' AND o.seen_at >= $1",
+    )
+    .bind(alive_since.millis())
+    .fetch_one(&mut *conn)
+    .await?;
     let recent = sqlx::query(
         "SELECT category, (finished_at - assigned_at) / 1000 AS seconds FROM queue_items WHERE state = 'done' \
          AND assigned_at IS NOT NULL ORDER BY finished_at DESC LIMIT 100",
@@ -482,7 +496,8 @@ where
     Ok(QueueFigures {
         waiting: row.try_get("waiting")?,
         oldest_enqueued_at: row.try_get::<Option<i64>, _>("oldest")?.map(Timestamp),
-        operators_available,
+        operators_available: operators.try_get("available")?,
+        operators_free: operators.try_get("free")?,
         recent_handle_s,
     })
 }

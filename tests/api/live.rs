@@ -87,12 +87,13 @@ async fn supervisor_metrics_move_with_answered_and_abandoned_calls() {
     let mut answered = Caller::new(&app.base, Dialect::Twilio, "+79101230001");
     answered.dial().await.unwrap();
     answered.press("0").await.unwrap();
-    answered.press("2").await.unwrap();
     let (status, taken) = app.post("/api/queue/next", &operator, json!({})).await;
     assert_eq!(status, 200, "{taken}");
     let mut gone = Caller::new(&app.base, Dialect::Twilio, "+79101230002");
     gone.dial().await.unwrap();
-    gone.press("0").await.unwrap();
+    // The only operator is busy now: the wait is long, so a call back is offered first.
+    let offered = gone.press("0").await.unwrap();
+    assert!(offered.text().contains("Все операторы сейчас заняты"), "{}", offered.text());
     gone.press("2").await.unwrap();
     gone.status("completed", 4).await.unwrap();
     let mut informed = Caller::new(&app.base, Dialect::Jambonz, "+79101230003");

@@ -192,9 +192,10 @@ async fn a_live_call_is_put_through_to_the_operator_who_takes_it() {
         let operator = operator_on_shift(&app, Some("sip:olga@pbx.example")).await;
         let mut caller = Caller::new(&app.base, dialect, "+79101234567");
         caller.dial().await.unwrap();
-        caller.press("0").await.unwrap();
-        let queued = caller.press("2").await.unwrap();
+        // An operator is free: no call-back offer, straight to the queue.
+        let queued = caller.press("0").await.unwrap();
         assert!(matches!(queued.waiting, Waiting::Queue { .. }), "{queued:?}");
+        assert!(!queued.text().contains("заняты"), "{}", queued.text());
         let first_poll = caller.wait_in_queue().await.unwrap();
         assert!(first_poll.text().contains("Ваш номер в очереди: 1."), "{}", first_poll.text());
         let second_poll = caller.wait_in_queue().await.unwrap();
@@ -241,7 +242,6 @@ async fn a_caller_who_hangs_up_first_is_abandoned_with_the_wait_and_not_handed_o
     let mut caller = Caller::new(&app.base, Dialect::Twilio, "+79101234567");
     caller.dial().await.unwrap();
     caller.press("0").await.unwrap();
-    caller.press("2").await.unwrap();
     caller.leave_queue("hangup").await.unwrap();
     caller.status("completed", 5).await.unwrap();
     let call = app.store.call_by_provider_id("twilio", &caller.call_id).await.unwrap().unwrap();
@@ -261,7 +261,6 @@ async fn a_caller_who_hangs_up_first_is_abandoned_with_the_wait_and_not_handed_o
     let mut impatient = Caller::new(&app.base, Dialect::Twilio, "+79101234568");
     impatient.dial().await.unwrap();
     impatient.press("0").await.unwrap();
-    impatient.press("2").await.unwrap();
     let (_, taken) = app.post("/api/queue/next", &operator, json!({})).await;
     impatient.status("completed", 5).await.unwrap();
     let (_, me) = app.get("/api/operators/me", &operator).await;
@@ -427,7 +426,6 @@ async fn a_returning_caller_is_offered_their_settlement_and_linked_to_their_open
     let mut third = Caller::new(&app.base, Dialect::Twilio, "+79101234567");
     third.dial().await.unwrap();
     third.press("0").await.unwrap();
-    third.press("2").await.unwrap();
     let (status, taken) = app.post("/api/queue/next", &operator, json!({})).await;
     assert_eq!(status, 200, "{taken}");
     assert_eq!(taken["item"]["ticket_number"], "100001", "linked to the open ticket: {taken}");
