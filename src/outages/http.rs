@@ -6,7 +6,10 @@ use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use super::{Incident, IncidentStatus, NewPlannedOutage, PlannedOutage, STORM_SWITCH, parse_planned_csv, parse_time};
+use super::{
+    Incident, IncidentStatus, NewPlannedOutage, PlannedOutage, STORM_SWITCH, parse_planned_csv, parse_time,
+    settlement_at,
+};
 use crate::app::AppState;
 use crate::auth::{Role, User};
 use crate::clock::Timestamp;
@@ -64,9 +67,13 @@ async fn list_planned(
     Ok(Json(Items { items }))
 }
 
+/// The settlement by `settlement_id`, or as a schedule names it: by `postcode` and, where
+/// several share it, `settlement` (the name).
 #[derive(Deserialize, utoipa::ToSchema)]
 struct NewPlanned {
-    settlement_id: i64,
+    settlement_id: Option<i64>,
+    postcode: Option<String>,
+    settlement: Option<String>,
     /// ISO 8601; without an offset it is read in the service's time zone.
     starts_at: String,
     /// ISO 8601, after `starts_at`.
@@ -104,8 +111,16 @@ async fn add_planned(
     if ends_at <= starts_at {
         return Err(ApiError::invalid("ends_at must be after starts_at"));
     }
+    let settlement_id = match (req.settlement_id, req.postcode.as_deref()) {
+        (Some(id), _) => id,
+        (None, Some(postcode)) => {
+            let settlements = state.store.find_all_settlements().await?;
+            settlement_at(&settlements, postcode, req.settlement.as_deref()).map_err(ApiError::invalid)?.id
+        }
+        (None, None) => return Err(ApiError::invalid("settlement_id or postcode is required")),
+    };
     let outage = NewPlannedOutage {
-        settlement_id: req.settlement_id,
+        settlement_id,
         starts_at,
         ends_at,
         streets: req.streets.filter(|s| !s.trim().is_empty()),

@@ -17,6 +17,8 @@ use crate::text_enum::text_enum;
 pub struct PlannedOutage {
     pub id: String,
     pub settlement: SettlementRef,
+    /// The settlement's postcode again, as schedules name it (SPEC's field list).
+    pub postcode: String,
     pub starts_at: Timestamp,
     pub ends_at: Timestamp,
     pub streets: Option<String>,
@@ -99,6 +101,26 @@ pub fn parse_time(raw: &str, tz: &TimeZone) -> Result<Timestamp, String> {
         .ok_or_else(|| format!("'{raw}' is not an ISO 8601 time such as 2026-11-28T09:00"))
 }
 
+/// The settlement a schedule names by postcode and, where the postcode is shared, by name
+/// (compared folded: case and ё do not matter).
+pub fn settlement_at<'s>(
+    settlements: &'s [Settlement],
+    postcode: &str,
+    name: Option<&str>,
+) -> Result<&'s Settlement, String> {
+    let postcode = postcode.trim();
+    let wanted = name.map(fold_name).filter(|n| !n.is_empty());
+    let mut found = settlements
+        .iter()
+        .filter(|s| s.postcode == postcode && wanted.as_ref().is_none_or(|w| fold_name(&s.name) == *w));
+    match (found.next(), found.next(), name) {
+        (Some(settlement), None, _) => Ok(settlement),
+        (Some(_), Some(_), _) => Err(format!("postcode {postcode} is shared by several settlements: name one")),
+        (None, _, Some(name)) => Err(format!("no settlement '{name}' with postcode {postcode}")),
+        (None, _, None) => Err(format!("no settlement with postcode {postcode}")),
+    }
+}
+
 /// Reads `postcode,settlement,starts_at,ends_at,streets,reason`. Every row is checked against
 /// the known settlements; one bad row refuses the file, each problem named by its line.
 pub fn parse_planned_csv(
@@ -109,11 +131,7 @@ pub fn parse_planned_csv(
     let header = ["postcode", "settlement", "starts_at", "ends_at", "streets", "reason"];
     crate::csv_import::parse(text, &header, "planned outages", |record| {
         let mut problems = Vec::new();
-        let wanted = fold_name(&record[1]);
-        let settlement = settlements.iter().find(|s| s.postcode == record[0].trim() && fold_name(&s.name) == wanted);
-        if settlement.is_none() {
-            problems.push(format!("no settlement '{}' with postcode {}", &record[1], &record[0]));
-        }
+        let settlement = settlement_at(settlements, &record[0], Some(&record[1])).map_err(|e| problems.push(e)).ok();
         let starts = parse_time(&record[2], tz).map_err(|e| problems.push(format!("starts_at: {e}"))).ok();
         let ends = parse_time(&record[3], tz).map_err(|e| problems.push(format!("ends_at: {e}"))).ok();
         if let (Some(s), Some(e)) = (starts, ends) {

@@ -26,9 +26,11 @@ fn settlement_ref(row: &AnyRow) -> StoreResult<SettlementRef> {
 }
 
 fn planned_from(row: &AnyRow) -> StoreResult<PlannedOutage> {
+    let settlement = settlement_ref(row)?;
     Ok(PlannedOutage {
         id: row.try_get("id")?,
-        settlement: settlement_ref(row)?,
+        postcode: settlement.postcode.clone(),
+        settlement,
         starts_at: Timestamp(row.try_get("starts_at")?),
         ends_at: Timestamp(row.try_get("ends_at")?),
         streets: row.try_get("streets")?,

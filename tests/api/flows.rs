@@ -140,6 +140,31 @@ async fn planned_outages_for_the_next_seven_days_are_read_out_or_none_is_said(db
     let heard = caller.press("152610").await.unwrap().text();
     assert!(heard.contains("в ближайшие семь дней плановых отключений нет"), "{heard}");
 
+    // A schedule's own terms: the postcode, and the name where the postcode is not enough.
+    let (from, to) = (hour_from_now(24 * 10).to_string(), hour_from_now(24 * 10 + 4).to_string());
+    for (by, expected) in [
+        (json!({"postcode": "152150", "settlement": "ростов"}), 201),
+        (json!({"postcode": " 152150 "}), 201),
+        (json!({"postcode": "152150", "settlement": "Углич"}), 422),
+        (json!({"postcode": "999999"}), 422),
+        (json!({}), 422),
+    ] {
+        let mut body = json!({"starts_at": from, "ends_at": to, "reason": "ремонт линии"});
+        body.as_object_mut().unwrap().extend(by.as_object().unwrap().clone());
+        let (status, answer) = app.post("/api/planned-outages", &supervisor, body).await;
+        assert_eq!(status, expected, "{by}: {answer}");
+        if status == 201 {
+            assert_eq!(
+                (answer["postcode"].as_str(), answer["settlement"]["name"].as_str()),
+                (Some("152150"), Some("Ростов"))
+            );
+        } else {
+            assert!(answer["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{answer}");
+        }
+    }
+    let (_, listed) = app.get("/api/planned-outages?postcode=152150", &supervisor).await;
+    assert_eq!(listed["items"].as_array().map(Vec::len), Some(2), "{listed}");
+
     let bad =
         "postcode,settlement,starts_at,ends_at,streets,reason\n152610,Углич,2026-12-01T09:00,2026-12-01T08:00,,\n";
     let response = app
