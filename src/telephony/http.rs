@@ -153,7 +153,7 @@ async fn twilio_step(State(state): State<AppState>, Path(seq): Path<i64>, req: R
         description = "Twilio's webhook parameters (CallSid, From, To, CallStatus, Digits, SpeechResult, ...)"
     ),
     responses(
-        (status = 204, description = "Recorded"),
+        (status = 200, description = "Recorded (an empty body)"),
         (status = 400, description = "The webhook lacks what a call step needs", body = ErrorBody),
         (status = 403, description = "The signature does not hold", body = ErrorBody),
         (status = 413, description = "The body is larger than the limit", body = ErrorBody),
@@ -162,7 +162,8 @@ async fn twilio_step(State(state): State<AppState>, Path(seq): Path<i64>, req: R
 async fn twilio_status(State(state): State<AppState>, req: Request) -> Result<StatusCode, ApiError> {
     let (inbound, raw) = twilio_inbound(&state, req).await?;
     calls::handle_status(&state, Dialect::Twilio, &inbound, &raw).await?;
-    Ok(StatusCode::NO_CONTENT)
+    // 200, as for every webhook whose effects are committed (SPEC §3); providers read no body.
+    Ok(StatusCode::OK)
 }
 
 #[utoipa::path(
@@ -250,7 +251,7 @@ async fn jambonz_step(State(state): State<AppState>, Path(seq): Path<i64>, req: 
         description = "jambonz's webhook payload (call_sid, from, to, call_status, digits, speech, ...)"
     ),
     responses(
-        (status = 204, description = "Recorded"),
+        (status = 200, description = "Recorded (an empty body)"),
         (status = 400, description = "The webhook lacks what a call step needs", body = ErrorBody),
         (status = 403, description = "The signature does not hold", body = ErrorBody),
         (status = 413, description = "The body is larger than the limit", body = ErrorBody),
@@ -259,7 +260,8 @@ async fn jambonz_step(State(state): State<AppState>, Path(seq): Path<i64>, req: 
 async fn jambonz_status(State(state): State<AppState>, req: Request) -> Result<StatusCode, ApiError> {
     let (inbound, raw) = jambonz_inbound(&state, req).await?;
     calls::handle_status(&state, Dialect::Jambonz, &inbound, &raw).await?;
-    Ok(StatusCode::NO_CONTENT)
+    // 200, as for every webhook whose effects are committed (SPEC §3); providers read no body.
+    Ok(StatusCode::OK)
 }
 
 #[utoipa::path(
