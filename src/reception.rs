@@ -113,9 +113,13 @@ struct Appeal {
     #[serde(default = "default_category")]
     category: Category,
     name: Option<String>,
+    /// Also accepted as `caller_number`, the ticket's name for it.
+    #[serde(alias = "caller_number")]
     phone: Option<String>,
     settlement_id: Option<i64>,
     address: Option<String>,
+    /// Also accepted as `description`, the ticket's name for it.
+    #[serde(alias = "description")]
     text: String,
 }
 

@@ -334,6 +334,21 @@ async fn the_internet_reception_takes_appeals_and_shows_outages(db: TestDb) {
     assert_eq!(queue["items"][0]["ticket_number"], number);
     let response = app.http.post(app.url("/api/public/appeals")).json(&json!({"text": ""})).send().await.unwrap();
     assert_eq!(response.status(), 422);
+    // A client that uses the ticket's field names is understood too.
+    let response = app
+        .http
+        .post(app.url("/api/public/appeals"))
+        .json(&json!({"category": "question", "description": "Когда дадут свет?", "caller_number": "+79100000801"}))
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = status_and_json(response).await;
+    assert_eq!(status, 201, "{body}");
+    let (_, ticket) = app.get(&format!("/api/tickets/{}", body["number"].as_str().unwrap()), &operator).await;
+    assert_eq!(
+        (ticket["description"].as_str(), ticket["caller_number"].as_str()),
+        (Some("Когда дадут свет?"), Some("+79100000801"))
+    );
 
     let (status, outages) =
         status_and_json(app.http.get(app.url("/api/public/outages?postcode=152610")).send().await.unwrap()).await;
