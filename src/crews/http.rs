@@ -40,6 +40,8 @@ pub(crate) struct NewCrew {
     phone: Option<String>,
     /// Where its jobs are e-mailed.
     email: Option<String>,
+    /// Where it starts; `available` when absent.
+    status: Option<CrewStatus>,
 }
 
 fn checked_email(email: Option<&str>) -> Result<Option<String>, ApiError> {
@@ -55,7 +57,7 @@ fn checked_email(email: Option<&str>) -> Result<Option<String>, ApiError> {
     path = "/api/crews",
     operation_id = "create_crew",
     tag = "crews",
-    summary = "Add a crew (available)",
+    summary = "Add a crew (available unless it says otherwise)",
     request_body = NewCrew,
     security(("bearer" = [])),
     responses(
@@ -74,7 +76,8 @@ pub(crate) async fn create(
     let name = required_text("name", &req.name, 200)?;
     let phone = optional_text("phone", req.phone.as_deref(), 50)?;
     let email = checked_email(req.email.as_deref())?;
-    let crew = state.store.create_crew(&name, phone.as_deref(), email.as_deref(), state.clock.now()).await?;
+    let status = req.status.unwrap_or(CrewStatus::Available);
+    let crew = state.store.create_crew(&name, phone.as_deref(), email.as_deref(), status, state.clock.now()).await?;
     tracing::info!(crew = %crew.name, by = %user.username, "crew added");
     Ok((StatusCode::CREATED, Json(crew)))
 }

@@ -75,18 +75,20 @@ impl Store {
         name: &str,
         phone: Option<&str>,
         email: Option<&str>,
+        status: CrewStatus,
         now: Timestamp,
     ) -> StoreResult<Crew> {
         let mut tx = self.begin_write().await?;
         let id = new_id();
         sqlx::query(
             "INSERT INTO crews (id, name, phone, email, status, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, 'available', $5, $5)",
+             VALUES ($1, $2, $3, $4, $5, $6, $6)",
         )
         .bind(&id)
         .bind(name)
         .bind(phone)
         .bind(email)
+        .bind(status.as_str())
         .bind(now.millis())
         .execute(&mut tx)
         .await?;

@@ -4,6 +4,7 @@ use std::collections::HashSet;
 
 use hotline::auth::Role;
 use hotline::clock::Timestamp;
+use hotline::crews::CrewStatus;
 use hotline::phone::PhoneNumber;
 use hotline::settlements::parse_csv;
 use hotline::store::{SettlementQuery, Store, StoreError, TicketFilter};
@@ -210,7 +211,10 @@ fn both_backends_have_the_same_migration_versions() {
 async fn old_events_are_swept_and_ids_keep_rising(db: TestDb) {
     let store = db.store().await;
     for i in 0..3 {
-        store.create_crew(&format!("Бригада {i}"), None, None, T0.plus_seconds(i)).await.unwrap();
+        store
+            .create_crew(&format!("Бригада {i}"), None, None, CrewStatus::Available, T0.plus_seconds(i))
+            .await
+            .unwrap();
     }
     let before = store.events_after(0, 10).await.unwrap();
     assert_eq!(before.len(), 3);
@@ -219,7 +223,7 @@ async fn old_events_are_swept_and_ids_keep_rising(db: TestDb) {
     assert_eq!(store.prune_events(T0.plus_seconds(3600)).await.unwrap(), 0);
     let kept = store.events_after(0, 10).await.unwrap();
     assert_eq!(kept.iter().map(|e| e.id).collect::<Vec<_>>(), vec![before[2].id]);
-    store.create_crew("Бригада 4", None, None, T0.plus_seconds(3600)).await.unwrap();
+    store.create_crew("Бригада 4", None, None, CrewStatus::Available, T0.plus_seconds(3600)).await.unwrap();
     let next = store.events_after(before[2].id, 10).await.unwrap();
     assert!(next.len() == 1 && next[0].id > before[2].id, "{next:?}");
 }

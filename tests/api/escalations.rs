@@ -244,6 +244,11 @@ async fn a_crew_sent_with_a_restoration_time_changes_what_the_next_caller_hears(
     assert_eq!(status, 422, "{body}");
     let (status, body) = app.post("/api/crews", &dispatcher, json!({"name": "Бригада 3", "email": "нет"})).await;
     assert_eq!(status, 422, "{body}");
+    let (status, body) = app.post("/api/crews", &dispatcher, json!({"name": "Бригада 3", "status": "asleep"})).await;
+    assert_eq!(status, 422, "{body}");
+    let (status, resting) =
+        app.post("/api/crews", &dispatcher, json!({"name": "Бригада 9", "status": "off_duty"})).await;
+    assert_eq!((status, resting["status"].as_str()), (201, Some("off_duty")), "{resting}");
     let (status, crew) = app
         .post(
             "/api/crews",
