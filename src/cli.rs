@@ -38,7 +38,8 @@ enum Command {
     },
     /// Check the IVR scripts: every problem as file:node:reason, non-zero exit if any.
     Check {
-        /// The scripts folder (default: HOTLINE_SCRIPTS_DIR, else ./ivr-scripts).
+        /// The scripts folder (default: HOTLINE_SCRIPTS_DIR from the environment or hotline.toml,
+        /// else ./ivr-scripts).
         dir: Option<PathBuf>,
     },
     /// Place a simulated call against a running server and print what the caller hears.
@@ -219,9 +220,11 @@ async fn execute(command: Command) -> Result<(), Failure> {
             Ok(())
         }
         Command::Check { dir } => {
-            let dir = dir
-                .or_else(|| std::env::var_os("HOTLINE_SCRIPTS_DIR").map(PathBuf::from))
-                .unwrap_or_else(|| PathBuf::from("ivr-scripts"));
+            // The folder `serve` would read: HOTLINE_SCRIPTS_DIR from the environment or hotline.toml.
+            let dir = match dir {
+                Some(dir) => dir,
+                None => settings()?.scripts_dir.unwrap_or_else(|| PathBuf::from("ivr-scripts")),
+            };
             match crate::ivr::load_dir(&dir) {
                 Ok(flow) => {
                     println!("{}: {} nodes, all reachable, no problems", dir.display(), flow.nodes.len());

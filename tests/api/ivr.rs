@@ -154,6 +154,13 @@ async fn hotline_check_exits_non_zero_and_lists_problems() {
         .await
         .unwrap();
     assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stdout));
+
+    // Without a folder it checks the one `serve` would read, named in hotline.toml too.
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(work.path().join("hotline.toml"), format!("HOTLINE_SCRIPTS_DIR = {:?}\n", dir.path())).unwrap();
+    let out = crate::helpers::hotline_command(work.path()).arg("check").output().await.unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("main.toml:menu:goes to 'gone'"));
 }
 
 /// Effects that always find one settlement and number tickets from 100001.
