@@ -59,7 +59,8 @@ async fn outages(
     let mut out = Vec::new();
     let query = SettlementQuery { postcode: Some(postcode.as_str().to_string()), name: None };
     for settlement in state.store.find_settlements(&query).await? {
-        let planned = state.store.planned_outages(Some(settlement.id), now, now.plus_seconds(PUBLIC_HORIZON_S)).await?;
+        let planned =
+            state.store.planned_outages(Some(settlement.id), None, now, now.plus_seconds(PUBLIC_HORIZON_S)).await?;
         let incident = state.store.open_incident(settlement.id).await?;
         out.push(SettlementOutages { settlement, planned, incident });
     }

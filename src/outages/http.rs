@@ -60,10 +60,9 @@ async fn list_planned(
     ApiQuery(q): ApiQuery<PlannedQuery>,
 ) -> Result<Json<Items<PlannedOutage>>, ApiError> {
     let now = state.clock.now();
-    let mut items = state.store.planned_outages(q.settlement_id, now, now.plus_seconds(LISTING_HORIZON_S)).await?;
-    if let Some(postcode) = q.postcode.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
-        items.retain(|p| p.settlement.postcode == postcode);
-    }
+    let postcode = q.postcode.as_deref().map(str::trim).filter(|p| !p.is_empty());
+    let items =
+        state.store.planned_outages(q.settlement_id, postcode, now, now.plus_seconds(LISTING_HORIZON_S)).await?;
     Ok(Json(Items { items }))
 }
 
@@ -129,7 +128,8 @@ async fn add_planned(
     };
     let now = state.clock.now();
     let ids = state.store.add_planned_outages(std::slice::from_ref(&outage), now).await?;
-    let stored = state.store.planned_outages(Some(outage.settlement_id), Timestamp(0), Timestamp(i64::MAX)).await?;
+    let stored =
+        state.store.planned_outages(Some(outage.settlement_id), None, Timestamp(0), Timestamp(i64::MAX)).await?;
     let created =
         stored.into_iter().find(|p| Some(&p.id) == ids.first()).ok_or_else(|| ApiError::not_found("planned outage"))?;
     Ok((StatusCode::CREATED, Json(created)))

@@ -214,18 +214,25 @@ impl Store {
     }
 
     /// Planned outages ending after `from`, optionally of one settlement, earliest first.
+    /// Planned outages overlapping `from..to`, of one settlement or one postcode if given.
     pub async fn planned_outages(
         &self,
         settlement_id: Option<i64>,
+        postcode: Option<&str>,
         from: Timestamp,
         to: Timestamp,
     ) -> StoreResult<Vec<PlannedOutage>> {
         let sql = format!(
-            "{SELECT_PLANNED} WHERE ($1 IS NULL OR p.settlement_id = $1) AND p.ends_at > $2 AND p.starts_at < $3 \
-             ORDER BY p.starts_at LIMIT 1000"
+            "{SELECT_PLANNED} WHERE ($1 IS NULL OR p.settlement_id = $1) AND ($4 IS NULL OR s.postcode = $4) \
+             AND p.ends_at > $2 AND p.starts_at < $3 ORDER BY p.starts_at LIMIT 1000"
         );
-        let rows =
-            sqlx::query(&sql).bind(settlement_id).bind(from.millis()).bind(to.millis()).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(&sql)
+            .bind(settlement_id)
+            .bind(from.millis())
+            .bind(to.millis())
+            .bind(postcode)
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(planned_from).collect()
     }
 
