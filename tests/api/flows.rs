@@ -268,6 +268,15 @@ async fn theft_with_a_recording_gives_a_ticket_with_the_recording_url() {
     let fallback = caller.press("152150").await.unwrap();
     assert!(fallback.text().contains("Ваше сообщение примет оператор"), "{}", fallback.text());
     assert!(matches!(fallback.waiting, Waiting::Queue { .. }), "{fallback:?}");
+    let (_, ticket) = app.get("/api/tickets/100002", &operator).await;
+    assert_eq!((ticket["category"].as_str(), ticket["priority"].as_i64()), (Some("theft"), Some(3)), "{ticket}");
+    let (_, queue) = app.get("/api/queue", &operator).await;
+    let live = queue["items"].as_array().unwrap().iter().find(|i| i["kind"] == "live_call").cloned();
+    assert_eq!(
+        live.map(|i| i["ticket_number"].clone()),
+        Some(json!("100002")),
+        "the operator gets the ticket: {queue}"
+    );
     app.stop().await;
 }
 
