@@ -199,7 +199,7 @@ pub fn estimate_wait(ahead: i64, staffed: i64, free: i64, recent_handle_s: &[i64
         return WaitRange { min_s: 0, max_s: 0 };
     }
     let staffed = staffed.max(1);
-    let rounds = (ahead - free.max(0) + staffed) / staffed;
+    let rounds = (ahead - free + staffed) / staffed;
     if recent_handle_s.len() < MIN_SAMPLES {
         // Without data, assume three minutes a caller and say a generous range.
         let likely = rounds * 180;

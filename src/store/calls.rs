@@ -83,8 +83,9 @@ pub struct CallTx {
 }
 
 impl Store {
-    /// Runs one call webhook's (or a background worker's) `work` in a write transaction and returns its result once that
-    /// has committed; an error or a panic undoes what the work wrote and is returned as an error.
+    /// Runs one call webhook's (or a background worker's) `work` in a write transaction and
+    /// returns its result once that has committed; an error or a panic undoes what the work
+    /// wrote and is returned as an error.
     /// SQLite commits steps in groups (see `batch`), and may run `work` again from the start
     /// when another step of its group fails; PostgreSQL gives each its own transaction.
     pub async fn in_call_tx<T, E>(

@@ -213,8 +213,8 @@ impl Store {
         Ok(ids)
     }
 
-    /// Planned outages ending after `from`, optionally of one settlement, earliest first.
-    /// Planned outages overlapping `from..to`, of one settlement or one postcode if given.
+    /// Planned outages overlapping `from..to`, of one settlement or one postcode if given,
+    /// earliest first.
     pub async fn planned_outages(
         &self,
         settlement_id: Option<i64>,

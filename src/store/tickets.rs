@@ -130,8 +130,6 @@ async fn ticket_in(tx: &mut WriteTx, key: &TicketKey) -> StoreResult<Ticket> {
     fetch_ticket(&mut *tx, key).await?.ok_or_else(|| StoreError::NotFound("ticket".into()))
 }
 
-/// Opens a ticket with the next number inside `tx`: the number, the row and its first audit
-/// line commit together with whatever else the transaction does.
 /// A new ticket and its item in the operator queue, where it waits for a person.
 pub(super) async fn insert_queued_ticket(
     tx: &mut WriteTx,
@@ -154,6 +152,8 @@ pub(super) async fn insert_queued_ticket(
     Ok(ticket)
 }
 
+/// Opens a ticket with the next number inside `tx`: the number, the row and its first audit
+/// line commit together with whatever else the transaction does.
 pub(super) async fn insert_ticket(
     tx: &mut WriteTx,
     backend: Backend,
