@@ -6,7 +6,7 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::Once;
+use std::sync::{Arc, Mutex, Once};
 use std::time::Duration;
 
 use hotline::auth::{self, Role};
@@ -15,7 +15,7 @@ use hotline::config::Settings;
 use hotline::store::Store;
 use serde_json::Value;
 use sqlx::{Connection, Executor};
-use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, Command};
 use tokio::sync::oneshot;
 
@@ -333,11 +333,20 @@ pub struct Mail {
     pub body: String,
 }
 
-/// A real SMTP server (Python's aiosmtpd) storing what it receives in a maildir.
+/// A real SMTP server on loopback, run inside the test process: plain SMTP over TCP (EHLO/HELO,
+/// MAIL, RCPT, DATA with dot-unstuffing, RSET, NOOP, QUIT), which is all lettre's client speaks
+/// to it. It keeps each message as received; dropping it closes the port and every open session,
+/// so the server is down again.
 pub struct SmtpSink {
-    _server: Child,
     pub port: u16,
-    dir: tempfile::TempDir,
+    received: Arc<Mutex<Vec<Vec<u8>>>>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
 }
 
 impl SmtpSink {
@@ -345,39 +354,41 @@ impl SmtpSink {
         Self::start_on(free_port().port()).await
     }
 
-    /// Listens on `port`, which the app may already be trying to reach.
+    /// Listens on `port`, which the app may already be trying to reach; accepts from the moment
+    /// this returns.
     pub async fn start_on(port: u16) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let server = Command::new("python3")
-            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
-            .args(["-c", "aiosmtpd.handlers.Mailbox"])
-            .arg(dir.path().join("maildir"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("python3 must be installed to run the SMTP server of the tests");
-        eventually(
-            "the SMTP server (python3 -m pip install aiosmtpd; .ci/run does) to listen",
-            Duration::from_secs(20),
-            || async move { tokio::net::TcpStream::connect(("127.0.0.1", port)).await.ok() },
-        )
-        .await;
-        Self { _server: server, port, dir }
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .unwrap_or_else(|e| panic!("the test SMTP server cannot listen on port {port}: {e}"));
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let store = received.clone();
+        let server = tokio::spawn(async move {
+            // Owned here, so aborting the server ends its sessions too.
+            let mut sessions = tokio::task::JoinSet::new();
+            loop {
+                tokio::select! {
+                    accepted = listener.accept() => {
+                        let Ok((stream, _)) = accepted else { continue };
+                        sessions.spawn(smtp_session(stream, store.clone()));
+                    }
+                    Some(_) = sessions.join_next(), if !sessions.is_empty() => {}
+                }
+            }
+        });
+        Self { port, received, server }
     }
 
     pub fn url(&self) -> String {
         format!("smtp://127.0.0.1:{}", self.port)
     }
 
-    /// Everything received so far.
+    /// Everything received so far, in the order it arrived.
     pub fn messages(&self) -> Vec<Mail> {
-        let mut mails = Vec::new();
-        for folder in ["new", "cur"] {
-            let Ok(entries) = std::fs::read_dir(self.dir.path().join("maildir").join(folder)) else { continue };
-            for entry in entries {
-                let raw = std::fs::read(entry.unwrap().path()).unwrap();
-                let parsed = mailparse::parse_mail(&raw).unwrap();
+        let received = self.received.lock().unwrap().clone();
+        received
+            .iter()
+            .map(|raw| {
+                let parsed = mailparse::parse_mail(raw).unwrap();
                 let header = |name: &str| {
                     parsed
                         .headers
@@ -386,10 +397,9 @@ impl SmtpSink {
                         .map(|h| h.get_value())
                         .unwrap_or_default()
                 };
-                mails.push(Mail { to: header("To"), subject: header("Subject"), body: parsed.get_body().unwrap() });
-            }
-        }
-        mails
+                Mail { to: header("To"), subject: header("Subject"), body: parsed.get_body().unwrap() }
+            })
+            .collect()
     }
 
     /// Messages to `address`.
@@ -404,5 +414,79 @@ impl SmtpSink {
             (mails.len() >= count).then_some(mails)
         })
         .await
+    }
+}
+
+/// One SMTP session (RFC 5321, no extensions beyond announcing 8BITMIME and SMTPUTF8, which lettre
+/// may use in MAIL FROM). Each message accepted by DATA is stored as its bytes, dot-unstuffed.
+async fn smtp_session(stream: tokio::net::TcpStream, store: Arc<Mutex<Vec<Vec<u8>>>>) -> std::io::Result<()> {
+    let (read, mut write) = stream.into_split();
+    let mut read = BufReader::new(read);
+    write.write_all(b"220 hotline-test ESMTP ready\r\n").await?;
+    let (mut greeted, mut sender, mut recipients) = (false, false, 0usize);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        if read.read_until(b'\n', &mut line).await? == 0 {
+            return Ok(());
+        }
+        let command = String::from_utf8_lossy(&line);
+        let command = command.trim_end_matches(['\r', '\n']);
+        let (verb, argument) = command.split_once(' ').unwrap_or((command, ""));
+        let argument = argument.trim();
+        let reply: &[u8] = match verb.to_ascii_uppercase().as_str() {
+            "EHLO" | "HELO" if argument.is_empty() => b"501 5.5.4 a domain or address is required\r\n",
+            "EHLO" => {
+                (greeted, sender, recipients) = (true, false, 0);
+                b"250-hotline-test\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n"
+            }
+            "HELO" => {
+                (greeted, sender, recipients) = (true, false, 0);
+                b"250 hotline-test\r\n"
+            }
+            "MAIL" if !greeted => b"503 5.5.1 EHLO or HELO first\r\n",
+            "MAIL" if sender => b"503 5.5.1 a message is already under way\r\n",
+            "MAIL" if !argument.to_ascii_uppercase().starts_with("FROM:") => b"501 5.5.4 MAIL FROM:<address>\r\n",
+            "MAIL" => {
+                (sender, recipients) = (true, 0);
+                b"250 2.1.0 OK\r\n"
+            }
+            "RCPT" if !sender => b"503 5.5.1 MAIL first\r\n",
+            "RCPT" if !argument.to_ascii_uppercase().starts_with("TO:") => b"501 5.5.4 RCPT TO:<address>\r\n",
+            "RCPT" => {
+                recipients += 1;
+                b"250 2.1.5 OK\r\n"
+            }
+            "DATA" if recipients == 0 => b"503 5.5.1 RCPT first\r\n",
+            "DATA" => {
+                write.write_all(b"354 end with <CRLF>.<CRLF>\r\n").await?;
+                let mut message = Vec::new();
+                loop {
+                    line.clear();
+                    if read.read_until(b'\n', &mut line).await? == 0 {
+                        return Ok(()); // the client went away mid-message: nothing was accepted
+                    }
+                    if line == b".\r\n" || line == b".\n" {
+                        break;
+                    }
+                    let unstuffed = if line.starts_with(b".") { &line[1..] } else { &line[..] };
+                    message.extend_from_slice(unstuffed);
+                }
+                store.lock().unwrap().push(message);
+                (sender, recipients) = (false, 0);
+                b"250 2.0.0 OK: queued\r\n"
+            }
+            "RSET" => {
+                (sender, recipients) = (false, 0);
+                b"250 2.0.0 OK\r\n"
+            }
+            "NOOP" => b"250 2.0.0 OK\r\n",
+            "QUIT" => {
+                write.write_all(b"221 2.0.0 bye\r\n").await?;
+                return Ok(());
+            }
+            _ => b"500 5.5.2 command not recognized\r\n",
+        };
+        write.write_all(reply).await?;
     }
 }
