@@ -71,7 +71,7 @@ impl AppState {
     /// the bootstrap admin: everything `serve` needs before it takes a request.
     pub async fn prepare(settings: Settings, clock: Clock) -> anyhow::Result<Self> {
         let (flow, source) = ivr::load(settings.scripts_dir.as_deref())?;
-        let policies = load_policies(settings.escalation_policies.as_deref())?;
+        let policies = Arc::new(load_policies(settings.escalation_policies.as_deref())?);
         tracing::info!(source, nodes = flow.nodes.len(), "IVR scripts checked");
         let store = Store::open(settings.database_url.expose()).await?;
         if let Some(count) = settlements::load_defaults(&store).await? {
@@ -105,6 +105,7 @@ impl AppState {
             clock: clock.clone(),
             links: ack_links.clone(),
             channels: vec![Arc::new(mailer)],
+            policies: policies.clone(),
         };
         background.add(worker.start());
         Ok(Self {
@@ -113,7 +114,7 @@ impl AppState {
             clock,
             flow: Arc::new(flow),
             live,
-            policies: Arc::new(policies),
+            policies,
             ack_links,
             background,
         })

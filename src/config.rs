@@ -73,6 +73,9 @@ pub struct Settings {
     pub demo: bool,
     /// A policy file of the operator's own; `None` uses the policies built into the binary.
     pub escalation_policies: Option<PathBuf>,
+    /// The region's duty dispatcher (`+7...` or `sip:...`): a hazard caller is put through
+    /// there when no operator is on shift.
+    pub duty_phone: Option<String>,
 }
 
 /// Every setting by its environment variable name; `hotline.toml` may use the same name or the
@@ -98,6 +101,7 @@ pub const VARIABLES: &[&str] = &[
     "HOTLINE_STORM_THRESHOLD",
     "HOTLINE_DEMO",
     "HOTLINE_ESCALATION_POLICIES",
+    "HOTLINE_DUTY_PHONE",
 ];
 
 impl Settings {
@@ -224,6 +228,14 @@ impl Settings {
             Some(other) => return Err(invalid("HOTLINE_DEMO", format!("'{other}' is not on or off"))),
         };
 
+        let duty_phone = match get("HOTLINE_DUTY_PHONE").map(str::trim) {
+            None | Some("") => None,
+            Some(sip) if sip.starts_with("sip:") && sip.len() > 4 => Some(sip.to_string()),
+            Some(raw) => Some(crate::phone::PhoneNumber::parse(raw).map(|p| p.to_string()).map_err(|_| {
+                invalid("HOTLINE_DUTY_PHONE", format!("'{raw}' is neither a phone number (+7...) nor a sip: address"))
+            })?),
+        };
+
         Ok(Settings {
             listen,
             database_url: Secret::new(database_url),
@@ -245,6 +257,7 @@ impl Settings {
             storm_threshold,
             demo,
             escalation_policies: get("HOTLINE_ESCALATION_POLICIES").map(PathBuf::from),
+            duty_phone,
         })
     }
 

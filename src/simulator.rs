@@ -29,9 +29,11 @@ pub enum Waiting {
     /// Told to leave the queue (an operator took the call): the provider now posts the queue's
     /// action URL, which `leave_queue("leave")` does.
     Left,
-    /// Connected to someone else (an operator's phone).
+    /// Connected to someone else (an operator's phone); the provider posts how that call ended
+    /// to `action_url`, which `dial_ends` does.
     Dialed {
         target: String,
+        action_url: Option<String>,
     },
     Ended,
 }
@@ -197,6 +199,17 @@ impl Caller {
         let Waiting::Queue { action_url, .. } = &self.waiting else { bail!("not in a queue: {:?}", self.waiting) };
         let url = action_url.clone();
         self.post(&url, vec![("QueueResult".into(), result.into())], serde_json::json!({"queueResult": result})).await
+    }
+
+    /// The call put through ends: `completed` after a conversation, or `busy`, `no-answer`,
+    /// `failed` when the person was not reached.
+    pub async fn dial_ends(&mut self, outcome: &str) -> anyhow::Result<Turn> {
+        let Waiting::Dialed { action_url: Some(url), .. } = &self.waiting else {
+            bail!("not put through with an action URL: {:?}", self.waiting)
+        };
+        let url = url.clone();
+        self.post(&url, vec![("DialCallStatus".into(), outcome.into())], serde_json::json!({"dial_call_status": outcome}))
+            .await
     }
 
     /// A status callback, as the provider sends them (possibly late or twice).
@@ -417,7 +430,7 @@ pub mod cli {
                     }
                 }
                 Waiting::Left => caller.leave_queue("leave").await?,
-                Waiting::Dialed { target } => {
+                Waiting::Dialed { target, .. } => {
                     println!("  [connected to {target}]");
                     return Ok(());
                 }
@@ -479,7 +492,12 @@ pub fn parse_twiml(xml: &str) -> anyhow::Result<Turn> {
                         None => bail!("a <Redirect> outside a gather is not followed by this simulator: {body}"),
                     },
                     "Enqueue" => waiting = Waiting::Queue { wait_url: get("waitUrl"), action_url: get("action") },
-                    "Number" | "Sip" => waiting = Waiting::Dialed { target: body },
+                    "Number" | "Sip" => {
+                        let action_url = stack.iter().rev().find(|(n, _)| n == "Dial").and_then(|(_, attrs)| {
+                            attrs.iter().find(|(k, _)| k == "action").map(|(_, v)| v.clone())
+                        });
+                        waiting = Waiting::Dialed { target: body, action_url };
+                    }
                     _ => {}
                 }
             }
@@ -531,7 +549,11 @@ pub fn parse_jambonz(json: &str) -> anyhow::Result<Turn> {
             }
             "dial" => {
                 let target = verb["target"][0].get("number").or(verb["target"][0].get("sipUri"));
-                waiting = Waiting::Dialed { target: target.and_then(|t| t.as_str()).unwrap_or_default().to_string() };
+                let action_url = verb.get("actionHook").and_then(|h| h.as_str()).map(str::to_string);
+                waiting = Waiting::Dialed {
+                    target: target.and_then(|t| t.as_str()).unwrap_or_default().to_string(),
+                    action_url,
+                };
             }
             "hangup" | "sip:decline" => waiting = Waiting::Ended,
             "leave" => waiting = Waiting::Left,

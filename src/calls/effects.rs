@@ -9,8 +9,10 @@ use crate::crews::CrewStatus;
 use crate::ivr::engine::Effects;
 use crate::outages;
 use crate::phone::PhoneNumber;
-use crate::settlements::{Settlement, match_spoken};
-use crate::store::{CallRecord, CallTx, SettlementQuery, StoreError};
+use crate::settlements::{Settlement, SettlementRef, match_spoken};
+use crate::outages::IncidentStatus;
+use crate::queue::ItemState;
+use crate::store::{CallRecord, CallTx, SettlementQuery, StoreError, TicketUpdate};
 use crate::telephony::Dialect;
 use crate::tickets::{Category, Channel, NewTicket, Priority, Status};
 
@@ -30,17 +32,27 @@ pub struct StepEffects<'a> {
 /// Above this estimated wait a caller is offered a call back (SPEC §4: over two minutes).
 const CALLBACK_OFFER_ABOVE_S: i64 = 120;
 
+/// The settlement is known: `settlement_id` is only ever set for a place the caller gave or confirmed.
 fn set_settlement(vars: &mut BTreeMap<String, String>, s: &Settlement) {
     vars.insert("settlement".into(), s.name.clone());
     vars.insert("settlement_id".into(), s.id.to_string());
     vars.remove("settlement_candidates");
 }
 
+/// A new answer about the place replaces what an earlier one said, also when it finds nothing.
+fn forget_settlement(vars: &mut BTreeMap<String, String>) {
+    for var in ["settlement", "settlement_id", "settlement_candidates", "settlement_choices"] {
+        vars.remove(var);
+    }
+}
+
 impl StepEffects<'_> {
     async fn lookup_settlement(&mut self, vars: &mut BTreeMap<String, String>) -> anyhow::Result<String> {
         let said = vars.get(LOCATION_VAR).cloned().unwrap_or_default();
+        forget_settlement(vars);
         let digits: String = said.chars().filter(|c| !c.is_whitespace()).collect();
-        let found = if !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) {
+        let keyed = !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit());
+        let found = if keyed {
             if digits.len() != 6 {
                 Vec::new()
             } else {
@@ -52,9 +64,16 @@ impl StepEffects<'_> {
         };
         Ok(match found.as_slice() {
             [] => "unknown".into(),
-            [one] => {
+            [one] if keyed => {
                 set_settlement(vars, one);
                 "found".into()
+            }
+            // A name the recogniser heard may be the wrong one («ростово» → Ростов): it is
+            // offered for confirmation (`confirm_settlement`) before it is used.
+            [one] => {
+                vars.insert("settlement".into(), one.name.clone());
+                vars.insert("settlement_candidates".into(), format!("{}={}", one.id, one.name));
+                "heard".into()
             }
             several => {
                 let choices: Vec<String> = several
@@ -72,8 +91,10 @@ impl StepEffects<'_> {
         })
     }
 
-    fn choose_settlement(&mut self, vars: &mut BTreeMap<String, String>) -> anyhow::Result<String> {
-        let choice = vars.get(CHOICE_VAR).and_then(|c| c.trim().parse::<usize>().ok());
+    /// The caller picked one of several candidates by its number (`choice`), or said yes to the
+    /// one offered (`first`).
+    fn choose_settlement(&mut self, vars: &mut BTreeMap<String, String>, first: bool) -> anyhow::Result<String> {
+        let choice = if first { Some(1) } else { vars.get(CHOICE_VAR).and_then(|c| c.trim().parse::<usize>().ok()) };
         let candidates = vars.get("settlement_candidates").cloned().unwrap_or_default();
         let picked = choice
             .and_then(|n| n.checked_sub(1))
@@ -112,6 +133,7 @@ impl StepEffects<'_> {
             .map(str::to_string)
             .unwrap_or_else(|| format!("Обращение по телефону: {category}"));
         let queued = args.get("queue").and_then(|v| v.as_bool()).unwrap_or(false);
+        let escalate_now = args.get("escalate").and_then(|v| v.as_bool()).unwrap_or(true);
         let new = NewTicket {
             category,
             priority,
@@ -127,7 +149,7 @@ impl StepEffects<'_> {
             assignee_id: None,
             actor: "ivr".into(),
             incident_window_s: Some(self.settings.incident_window_s),
-            escalation: Some(self.policies.clone()),
+            escalation: escalate_now.then(|| self.policies.clone()),
         };
         let ticket = if queued {
             self.tx.create_queued_ticket(&new, &self.settings.queue_ordering, self.now).await?
@@ -138,6 +160,30 @@ impl StepEffects<'_> {
         vars.insert("ticket_number".into(), ticket.number);
         Ok(crate::ivr::actions::NEXT.into())
     }
+
+    fn ticket_number(vars: &BTreeMap<String, String>) -> anyhow::Result<i64> {
+        vars.get("ticket_number")
+            .and_then(|n| n.parse().ok())
+            .ok_or_else(|| anyhow::anyhow!("the script updates or escalates a ticket before creating one"))
+    }
+
+    async fn update_ticket(&mut self, args: &toml::Table, vars: &BTreeMap<String, String>) -> anyhow::Result<String> {
+        let update = TicketUpdate {
+            settlement_id: vars.get("settlement_id").and_then(|id| id.parse().ok()),
+            description: args.get("description").and_then(|v| v.as_str()).map(str::to_string),
+            recording_url: vars.get("recording_url").cloned(),
+            recording_duration_s: vars.get("recording_duration").and_then(|d| d.parse().ok()),
+        };
+        let number = Self::ticket_number(vars)?;
+        self.tx.update_ticket(number, &update, self.settings.incident_window_s, self.now).await?;
+        Ok(crate::ivr::actions::NEXT.into())
+    }
+
+    async fn escalate(&mut self, vars: &BTreeMap<String, String>) -> anyhow::Result<String> {
+        let ticket = self.tx.escalate_ticket(Self::ticket_number(vars)?, self.policies, self.now).await?;
+        tracing::info!(number = %ticket.number, call = %self.call.id, settlement = ?ticket.settlement.map(|s| s.name), "hazard escalated by the IVR");
+        Ok(crate::ivr::actions::NEXT.into())
+    }
 }
 
 impl StepEffects<'_> {
@@ -145,6 +191,9 @@ impl StepEffects<'_> {
     async fn estimate_wait(&mut self, vars: &mut BTreeMap<String, String>) -> anyhow::Result<String> {
         let alive_since = self.now.plus_seconds(-self.settings.operator_lease_s);
         let figures = self.tx.queue_figures(alive_since).await?;
+        if figures.operators_on_shift == 0 {
+            return Ok("nobody".into());
+        }
         let wait = figures.wait_for(figures.waiting, None);
         vars.insert("wait_range".into(), wait.spoken());
         // In a storm every caller who reaches this point (hazards never do) is offered a call back.
@@ -152,33 +201,83 @@ impl StepEffects<'_> {
         Ok(if storm || wait.likely_s() > CALLBACK_OFFER_ABOVE_S { "long" } else { "short" }.into())
     }
 
-    /// "created", or "duplicate" when this number already waits for a call back.
+    /// "created", or "duplicate" when this number already waits for a call back. A caller who
+    /// waits in the queue keeps their place: their turn becomes the call back.
     async fn request_callback(&mut self) -> anyhow::Result<String> {
-        match self.tx.request_callback(self.call, &self.settings.queue_ordering, self.now).await {
-            Ok(_) => Ok("created".into()),
+        let requested = match self.tx.live_call_to_callback(&self.call.id, self.now).await {
+            Ok(Some(_)) => Ok(()),
+            Ok(None) => self.tx.request_callback(self.call, &self.settings.queue_ordering, self.now).await.map(drop),
+            Err(e) => Err(e),
+        };
+        match requested {
+            Ok(()) => Ok("created".into()),
             Err(StoreError::Conflict(_)) => Ok("duplicate".into()),
             Err(e) => Err(e.into()),
+        }
+    }
+
+    /// After the caller left the queue: "yes" while their turn still waits, with the wait.
+    async fn still_waiting(&mut self, vars: &mut BTreeMap<String, String>) -> anyhow::Result<String> {
+        let item = self.tx.live_item(&self.call.id).await?;
+        let Some(item) = item.filter(|item| item.state == ItemState::Waiting) else { return Ok("no".into()) };
+        let alive_since = self.now.plus_seconds(-self.settings.operator_lease_s);
+        let figures = self.tx.queue_figures(alive_since).await?;
+        let wait = figures.wait_for(item.position.unwrap_or(1) - 1, Some(item.category));
+        vars.insert("wait_range".into(), wait.spoken());
+        Ok("yes".into())
+    }
+
+    /// A call back needs a number to ring: not withheld, and one that parses as a phone number.
+    fn caller_callable(&self) -> &'static str {
+        match self.call.caller_number.as_deref().map(PhoneNumber::parse) {
+            Some(Ok(_)) => "yes",
+            _ => "no",
+        }
+    }
+
+    fn duty_phone(&self, vars: &mut BTreeMap<String, String>) -> &'static str {
+        match &self.settings.duty_phone {
+            Some(phone) => {
+                vars.insert("duty_phone".into(), phone.clone());
+                "set"
+            }
+            None => "unset",
         }
     }
 }
 
 impl StepEffects<'_> {
-    /// "known" when the caller's latest recent ticket names a settlement (set as the current
-    /// one, to be confirmed), else "none".
-    async fn recent_settlement(&mut self, vars: &mut BTreeMap<String, String>) -> anyhow::Result<String> {
+    /// The settlement of the caller's latest recent ticket, if any.
+    async fn recent_place(&mut self) -> anyhow::Result<Option<SettlementRef>> {
         let Some(number) = self.call.caller_number.as_deref().and_then(|n| PhoneNumber::parse(n).ok()) else {
-            return Ok("none".into());
+            return Ok(None);
         };
         let since = self.now.plus_seconds(-self.settings.returning_hours * 3600);
         let history = self.tx.caller_history(number.as_str(), since).await?;
-        match history.into_iter().find_map(|t| t.settlement) {
-            Some(settlement) => {
-                vars.insert("settlement".into(), settlement.name);
-                vars.insert("settlement_id".into(), settlement.id.to_string());
-                Ok("known".into())
+        Ok(history.into_iter().find_map(|t| t.settlement))
+    }
+
+    /// Starts the location questions afresh: "known" when the caller's latest recent ticket
+    /// names a settlement (offered, to be confirmed with `confirm_settlement`), else "none".
+    async fn recent_settlement(&mut self, vars: &mut BTreeMap<String, String>) -> anyhow::Result<String> {
+        forget_settlement(vars);
+        Ok(match self.recent_place().await? {
+            Some(place) => {
+                vars.insert("settlement".into(), place.name.clone());
+                vars.insert("settlement_candidates".into(), format!("{}={}", place.id, place.name));
+                "known"
             }
-            None => Ok("none".into()),
+            None => "none",
         }
+        .into())
+    }
+
+    /// What a returning caller hears before the menu: the outage in the settlement of their
+    /// latest ticket, if any (outcomes as `outage_status`; the place is not taken as confirmed).
+    async fn returning_outage(&mut self, vars: &mut BTreeMap<String, String>) -> anyhow::Result<String> {
+        let Some(place) = self.recent_place().await? else { return Ok("unknown".into()) };
+        vars.insert("settlement".into(), place.name);
+        self.outage_status_of(place.id, vars).await
     }
 }
 
@@ -196,6 +295,14 @@ impl StepEffects<'_> {
     /// ("planned", with `outage_end`), an incident ("incident", with `etr`), or nothing.
     async fn outage_status(&mut self, vars: &mut BTreeMap<String, String>) -> anyhow::Result<String> {
         let Some(settlement_id) = Self::settlement_id(vars) else { return Ok("unknown".into()) };
+        self.outage_status_of(settlement_id, vars).await
+    }
+
+    async fn outage_status_of(
+        &mut self,
+        settlement_id: i64,
+        vars: &mut BTreeMap<String, String>,
+    ) -> anyhow::Result<String> {
         let tz = &self.settings.timezone;
         let now = self.now;
         let in_force = self.tx.planned_between(settlement_id, now, now.plus_seconds(1)).await?;
@@ -213,7 +320,11 @@ impl StepEffects<'_> {
             let crew = incident.crew_status.map_or("Информация передана диспетчеру.", CrewStatus::spoken);
             vars.insert("crew".into(), crew.into());
             vars.insert("etr".into(), etr);
-            return Ok("incident".into());
+            // Until a dispatcher confirms it (a crew, a restoration time, work started), an
+            // incident is only what callers said: it is not announced as an accident.
+            let confirmed =
+                incident.status == IncidentStatus::InProgress || incident.etr.is_some() || incident.crew_id.is_some();
+            return Ok(if confirmed { "incident" } else { "reports" }.into());
         }
         Ok("unknown".into())
     }
@@ -272,8 +383,16 @@ impl Effects for StepEffects<'_> {
     ) -> anyhow::Result<String> {
         match action {
             "lookup_settlement" => self.lookup_settlement(vars).await,
-            "choose_settlement" => self.choose_settlement(vars),
+            "choose_settlement" => self.choose_settlement(vars, false),
+            "confirm_settlement" => self.choose_settlement(vars, true),
+            "returning_outage" => self.returning_outage(vars).await,
             "create_ticket" => self.create_ticket(args, vars).await,
+            "update_ticket" => self.update_ticket(args, vars).await,
+            "escalate" => self.escalate(vars).await,
+            "settlement_known" => Ok(if Self::settlement_id(vars).is_some() { "yes" } else { "no" }.into()),
+            "caller_callable" => Ok(self.caller_callable().into()),
+            "duty_phone" => Ok(self.duty_phone(vars).into()),
+            "still_waiting" => self.still_waiting(vars).await,
             "estimate_wait" => self.estimate_wait(vars).await,
             "request_callback" => self.request_callback().await,
             "recent_settlement" => self.recent_settlement(vars).await,

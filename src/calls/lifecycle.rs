@@ -59,6 +59,8 @@ state_machine! {
         Fail => Abandoned
     },
     Connected => {
+        // The operator's phone did not answer: the caller waits again.
+        Enqueue => Queued,
         Hangup => Completed,
         Fail => Completed
     }

@@ -19,6 +19,13 @@ use crate::queue::ItemState;
 use crate::store::{CallRecord, CallTx, NewCall, StoreError, StoredAnswer, new_id};
 use crate::telephony::{Action, Dialect, GatherResult, Inbound, ProviderStatus, Voice};
 
+/// The provider queue callers wait in for an operator (the scripts' `enqueue = "operators"`).
+const OPERATOR_QUEUE: &str = "operators";
+
+/// A caller who has waited this long is offered, once per stretch of waiting, to be rung back
+/// instead (SPEC §4a: waiting is never a trap).
+const CALLBACK_OFFER_AFTER_S: i64 = 60;
+
 /// Which webhook of a call this is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StepKind {
@@ -44,6 +51,9 @@ fn input_from(kind: StepKind, inbound: &Inbound) -> Input {
     }
     if let Some(result) = &inbound.queue_result {
         return Input::LeftQueue(result.clone());
+    }
+    if let Some(status) = &inbound.dial_status {
+        return Input::DialEnded(status.clone());
     }
     match &inbound.gather {
         Some(GatherResult::Digits(d)) => Input::Digits(d.clone()),
@@ -154,10 +164,10 @@ async fn step_in(
     }
     let mut state: CallState = serde_json::from_str(&call.state).unwrap_or_default();
     let input = input_from(if seq == 0 { StepKind::Entry } else { kind }, inbound);
-    let (actions, events) = match leaving_queue(tx, &call, &input, &app.flow.voice, now).await? {
-        Some(put_through) => (put_through, vec![CallEvent::Connect]),
+    let urls = step_urls(&app.settings.public_url, dialect, seq + 1);
+    let (actions, events) = match operator_side(tx, &call, &input, &app.flow.voice, &urls, now).await? {
+        Some(handled) => handled,
         None => {
-            let urls = step_urls(&app.settings.public_url, dialect, seq + 1);
             let snapshot = call.clone();
             let mut effects = effects::StepEffects {
                 tx: &mut *tx,
@@ -187,27 +197,40 @@ async fn step_in(
     Ok(answer)
 }
 
-/// The caller side of the operator queue, after the caller left it: put through to the
-/// operator who took the call (`Some`), or record that they hung up and let the flow go on.
-async fn leaving_queue(
+/// The caller side of an operator taking the call: put through to the operator who took it
+/// once the caller left the queue, and back to the head of the queue when that operator's phone
+/// did not answer (SPEC §4a). `None` lets the flow go on (after recording a hang-up in the queue).
+async fn operator_side(
     tx: &mut CallTx,
     call: &CallRecord,
     input: &Input,
     voice: &Voice,
+    urls: &StepUrls,
     now: Timestamp,
-) -> Result<Option<Vec<Action>>, StoreError> {
-    let Input::LeftQueue(result) = input else { return Ok(None) };
-    if result == "hangup" {
-        tx.abandon_call(&call.id, now).await?;
-        return Ok(None);
+) -> Result<Option<(Vec<Action>, Vec<CallEvent>)>, StoreError> {
+    let say = |text: &str| Action::Say { text: text.into(), voice: voice.clone() };
+    match input {
+        Input::LeftQueue(result) if result == "hangup" => {
+            tx.abandon_call(&call.id, now).await?;
+            Ok(None)
+        }
+        Input::LeftQueue(_) => {
+            let Some((item, Some(contact))) = tx.taken_call(&call.id).await? else { return Ok(None) };
+            tracing::info!(call = %call.id, item = %item.id, operator = ?item.operator, "putting the caller through");
+            let dial = Action::Dial { target: contact, caller_id: None, timeout_s: 30, action_url: Some(urls.action.clone()) };
+            Ok(Some((vec![say("Соединяю с оператором."), dial], vec![CallEvent::Connect])))
+        }
+        Input::DialEnded(outcome) if !Input::dial_answered(outcome) && call.status == CallStatus::Connected => {
+            let Some(item) = tx.put_through_failed(&call.id, outcome, now).await? else { return Ok(None) };
+            tracing::warn!(call = %call.id, item = %item.id, outcome, "the operator's phone did not take the call: back to the head of the queue");
+            let back = vec![
+                say("Оператор не смог ответить. Вы первый в очереди, пожалуйста, оставайтесь на линии."),
+                Action::Enqueue { queue: OPERATOR_QUEUE.into(), wait_url: urls.wait.clone(), action_url: urls.action.clone() },
+            ];
+            Ok(Some((back, vec![CallEvent::Enqueue])))
+        }
+        _ => Ok(None),
     }
-    let Some((item, Some(contact))) = tx.taken_call(&call.id).await? else { return Ok(None) };
-    tracing::info!(call = %call.id, item = %item.id, operator = ?item.operator, "putting the caller through");
-    Ok(Some(vec![
-        Action::Say { text: "Соединяю с оператором.".into(), voice: voice.clone() },
-        // No action URL: when the conversation ends, so does the call.
-        Action::Dial { target: contact, caller_id: None, timeout_s: 30, action_url: None },
-    ]))
 }
 
 /// What a caller waiting in the queue hears on each poll: `Leave` once an operator has taken
@@ -243,6 +266,13 @@ pub async fn handle_wait(
         .await?;
     let Some(item) = item else { return Ok(hold) };
     if item.state != ItemState::Waiting {
+        return Ok(vec![Action::Leave]);
+    }
+    // Out of the queue for a moment, to a menu that offers a call back keeping the place: a wait
+    // poll can only speak (jambonz allows no gather there), so the offer is a step of the flow.
+    let callable = call.caller_number.as_deref().is_some_and(|n| PhoneNumber::parse(n).is_ok());
+    let waited_s = call.queued_at.map_or(0, |since| (now.millis() - since.millis()) / 1000);
+    if callable && waited_s >= CALLBACK_OFFER_AFTER_S {
         return Ok(vec![Action::Leave]);
     }
     let position = item.position.unwrap_or(1);
@@ -309,6 +339,9 @@ async fn status_in(
                 }
                 (CallStatus::Connected, _) => tx.operator_wraps_up(&call.id, now).await?,
                 _ => {}
+            }
+            if call.status.is_final() {
+                tx.escalate_call_hazards(&call.id, &app.policies, now).await?;
             }
             tx.update_call(&call, now).await?;
         }

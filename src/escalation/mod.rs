@@ -10,6 +10,11 @@ pub mod worker;
 
 use serde::Serialize;
 
+/// A hazard reported by phone escalates when the caller's place is known or has failed, or when
+/// the call ends; a caller still answering questions this long after pressing 1 does not hold
+/// it back any longer: it escalates with what is known (SPEC §4a: within 45 s of the answer).
+pub const HAZARD_ESCALATES_WITHIN_S: i64 = 20;
+
 use crate::clock::Timestamp;
 use crate::text_enum::text_enum;
 use policy::Recipient;

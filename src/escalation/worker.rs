@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::ack::AckLinks;
 use super::mail::{self, Channel, NewMessage, OutboxMessage, Purpose};
-use super::policy::resolve_all;
+use super::policy::{Policies, resolve_all};
 use crate::clock::{Clock, Timestamp};
 use crate::config::Settings;
 use crate::store::{DueReminder, DueStep, Store};
@@ -30,6 +30,7 @@ pub struct Worker {
     pub clock: Clock,
     pub links: AckLinks,
     pub channels: Vec<Arc<dyn Channel>>,
+    pub policies: Arc<Policies>,
 }
 
 impl Worker {
@@ -51,6 +52,10 @@ impl Worker {
     /// others going; the item itself is tried again next round.
     pub async fn round(&self) -> anyhow::Result<()> {
         let now = self.clock.now();
+        let overdue = now.plus_seconds(-super::HAZARD_ESCALATES_WITHIN_S);
+        for number in self.store.escalate_waiting_hazards(overdue, self.policies.clone(), now).await? {
+            tracing::warn!(ticket = %number, "a hazard waited for its caller's answers too long: escalated with what is known");
+        }
         for step in self.store.due_steps(now, BATCH).await? {
             if let Err(e) = self.fire(&step, now).await {
                 tracing::error!(escalation = %step.escalation_id, step = step.order, error = %e, "firing a step failed");

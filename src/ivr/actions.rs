@@ -41,13 +41,17 @@ fn priority(value: &toml::Value) -> Result<(), String> {
 }
 
 pub const CATALOG: &[ActionSpec] = &[
+    // "heard": one settlement matched what the caller said, to be confirmed before it is used.
     ActionSpec {
         name: "lookup_settlement",
         params: &[],
-        outcomes: &["found", "several", "unknown"],
+        outcomes: &["found", "heard", "several", "unknown"],
         sets: &["settlement", "settlement_choices"],
     },
+    ActionSpec { name: "settlement_known", params: &[], outcomes: &["yes", "no"], sets: &[] },
     ActionSpec { name: "choose_settlement", params: &[], outcomes: &["found", "unknown"], sets: &["settlement"] },
+    // Yes to the one settlement offered (heard, or the returning caller's).
+    ActionSpec { name: "confirm_settlement", params: &[], outcomes: &["found", "unknown"], sets: &["settlement"] },
     ActionSpec {
         name: "create_ticket",
         params: &[
@@ -56,16 +60,41 @@ pub const CATALOG: &[ActionSpec] = &[
             Param { name: "description", required: false, check: text },
             // true: the ticket waits in the operator queue (a report no other path takes up).
             Param { name: "queue", required: false, check: flag },
+            // false: the escalation waits for `escalate` (a hazard reported before its place is known).
+            Param { name: "escalate", required: false, check: flag },
         ],
         outcomes: &[NEXT],
         sets: &["ticket_number"],
     },
-    ActionSpec { name: "estimate_wait", params: &[], outcomes: &["short", "long"], sets: &["wait_range"] },
+    // Adds to the call's ticket what is known now: the settlement, a recording, the description.
+    ActionSpec {
+        name: "update_ticket",
+        params: &[Param { name: "description", required: false, check: text }],
+        outcomes: &[NEXT],
+        sets: &[],
+    },
+    ActionSpec { name: "escalate", params: &[], outcomes: &[NEXT], sets: &[] },
+    // "nobody": no operator is on shift at all.
+    ActionSpec { name: "estimate_wait", params: &[], outcomes: &["short", "long", "nobody"], sets: &["wait_range"] },
+    // Whether the caller's number can be rung back (not withheld, a real number).
+    ActionSpec { name: "caller_callable", params: &[], outcomes: &["yes", "no"], sets: &[] },
+    ActionSpec { name: "duty_phone", params: &[], outcomes: &["set", "unset"], sets: &["duty_phone"] },
+    // After leaving the queue: "yes" when the caller's turn still waits (they left to hear the
+    // call-back offer), "no" when it is gone.
+    ActionSpec { name: "still_waiting", params: &[], outcomes: &["yes", "no"], sets: &["wait_range"] },
     ActionSpec { name: "recent_settlement", params: &[], outcomes: &["known", "none"], sets: &["settlement"] },
+    // Before the menu: the outage in a returning caller's settlement, as `outage_status` says it.
+    ActionSpec {
+        name: "returning_outage",
+        params: &[],
+        outcomes: &["planned", "incident", "reports", "unknown"],
+        sets: &["settlement", "outage_end", "etr", "crew"],
+    },
     ActionSpec {
         name: "outage_status",
         params: &[],
-        outcomes: &["planned", "incident", "unknown"],
+        // "reports": callers reported it, no dispatcher has confirmed it yet.
+        outcomes: &["planned", "incident", "reports", "unknown"],
         sets: &["outage_end", "etr", "crew"],
     },
     ActionSpec { name: "planned_outages", params: &[], outcomes: &["some", "none"], sets: &["planned_list"] },

@@ -27,6 +27,16 @@ pub enum Input {
     },
     /// The caller left the operator queue, with the provider's reason.
     LeftQueue(String),
+    /// A call put through to a person ended, with the provider's outcome (`completed`, `busy`,
+    /// `no-answer`, `failed`, ...).
+    DialEnded(String),
+}
+
+impl Input {
+    /// Whether a dial that ended so reached the person (then the conversation is over).
+    pub fn dial_answered(status: &str) -> bool {
+        matches!(status, "completed" | "answered")
+    }
 }
 
 /// Where a call stands between two webhooks; stored with the call so any instance can go on.
@@ -107,8 +117,13 @@ pub async fn step<E: Effects>(
     let mut spoken = Vec::new();
     let target = match input {
         Input::Start => flow.start.clone(),
+        Input::DialEnded(status) if Input::dial_answered(&status) => {
+            // The person talked to the caller: nothing is left for the menus to do.
+            state.ended = true;
+            return Ok(Step { actions: vec![Action::Hangup], state });
+        }
         input => match flow.node(&state.node) {
-            Some(node) => respond(node, &mut state, input, &mut spoken),
+            Some(node) => respond(flow, node, &mut state, input, &mut spoken),
             // The flow changed under a live call: start it over rather than drop the caller.
             None => flow.start.clone(),
         },
@@ -118,7 +133,7 @@ pub async fn step<E: Effects>(
 }
 
 /// Interprets the caller's input at the node that asked; returns the node to enter next.
-fn respond(node: &Node, state: &mut CallState, input: Input, spoken: &mut Vec<Prompt>) -> String {
+fn respond(flow: &Flow, node: &Node, state: &mut CallState, input: Input, spoken: &mut Vec<Prompt>) -> String {
     let here = node.id.clone();
     if matches!(node.kind, NodeKind::Menu { .. } | NodeKind::Capture { .. }) && state.answers.len() < MAX_ANSWERS {
         let given = match &input {
@@ -138,8 +153,8 @@ fn respond(node: &Node, state: &mut CallState, input: Input, spoken: &mut Vec<Pr
             match key {
                 None => retry(no_input, state, &here, spoken),
                 Some(k) if k.is_empty() => retry(no_input, state, &here, spoken),
-                Some(k) => match branches.get(&k) {
-                    Some(target) => target.clone(),
+                Some(k) => match branches.get(&k).cloned().or_else(|| navigation(flow, node, &k)) {
+                    Some(target) => target,
                     None => retry(invalid, state, &here, spoken),
                 },
             }
@@ -152,6 +167,8 @@ fn respond(node: &Node, state: &mut CallState, input: Input, spoken: &mut Vec<Pr
             };
             if value.is_empty() {
                 retry(no_input, state, &here, spoken)
+            } else if let Some(target) = navigation(flow, node, &value) {
+                target
             } else {
                 state.vars.insert(var.clone(), value);
                 next.clone()
@@ -171,8 +188,20 @@ fn respond(node: &Node, state: &mut CallState, input: Input, spoken: &mut Vec<Pr
             state.vars.insert("queue_result".into(), result);
             next.clone()
         }
+        (NodeKind::Dial { next, .. }, Input::DialEnded(_)) => next.clone(),
         // Anything else (a late or stray webhook) repeats where the caller is.
         _ => here,
+    }
+}
+
+/// Keys that mean the same on every menu and question (SPEC §4a): `*` asks again, `9` goes to
+/// the main menu, `0` to the operator. A menu's own branch for the key comes first.
+fn navigation(flow: &Flow, node: &Node, key: &str) -> Option<String> {
+    match key {
+        "*" => Some(node.id.clone()),
+        "9" => flow.menu.clone().filter(|menu| *menu != node.id),
+        "0" => flow.operator.clone(),
+        _ => None,
     }
 }
 
@@ -281,6 +310,18 @@ async fn walk<E: Effects>(
                     wait_url: urls.wait.clone(),
                     action_url: urls.action.clone(),
                 });
+                return Ok(actions);
+            }
+            NodeKind::Dial { target: to, next } => {
+                let to = speech::fill(to, &state.vars);
+                if to.trim().is_empty() {
+                    // Nobody to put the caller through to: on as if nobody answered.
+                    target = next.clone();
+                    continue;
+                }
+                waits_here(state);
+                let mut actions = into_actions(spoken);
+                actions.push(Action::Dial { target: to, caller_id: None, timeout_s: 30, action_url: Some(urls.action.clone()) });
                 return Ok(actions);
             }
             NodeKind::Hangup => {

@@ -11,6 +11,10 @@ pub struct Flow {
     pub start: String,
     pub nodes: HashMap<String, Node>,
     pub voice: Voice,
+    /// The main menu (`file.node`), where key 9 leads from every other menu.
+    pub menu: Option<String>,
+    /// Where key 0 leads from every menu: the operator.
+    pub operator: Option<String>,
 }
 
 impl Flow {
@@ -87,6 +91,12 @@ pub enum NodeKind {
         queue: String,
         next: String,
     },
+    /// Put the caller through to a person (`target` is a template); `next` is where the caller
+    /// goes when that person is busy or does not answer.
+    Dial {
+        target: String,
+        next: String,
+    },
     /// Carry out a domain action and branch on its outcome.
     Action {
         name: &'static str,
@@ -107,7 +117,10 @@ impl NodeKind {
     /// Every node this one can lead to.
     pub fn targets(&self) -> Vec<&str> {
         match self {
-            NodeKind::Message { next } | NodeKind::Record { next, .. } | NodeKind::Enqueue { next, .. } => vec![next],
+            NodeKind::Message { next }
+            | NodeKind::Record { next, .. }
+            | NodeKind::Enqueue { next, .. }
+            | NodeKind::Dial { next, .. } => vec![next],
             NodeKind::Menu { branches, no_input, invalid, .. } => {
                 branches.values().map(String::as_str).chain([no_input.then.as_str(), invalid.then.as_str()]).collect()
             }
@@ -131,6 +144,6 @@ impl NodeKind {
     /// A way out for the caller: the call ends, a person takes over, or a sub-flow hands back
     /// to the node that used it (which is checked on its own).
     pub fn ends_turn_for_good(&self) -> bool {
-        matches!(self, NodeKind::Hangup | NodeKind::Enqueue { .. } | NodeKind::Return)
+        matches!(self, NodeKind::Hangup | NodeKind::Enqueue { .. } | NodeKind::Dial { .. } | NodeKind::Return)
     }
 }

@@ -4,6 +4,8 @@
 //! ```toml
 //! [flow]                       # optional; main.toml's `start` is where every call begins
 //! start = "welcome"
+//! menu = "menu"                # key 9 on every other menu comes back here
+//! operator = "operator"        # key 0 on every menu goes here; * repeats any menu
 //! language = "ru-RU"
 //! voice = "Polly.Tatyana"
 //!
@@ -34,6 +36,10 @@ pub struct FlowHeader {
     pub start: Option<String>,
     pub language: Option<String>,
     pub voice: Option<String>,
+    /// The main menu: key 9 on any other menu goes there.
+    pub menu: Option<String>,
+    /// Where key 0 on any menu goes: a person.
+    pub operator: Option<String>,
 }
 
 /// One or several lines of text.
@@ -72,6 +78,9 @@ pub struct RawNode {
     pub record: Option<RawRecord>,
     /// Queue name the caller waits in for an operator.
     pub enqueue: Option<String>,
+    /// Put the caller through to this phone or SIP address (a template: `{duty_phone}`); `next`
+    /// is where the caller goes when nobody answers.
+    pub dial: Option<String>,
     /// A named domain action (see `ivr::actions`).
     #[serde(rename = "do")]
     pub action: Option<String>,

@@ -124,14 +124,16 @@ impl Checker {
         let mut language = "ru-RU".to_string();
         let mut voice_name = None;
         let mut start = None;
+        let mut navigation = (None, None);
         let mut files = BTreeMap::new();
         for (file, script) in &parsed {
             if stem(file) == MAIN_FILE {
                 language = script.flow.language.clone().unwrap_or(language);
                 voice_name = script.flow.voice.clone();
                 start = script.flow.start.clone();
-            } else if script.flow.start.is_some() {
-                self.problem(file, "-", "only main.toml names the start node");
+                navigation = (script.flow.menu.clone(), script.flow.operator.clone());
+            } else if script.flow.start.is_some() || script.flow.menu.is_some() || script.flow.operator.is_some() {
+                self.problem(file, "-", "only main.toml names the start node, the main menu and the operator");
             }
             files.insert(stem(file).to_string(), file.clone());
         }
@@ -169,6 +171,16 @@ impl Checker {
                 String::new()
             }
         };
+        // Keys that mean the same on every menu: 9 the main menu, 0 the operator.
+        let global = |name: &str, target: Option<String>, this: &mut Self| {
+            let id = qualify(MAIN_FILE, &target?);
+            if !all_ids.contains(&id) {
+                this.problem(&main_file, "-", format!("[flow] {name} names a node that does not exist"));
+            }
+            Some(id)
+        };
+        let menu = global("menu", navigation.0, &mut self);
+        let operator = global("operator", navigation.1, &mut self);
         if self.problems.is_empty() {
             self.check_graph(&nodes, &start);
         }
@@ -177,7 +189,7 @@ impl Checker {
             self.problems.dedup();
             return Err(Problems(self.problems));
         }
-        Ok(Flow { start, nodes, voice: Voice { language, name: voice_name } })
+        Ok(Flow { start, nodes, voice: Voice { language, name: voice_name }, menu, operator })
     }
 
     fn target(&mut self, ctx: &NodeCtx, target: &str) -> String {
@@ -196,8 +208,20 @@ impl Checker {
         if retry.retries > 5 {
             self.problem(ctx.file, ctx.node, format!("{what}: more than 5 retries keeps a caller in a loop"));
         }
-        let say = retry.say.map(|text| self.template(ctx, &text));
+        let say = retry.say.map(|text| self.prompt(ctx, &text));
         Some(Retry { say: say.flatten(), retries: retry.retries, then: self.target(ctx, &retry.then) })
+    }
+
+    /// A template the caller hears: besides being a valid template, its numbers are words, so
+    /// that no voice reads «9:30» or «15» its own way (SPEC §4a).
+    fn prompt(&mut self, ctx: &NodeCtx, text: &str) -> Option<String> {
+        let chars: Vec<char> = text.chars().collect();
+        let numeric = chars.windows(2).any(|w| w[0].is_ascii_digit() && w[1].is_ascii_digit())
+            || chars.windows(3).any(|w| w[0].is_ascii_digit() && w[1] == ':' && w[2].is_ascii_digit());
+        if numeric {
+            self.problem(ctx.file, ctx.node, "a number or time in figures: write it in words («сто двенадцать»)");
+        }
+        self.template(ctx, text)
     }
 
     fn template(&mut self, ctx: &NodeCtx, text: &str) -> Option<String> {
@@ -265,6 +289,7 @@ impl Checker {
             raw.gather.is_some(),
             raw.record.is_some(),
             raw.enqueue.is_some(),
+            raw.dial.is_some(),
             raw.action.is_some(),
             raw.hangup == Some(true),
             raw.uses.is_some(),
@@ -274,13 +299,13 @@ impl Checker {
             self.problem(
                 ctx.file,
                 ctx.node,
-                "a node is one of gather, record, enqueue, do, use, return or hangup, not several",
+                "a node is one of gather, record, enqueue, dial, do, use, return or hangup, not several",
             );
             return None;
         }
         let mut parts = Vec::new();
         for line in raw.say.map(|s| s.into_vec()).unwrap_or_default() {
-            if let Some(text) = self.template(ctx, &line) {
+            if let Some(text) = self.prompt(ctx, &line) {
                 parts.push(Part::Say(text));
             }
         }
@@ -319,6 +344,9 @@ impl Checker {
                         self.problem(ctx.file, ctx.node, "a menu needs at least one branch under 'on'");
                     }
                     let invalid = self.retry(ctx, raw.invalid, "invalid-input")?;
+                    if invalid.retries == 0 {
+                        self.problem(ctx.file, ctx.node, "invalid-input: a wrong key is asked again once (retries >= 1)");
+                    }
                     let mut targets = BTreeMap::new();
                     for (key, target) in branches {
                         let valid = !key.is_empty()
@@ -361,6 +389,12 @@ impl Checker {
                 return None;
             };
             NodeKind::Enqueue { queue, next }
+        } else if let Some(target) = raw.dial {
+            let Some(next) = raw.next.map(|n| self.target(ctx, &n)) else {
+                self.problem(ctx.file, ctx.node, "a dial needs 'next' (where a caller goes when nobody answers)");
+                return None;
+            };
+            NodeKind::Dial { target: self.template(ctx, &target)?, next }
         } else if let Some(name) = raw.action {
             self.action(ctx, &name, raw.args.unwrap_or_default(), raw.outcomes, raw.next)?
         } else if let Some(sub) = raw.uses {

@@ -19,6 +19,8 @@ use crate::queue::{Kind, NewItem, Ordering, QueueItem};
 use crate::settlements::Settlement;
 use crate::tickets::{Category, TicketKey};
 use crate::tickets::{NewTicket, Ticket};
+use crate::escalation::policy::Policies;
+pub use super::tickets::TicketUpdate;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct CallRecord {
@@ -417,5 +419,53 @@ impl CallTx {
 
     pub async fn queue_figures(&mut self, alive_since: Timestamp) -> StoreResult<QueueFigures> {
         queue::figures(&mut self.tx, alive_since).await
+    }
+
+    /// The call's live-call item, while it waits or is being put through.
+    pub async fn live_item(&mut self, call_id: &str) -> StoreResult<Option<QueueItem>> {
+        queue::live_item_in(&mut self.tx, call_id).await
+    }
+
+    /// The waiting caller's turn becomes a call back (see `queue::live_call_to_callback_in`).
+    pub async fn live_call_to_callback(&mut self, call_id: &str, now: Timestamp) -> StoreResult<Option<QueueItem>> {
+        queue::live_call_to_callback_in(&mut self.tx, call_id, now).await
+    }
+
+    /// The operator's phone did not take the call: the caller back to the head of the queue.
+    pub async fn put_through_failed(
+        &mut self,
+        call_id: &str,
+        outcome: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<QueueItem>> {
+        queue::put_through_failed_in(&mut self.tx, call_id, outcome, now).await
+    }
+
+    /// Adds what the caller said later to the ticket their call opened.
+    pub async fn update_ticket(
+        &mut self,
+        number: i64,
+        update: &TicketUpdate,
+        incident_window_s: i64,
+        now: Timestamp,
+    ) -> StoreResult<Ticket> {
+        tickets::update_in(&mut self.tx, &TicketKey::Number(number), update, incident_window_s, "ivr", now).await
+    }
+
+    /// Starts a ticket's escalation with what is known of it now (a no-op when it has one).
+    pub async fn escalate_ticket(&mut self, number: i64, policies: &Policies, now: Timestamp) -> StoreResult<Ticket> {
+        let ticket = tickets::fetch_ticket(&mut self.tx, &TicketKey::Number(number))
+            .await?
+            .ok_or_else(|| StoreError::NotFound("ticket".into()))?;
+        tickets::escalate_in(&mut self.tx, ticket, policies, now).await
+    }
+
+    /// The call ended: every hazard it reported that has not escalated yet does now (SPEC §4a).
+    pub async fn escalate_call_hazards(&mut self, call_id: &str, policies: &Policies, now: Timestamp) -> StoreResult<()> {
+        for ticket in tickets::unescalated_hazards_of_call(&mut self.tx, call_id).await? {
+            tracing::warn!(number = %ticket.number, call = %call_id, "the call ended before its hazard escalated: escalating now");
+            tickets::escalate_in(&mut self.tx, ticket, policies, now).await?;
+        }
+        Ok(())
     }
 }

@@ -25,7 +25,7 @@ mod tickets;
 mod tx;
 mod users;
 
-pub use calls::{CallRecord, CallTx, NewCall, StoredAnswer};
+pub use calls::{CallRecord, CallTx, NewCall, StoredAnswer, TicketUpdate};
 pub use escalations::{DueReminder, DueStep};
 pub use events::DomainEvent;
 pub use metrics::MetricCounts;

@@ -35,6 +35,9 @@ pub struct QueueFigures {
     pub operators_available: i64,
     /// Those of them holding no item.
     pub operators_free: i64,
+    /// Operators whose console is alive and who are not offline (paused or wrapping up
+    /// included): when none is, nobody will answer and callers are told so.
+    pub operators_on_shift: i64,
     /// Seconds from hand-out to wrap-up of the latest finished items, by category, newest first.
     pub recent_handle_s: Vec<(Category, i64)>,
 }
@@ -146,6 +149,99 @@ pub(super) async fn taken_call_in(tx: &mut WriteTx, call_id: &str) -> StoreResul
     .await?
     .flatten();
     Ok(Some((item, contact)))
+}
+
+pub(super) async fn live_item_in(tx: &mut WriteTx, call_id: &str) -> StoreResult<Option<QueueItem>> {
+    let sql =
+        format!("{SELECT_ITEMS} WHERE q.call_id = $1 AND q.kind = 'live_call' AND q.state IN ('waiting', 'assigned')");
+    sqlx::query(&sql).bind(call_id).fetch_optional(&mut *tx).await?.as_ref().map(item_from).transpose()
+}
+
+/// A caller waiting on the line asks to be rung back instead: their live-call item becomes a
+/// callback where it stands, so they keep their place (SPEC §4a). `Ok(None)` when the call
+/// has no waiting item; a conflict when this number already waits for a call back, in which
+/// case the live item is cancelled, since that call back keeps the caller's turn.
+pub(super) async fn live_call_to_callback_in(
+    tx: &mut WriteTx,
+    call_id: &str,
+    now: Timestamp,
+) -> StoreResult<Option<QueueItem>> {
+    let sql = format!("{SELECT_ITEMS} WHERE q.call_id = $1 AND q.kind = 'live_call' AND q.state = 'waiting'");
+    let Some(row) = sqlx::query(&sql).bind(call_id).fetch_optional(&mut *tx).await? else { return Ok(None) };
+    let item = item_from(&row)?;
+    let duplicate: Option<String> = sqlx::query_scalar(
+        "SELECT id FROM queue_items WHERE kind = 'callback' AND caller_number = $1 AND category = $2 \
+         AND state IN ('waiting', 'assigned')",
+    )
+    .bind(item.caller_number.as_deref())
+    .bind(item.category.as_str())
+    .fetch_optional(&mut *tx)
+    .await?;
+    let (state, kind, event) = match duplicate {
+        Some(_) => ("cancelled", Kind::LiveCall, "cancelled"),
+        None => ("waiting", Kind::Callback, "to_callback"),
+    };
+    sqlx::query("UPDATE queue_items SET kind = $1, state = $2, finished_at = CASE WHEN $2 = 'cancelled' THEN $3 END WHERE id = $4")
+        .bind(kind.as_str())
+        .bind(state)
+        .bind(now.millis())
+        .bind(&item.id)
+        .execute(&mut *tx)
+        .await?;
+    let item = item_in(tx, &item.id).await?;
+    publish_item(tx, now, event, &item).await?;
+    match duplicate {
+        Some(_) => Err(StoreError::Conflict("a callback for this number is already waiting".into())),
+        None => Ok(Some(item)),
+    }
+}
+
+/// The operator a call was put through to was busy, did not answer or could not be reached:
+/// the caller's item goes back to the head of its tier, and that operator is paused so the
+/// next caller is not sent to the same dead phone (SPEC §4a). `None` when no operator held it.
+pub(super) async fn put_through_failed_in(
+    tx: &mut WriteTx,
+    call_id: &str,
+    outcome: &str,
+    now: Timestamp,
+) -> StoreResult<Option<QueueItem>> {
+    let sql = format!("{SELECT_ITEMS} WHERE q.call_id = $1 AND q.kind = 'live_call' AND q.state = 'assigned'");
+    let Some(row) = sqlx::query(&sql).bind(call_id).fetch_optional(&mut *tx).await? else { return Ok(None) };
+    let item = item_from(&row)?;
+    let held = sqlx::query("SELECT operator_id, tier, sort_key FROM queue_items WHERE id = $1")
+        .bind(&item.id)
+        .fetch_one(&mut *tx)
+        .await?;
+    let (operator, tier, sort_key): (Option<String>, i64, i64) =
+        (held.try_get("operator_id")?, held.try_get("tier")?, held.try_get("sort_key")?);
+    let head: i64 =
+        sqlx::query_scalar("SELECT COALESCE(MIN(sort_key), $1) FROM queue_items WHERE tier = $2 AND state = 'waiting'")
+            .bind(sort_key)
+            .bind(tier)
+            .fetch_one(&mut *tx)
+            .await?;
+    sqlx::query(
+        "UPDATE queue_items SET state = 'waiting', operator_id = NULL, assigned_at = NULL, lease_expires_at = NULL, \
+         sort_key = $1 WHERE id = $2",
+    )
+    .bind(head.min(sort_key) - 1)
+    .bind(&item.id)
+    .execute(&mut *tx)
+    .await?;
+    let reason = match outcome {
+        "busy" => "телефон занят: звонок не дошёл",
+        "no-answer" => "не ответил на звонок",
+        _ => "телефон недоступен: звонок не прошёл",
+    };
+    let actor = item.operator.clone().unwrap_or_default();
+    if let Some(user_id) = operator {
+        set_status_in(tx, &user_id, OperatorStatus::Paused, Some(reason), now).await?;
+    }
+    follow_ticket(tx, &item, Status::Queued, &actor, Some(&format!("put-through failed ({outcome}): back to the queue")), now)
+        .await?;
+    let item = item_in(tx, &item.id).await?;
+    publish_item(tx, now, "put_through_failed", &item).await?;
+    Ok(Some(item))
 }
 
 /// The caller is gone: their live-call item leaves the queue as abandoned, even if an operator
@@ -473,9 +569,10 @@ where
             .await?;
     // An operator holds at most one item (queue_items_one_per_operator), found by that index.
     let operators = sqlx::query(
-        "SELECT COUNT(*) AS available, COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM queue_items q \
-         WHERE q.operator_id = o.user_id AND q.state = 'assigned') THEN 0 ELSE 1 END), 0) AS free \
-         FROM operators o WHERE o.status = 'available' AND o.seen_at >= $1",
+        "SELECT COUNT(*) AS on_shift, COALESCE(SUM(CASE WHEN o.status = 'available' THEN 1 ELSE 0 END), 0) AS available, \
+         COALESCE(SUM(CASE WHEN o.status = 'available' AND NOT EXISTS (SELECT 1 FROM queue_items q \
+         WHERE q.operator_id = o.user_id AND q.state = 'assigned') THEN 1 ELSE 0 END), 0) AS free \
+         FROM operators o WHERE o.status <> 'offline' AND o.seen_at >= $1",
     )
     .bind(alive_since.millis())
     .fetch_one(&mut *conn)
@@ -498,6 +595,7 @@ where
         oldest_enqueued_at: row.try_get::<Option<i64>, _>("oldest")?.map(Timestamp),
         operators_available: operators.try_get("available")?,
         operators_free: operators.try_get("free")?,
+        operators_on_shift: operators.try_get("on_shift")?,
         recent_handle_s,
     })
 }

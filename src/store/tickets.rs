@@ -5,6 +5,7 @@ use sqlx::{Any, Row};
 
 use super::{Backend, Store, StoreError, StoreResult, WriteTx, escalations, events, new_id, outages, queue};
 use crate::clock::Timestamp;
+use crate::escalation::policy::Policies;
 use crate::queue::{Kind, NewItem, Ordering};
 use crate::settlements::SettlementRef;
 use crate::tickets::{
@@ -226,21 +227,100 @@ pub(super) async fn insert_ticket(
     events::publish(tx, now, "ticket", "created", &id, &payload).await?;
     let ticket = ticket_in(tx, &TicketKey::Id(id.clone())).await?;
     // An emergency starts its escalation in the same transaction: answered means escalated.
-    if let Some(policies) = &new.escalation {
-        if escalations::start_in(tx, &ticket, policies, now).await?.is_some() {
-            return transition_in(
-                tx,
-                &TicketKey::Id(id),
-                Status::Escalated,
-                "system",
-                Some("escalation started"),
-                None,
-                now,
-            )
-            .await;
+    match &new.escalation {
+        Some(policies) => escalate_in(tx, ticket, policies, now).await,
+        None => Ok(ticket),
+    }
+}
+
+/// Starts the ticket's escalation under the first policy that matches what is known of it now
+/// (a no-op when it has one or none matches), and marks it escalated where its lifecycle allows.
+pub(super) async fn escalate_in(
+    tx: &mut WriteTx,
+    ticket: Ticket,
+    policies: &Policies,
+    now: Timestamp,
+) -> StoreResult<Ticket> {
+    if escalations::start_in(tx, &ticket, policies, now).await?.is_none()
+        || lifecycle::advance(ticket.status, Status::Escalated).is_err()
+    {
+        return Ok(ticket);
+    }
+    let key = TicketKey::Id(ticket.id);
+    transition_in(tx, &key, Status::Escalated, "system", Some("escalation started"), None, now).await
+}
+
+/// What a caller's later answers add to the ticket their call opened: the settlement, the
+/// words for what happened, a recording of the address.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TicketUpdate {
+    pub settlement_id: Option<i64>,
+    pub description: Option<String>,
+    pub recording_url: Option<String>,
+    pub recording_duration_s: Option<i64>,
+}
+
+/// Fills in what `update` knows (unknown fields stay as they are), with an audit line; a hazard
+/// whose settlement becomes known joins that settlement's open incident.
+pub(super) async fn update_in(
+    tx: &mut WriteTx,
+    key: &TicketKey,
+    update: &TicketUpdate,
+    incident_window_s: i64,
+    actor: &str,
+    now: Timestamp,
+) -> StoreResult<Ticket> {
+    let ticket = ticket_in(tx, key).await?;
+    sqlx::query(
+        "UPDATE tickets SET settlement_id = COALESCE($1, settlement_id), description = COALESCE($2, description), \
+         recording_url = COALESCE($3, recording_url), recording_duration_s = COALESCE($4, recording_duration_s), \
+         updated_at = $5 WHERE id = $6",
+    )
+    .bind(update.settlement_id)
+    .bind(update.description.as_deref())
+    .bind(update.recording_url.as_deref())
+    .bind(update.recording_duration_s)
+    .bind(now.millis())
+    .bind(&ticket.id)
+    .execute(&mut *tx)
+    .await?;
+    let joins_incident = ticket.category == Category::Hazard && ticket.incident_id.is_none();
+    if let (true, Some(settlement_id)) = (joins_incident, update.settlement_id) {
+        if let Some(incident) = outages::group_report_in(tx, settlement_id, incident_window_s, false, now).await? {
+            sqlx::query("UPDATE tickets SET incident_id = $1 WHERE id = $2")
+                .bind(incident)
+                .bind(&ticket.id)
+                .execute(&mut *tx)
+                .await?;
         }
     }
-    Ok(ticket)
+    let mut changed = Vec::new();
+    if update.settlement_id.is_some() {
+        changed.push("settlement");
+    }
+    if update.description.is_some() {
+        changed.push("description");
+    }
+    if update.recording_url.is_some() {
+        changed.push("recording");
+    }
+    record_event(tx, &ticket.id, now, actor, "updated", None, None, Some(&changed.join(", "))).await?;
+    let payload = serde_json::json!({"number": ticket.number, "category": ticket.category});
+    events::publish(tx, now, "ticket", "updated", &ticket.id, &payload).await?;
+    ticket_in(tx, key).await
+}
+
+/// The hazard tickets a call opened that have not escalated yet: the call ended before its
+/// location was known or failed, so they escalate with what is known (SPEC §4a).
+pub(super) async fn unescalated_hazards_of_call(tx: &mut WriteTx, call_id: &str) -> StoreResult<Vec<Ticket>> {
+    let rows = sqlx::query(select_tickets!(
+        "WHERE t.call_id = $1 AND t.category = 'hazard' AND NOT EXISTS \
+         (SELECT 1 FROM escalations e WHERE e.ticket_id = t.id)"
+    ))
+    .bind(call_id)
+    .fetch_all(&mut *tx)
+    .await?;
+    rows.iter().map(ticket_from).collect()
 }
 
 /// A caller's tickets since `since`, newest first: their history, for the operator and the IVR.
@@ -262,6 +342,41 @@ pub(super) async fn caller_tickets<'e, E: sqlx::Executor<'e, Database = Any>>(
 }
 
 impl Store {
+    /// Escalates the hazard tickets created before `created_before` that still wait for their
+    /// escalation (see `escalation::HAZARD_ESCALATES_WITHIN_S`); returns their numbers.
+    pub async fn escalate_waiting_hazards(
+        &self,
+        created_before: Timestamp,
+        policies: std::sync::Arc<Policies>,
+        now: Timestamp,
+    ) -> StoreResult<Vec<String>> {
+        // Read first, outside the write turn: almost always there is none.
+        let waiting: Vec<String> = sqlx::query_scalar(
+            "SELECT id FROM tickets WHERE category = 'hazard' AND status = 'new' AND created_at <= $1 LIMIT 50",
+        )
+        .bind(created_before.millis())
+        .fetch_all(&self.pool)
+        .await?;
+        if waiting.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.in_write_tx(move |tx| {
+            let (waiting, policies) = (waiting.clone(), policies.clone());
+            Box::pin(async move {
+                let mut escalated = Vec::new();
+                for id in waiting {
+                    let ticket = ticket_in(tx, &TicketKey::Id(id)).await?;
+                    // Another instance may have escalated it meanwhile: then it is no longer new.
+                    if ticket.status == Status::New {
+                        escalated.push(escalate_in(tx, ticket, &policies, now).await?.number);
+                    }
+                }
+                Ok(escalated)
+            })
+        })
+        .await
+    }
+
     /// A caller's tickets since `since`, newest first.
     pub async fn caller_history(&self, caller_number: &str, since: Timestamp, limit: i64) -> StoreResult<Vec<Ticket>> {
         caller_tickets(&self.pool, caller_number, since, limit).await

@@ -132,6 +132,7 @@ pub fn inbound(body: &[u8]) -> Result<Inbound, String> {
         recording_url: text(obj, &["recording_url", "recordingUrl"]).map(str::to_owned),
         recording_duration_s: integer(&["recording_duration", "recordingDuration"]),
         queue_result: text(obj, &["queueResult", "queue_result"]).map(str::to_owned),
+        dial_status: text(obj, &["dial_call_status", "dialCallStatus"]).map(str::to_owned),
         sequence: None,
     })
 }

@@ -147,6 +147,9 @@ pub struct Inbound {
     pub recording_duration_s: Option<i64>,
     /// On an enqueue action hook: why the caller left the queue (`bridged`, `hangup`, `leave`, ...).
     pub queue_result: Option<String>,
+    /// On a dial's action hook: how the call put through ended (`completed`, `busy`,
+    /// `no-answer`, `failed`, `canceled`).
+    pub dial_status: Option<String>,
     /// The provider's ordering of status callbacks (`SequenceNumber`), when it sends one.
     pub sequence: Option<i64>,
 }

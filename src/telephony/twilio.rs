@@ -125,6 +125,7 @@ pub fn inbound(params: &[(String, String)]) -> Result<Inbound, String> {
         recording_url: param(params, "RecordingUrl").map(str::to_owned),
         recording_duration_s: param(params, "RecordingDuration").and_then(|d| d.trim().parse().ok()),
         queue_result: param(params, "QueueResult").map(str::to_owned),
+        dial_status: param(params, "DialCallStatus").map(str::to_owned),
         sequence: param(params, "SequenceNumber").and_then(|s| s.trim().parse().ok()),
     })
 }

@@ -188,6 +188,20 @@ impl TestApp {
         body["token"].as_str().unwrap().to_string()
     }
 
+    /// A new operator, available with their console alive (and `contact` to be put through to);
+    /// returns their token.
+    pub async fn operator_on_shift(&self, contact: Option<&str>) -> String {
+        let token = self.login_as(Role::Operator).await;
+        let mut body = serde_json::json!({"status": "available"});
+        if let Some(c) = contact {
+            body["contact"] = serde_json::json!(c);
+        }
+        let response = self.http.put(self.url("/api/operators/me")).bearer_auth(&token).json(&body).send().await.unwrap();
+        let (status, body) = status_and_json(response).await;
+        assert_eq!(status, 200, "{body}");
+        token
+    }
+
     pub async fn post(&self, path: &str, token: &str, body: Value) -> (u16, Value) {
         let response = self.http.post(self.url(path)).bearer_auth(token).json(&body).send().await.unwrap();
         status_and_json(response).await

@@ -93,7 +93,7 @@ async fn supervisor_metrics_move_with_answered_and_abandoned_calls() {
     gone.dial().await.unwrap();
     // The only operator is busy now: the wait is long, so a call back is offered first.
     let offered = gone.press("0").await.unwrap();
-    assert!(offered.text().contains("Все операторы сейчас заняты"), "{}", offered.text());
+    assert!(offered.text().contains("Все операторы заняты"), "{}", offered.text());
     gone.press("2").await.unwrap();
     gone.status("completed", 4).await.unwrap();
     let mut informed = Caller::new(&app.base, Dialect::Jambonz, "+79101230003");
