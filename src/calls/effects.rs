@@ -341,9 +341,9 @@ impl StepEffects<'_> {
         let lines: Vec<String> = planned
             .iter()
             .map(|p| {
-                let mut line = outages::spoken_window(p.starts_at, p.ends_at, tz);
+                let mut line = outages::spoken_window(p.starts_at, p.ends_at, self.now, tz);
                 if let Some(streets) = &p.streets {
-                    line.push_str(&format!(", {streets}"));
+                    line.push_str(&format!(", {}", crate::ivr::russian::expand_abbreviations(streets)));
                 }
                 line
             })
@@ -359,7 +359,7 @@ impl StepEffects<'_> {
                 vars.insert("application_status".into(), application.status);
                 vars.insert(
                     "application_updated".into(),
-                    outages::spoken_date(application.updated_at, &self.settings.timezone),
+                    outages::spoken_date(application.updated_at, self.now, &self.settings.timezone),
                 );
                 Ok("found".into())
             }

@@ -280,7 +280,7 @@ pub async fn handle_wait(
     let wait = figures.wait_for(position - 1, Some(item.category));
     let mut actions = Vec::new();
     if better_position {
-        actions.push(say(format!("Ваш номер в очереди: {position}.")));
+        actions.push(say(crate::ivr::russian::queue_position(position.clamp(1, i64::from(u32::MAX)) as u32)));
     }
     actions.push(say(format!("Примерное время ожидания — {}. Пожалуйста, оставайтесь на линии.", wait.spoken())));
     actions.push(Action::Pause { seconds: 15 });

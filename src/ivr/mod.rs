@@ -4,6 +4,7 @@
 pub mod actions;
 pub mod engine;
 pub mod flow;
+pub mod russian;
 pub mod script;
 pub mod speech;
 pub mod validate;

@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::clock::Timestamp;
 use crate::crews::CrewStatus;
 use crate::error::LineError;
+use crate::ivr::russian;
 use crate::settlements::{Settlement, SettlementRef, fold_name};
 use crate::text_enum::text_enum;
 
@@ -158,72 +159,24 @@ pub fn parse_planned_csv(
     })
 }
 
-const MONTHS: [&str; 12] = [
-    "января",
-    "февраля",
-    "марта",
-    "апреля",
-    "мая",
-    "июня",
-    "июля",
-    "августа",
-    "сентября",
-    "октября",
-    "ноября",
-    "декабря",
-];
-
-/// "28 ноября".
-pub fn spoken_date(t: Timestamp, tz: &TimeZone) -> String {
-    let z = t.to_jiff().to_zoned(tz.clone());
-    format!("{} {}", z.day(), MONTHS[(z.month() - 1) as usize])
+fn local(t: Timestamp, tz: &TimeZone) -> jiff::civil::DateTime {
+    t.to_jiff().to_zoned(tz.clone()).datetime()
 }
 
-/// "9" for 9:00, "9:30" otherwise: whole hours are read as numbers of hours.
-fn spoken_clock(t: Timestamp, tz: &TimeZone) -> (String, bool) {
-    let z = t.to_jiff().to_zoned(tz.clone());
-    if z.minute() == 0 { (z.hour().to_string(), true) } else { (format!("{}:{:02}", z.hour(), z.minute()), false) }
+/// «сегодня», «вчера», «двадцатого ноября»: the day of `t` as said on the day of `now`.
+pub fn spoken_date(t: Timestamp, now: Timestamp, tz: &TimeZone) -> String {
+    russian::spoken_day(local(t, tz).date(), local(now, tz).date())
 }
 
-fn hours_word(h: &str) -> &'static str {
-    let n: i64 = h.parse().unwrap_or(0);
-    match (n % 10, n % 100) {
-        (1, r) if r != 11 => "часа",
-        _ => "часов",
-    }
+/// «завтра, с девяти до семнадцати часов»; across midnight «с двадцати двух часов первого
+/// декабря до шести часов второго декабря».
+pub fn spoken_window(start: Timestamp, end: Timestamp, now: Timestamp, tz: &TimeZone) -> String {
+    russian::time_window(local(start, tz), local(end, tz), local(now, tz).date())
 }
 
-/// "28 ноября, с 9 до 17 часов"; across midnight "с 28 ноября 22 часов до 29 ноября 6 часов".
-pub fn spoken_window(start: Timestamp, end: Timestamp, tz: &TimeZone) -> String {
-    let (from, from_whole) = spoken_clock(start, tz);
-    let (to, to_whole) = spoken_clock(end, tz);
-    let same_day = spoken_date(start, tz) == spoken_date(end, tz);
-    let unit =
-        |clock: &str, whole: bool| if whole { format!("{clock} {}", hours_word(clock)) } else { clock.to_string() };
-    if same_day {
-        let tail = if to_whole { format!("{to} {}", hours_word(&to)) } else { to.clone() };
-        let head = if from_whole && to_whole { from } else { unit(&from, from_whole) };
-        format!("{}, с {head} до {tail}", spoken_date(start, tz))
-    } else {
-        format!(
-            "с {} {} до {} {}",
-            spoken_date(start, tz),
-            unit(&from, from_whole),
-            spoken_date(end, tz),
-            unit(&to, to_whole)
-        )
-    }
-}
-
-/// "до 17 часов" today, "до 17 часов 29 ноября" on another day: when power returns.
+/// «сегодня к семнадцати часам», «завтра к восьми тридцати»: when power returns.
 pub fn spoken_until(end: Timestamp, now: Timestamp, tz: &TimeZone) -> String {
-    let (clock, whole) = spoken_clock(end, tz);
-    let at = if whole { format!("{clock} {}", hours_word(&clock)) } else { clock };
-    if spoken_date(end, tz) == spoken_date(now, tz) {
-        format!("до {at}")
-    } else {
-        format!("до {at} {}", spoken_date(end, tz))
-    }
+    russian::by_time(local(end, tz), local(now, tz).date())
 }
 
 #[cfg(test)]
@@ -248,14 +201,26 @@ mod tests {
     fn times_are_spoken_naturally_in_russian() {
         let tz = msk();
         let t = |s: &str| parse_time(s, &tz).unwrap();
-        assert_eq!(spoken_window(t("2026-11-28T09:00"), t("2026-11-28T17:00"), &tz), "28 ноября, с 9 до 17 часов");
-        assert_eq!(spoken_window(t("2026-11-28T09:30"), t("2026-11-28T13:00"), &tz), "28 ноября, с 9:30 до 13 часов");
+        let now = t("2026-11-28T10:00");
         assert_eq!(
-            spoken_window(t("2026-03-01T22:00"), t("2026-03-02T06:00"), &tz),
-            "с 1 марта 22 часов до 2 марта 6 часов"
+            spoken_window(t("2026-11-28T09:00"), t("2026-11-28T17:00"), now, &tz),
+            "сегодня, с девяти до семнадцати часов"
         );
-        assert_eq!(spoken_until(t("2026-11-28T21:00"), t("2026-11-28T10:00"), &tz), "до 21 часа");
-        assert_eq!(spoken_until(t("2026-11-29T08:00"), t("2026-11-28T10:00"), &tz), "до 8 часов 29 ноября");
+        assert_eq!(
+            spoken_window(t("2026-11-30T09:30"), t("2026-11-30T13:45"), now, &tz),
+            "тридцатого ноября, с девяти тридцати до тринадцати сорока пяти"
+        );
+        assert_eq!(
+            spoken_window(t("2026-12-01T22:00"), t("2026-12-02T06:00"), now, &tz),
+            "с двадцати двух часов первого декабря до шести часов второго декабря"
+        );
+        assert_eq!(spoken_until(t("2026-11-28T21:00"), now, &tz), "сегодня к двадцати одному часу");
+        assert_eq!(spoken_until(t("2026-11-29T08:30"), now, &tz), "завтра к восьми тридцати");
+        assert_eq!(spoken_until(t("2026-11-30T19:00"), now, &tz), "тридцатого ноября к девятнадцати часам");
+        assert_eq!(spoken_date(t("2026-11-20T10:00"), now, &tz), "двадцатого ноября");
+        assert_eq!(spoken_date(t("2026-11-28T00:30"), now, &tz), "сегодня");
+        // The day is the hotline's: 23:30 UTC on the 27th is already the 28th in Moscow.
+        assert_eq!(spoken_date(t("2026-11-27T23:30:00Z"), now, &tz), "сегодня");
     }
 
     #[test]

@@ -169,20 +169,13 @@ impl WaitRange {
         (self.min_s + self.max_s) / 2
     }
 
+    /// «меньше минуты», «около двух минут», «от одной до двух минут», minutes rounded up.
     pub fn spoken(self) -> String {
-        let minutes = |s: i64| ((s + 59) / 60).max(1);
         if self.max_s <= 60 {
-            "меньше минуты".to_string()
-        } else {
-            format!("от {} до {} {}", minutes(self.min_s), minutes(self.max_s), minutes_word(minutes(self.max_s)))
+            return "меньше минуты".to_string();
         }
-    }
-}
-
-fn minutes_word(n: i64) -> &'static str {
-    match (n % 10, n % 100) {
-        (1, r) if r != 11 => "минуты",
-        _ => "минут",
+        let minutes = |s: i64| u32::try_from((s + 59) / 60).unwrap_or(u32::MAX).max(1);
+        crate::ivr::russian::minutes_range(minutes(self.min_s), minutes(self.max_s))
     }
 }
 
@@ -237,8 +230,10 @@ mod tests {
         assert_eq!(estimate_wait(1, 3, 2, &[]), WaitRange { min_s: 0, max_s: 0 });
         assert_eq!(estimate_wait(2, 3, 1, &[60; 5]), WaitRange { min_s: 45, max_s: 75 }, "one free, two busy");
         assert_eq!(WaitRange { min_s: 0, max_s: 0 }.spoken(), "меньше минуты");
-        assert_eq!(WaitRange { min_s: 45, max_s: 75 }.spoken(), "от 1 до 2 минут");
+        assert_eq!(WaitRange { min_s: 45, max_s: 75 }.spoken(), "от одной до двух минут");
         assert_eq!(WaitRange { min_s: 10, max_s: 50 }.spoken(), "меньше минуты");
-        assert_eq!(WaitRange { min_s: 600, max_s: 1260 }.spoken(), "от 10 до 21 минуты");
+        assert_eq!(WaitRange { min_s: 600, max_s: 1260 }.spoken(), "от десяти до двадцати одной минуты");
+        assert_eq!(WaitRange { min_s: 90, max_s: 120 }.spoken(), "около двух минут", "never «от двух до двух»");
+        assert_eq!(WaitRange { min_s: 90, max_s: 360 }.spoken(), "от двух до шести минут");
     }
 }

@@ -179,7 +179,7 @@ impl Effects for Fake {
                 "found".into()
             }
             "estimate_wait" => {
-                vars.insert("wait_range".into(), "от 2 до 5 минут".into());
+                vars.insert("wait_range".into(), "от двух до пяти минут".into());
                 "long".into()
             }
             "create_ticket" => {

@@ -185,7 +185,7 @@ async fn a_live_call_is_put_through_to_the_operator_who_takes_it() {
         assert!(matches!(queued.waiting, Waiting::Queue { .. }), "{queued:?}");
         assert!(!queued.text().contains("заняты"), "{}", queued.text());
         let first_poll = caller.wait_in_queue().await.unwrap();
-        assert!(first_poll.text().contains("Ваш номер в очереди: 1."), "{}", first_poll.text());
+        assert!(first_poll.text().contains("Ваш номер в очереди — первый."), "{}", first_poll.text());
         let second_poll = caller.wait_in_queue().await.unwrap();
         assert!(!second_poll.text().contains("номер в очереди"), "the same place is not announced twice");
 
