@@ -276,7 +276,7 @@ pub fn measure(flow: &Flow) -> Report {
             failures.push(problem(
                 at,
                 format!(
-                    "{} at {:.1} s, over its {} s budget (slowest path of {label})",
+                    "{} {:.1} s > budget {} s ({label})",
                     figure.moment.name,
                     figure.slowest_s,
                     figure.moment.budget_s.unwrap_or_default()
@@ -707,7 +707,10 @@ next = "main.bye"
         assert_eq!(escalation.slowest_path, ["main.menu", "hazard.start", "hazard.ticket"]);
         let failures: Vec<String> = report.failures.iter().map(ToString::to_string).collect();
         assert_eq!(failures.len(), 1, "{failures:?}");
-        assert!(failures[0].starts_with("hazard.toml:ticket:hazard escalation started at 51.0 s"), "{failures:?}");
+        assert!(
+            failures[0].starts_with("hazard.toml:ticket:hazard escalation started 51.0 s > budget 45 s (1 hazard"),
+            "{failures:?}"
+        );
         let table = report.to_string();
         assert!(table.contains("OVER") && table.contains("main.menu > hazard.start > hazard.ticket"), "{table}");
         // The ticket number: «Номер» and the number's 30 letters after it.
