@@ -36,7 +36,8 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
-    /// Check the IVR scripts: every problem as file:node:reason, non-zero exit if any.
+    /// Check the IVR scripts: every problem as file:node:reason, non-zero exit if any; then the
+    /// seconds to each key moment per main-menu branch, failing on a time budget overrun.
     Check {
         /// The scripts folder (default: HOTLINE_SCRIPTS_DIR from the environment or hotline.toml,
         /// else ./ivr-scripts).
@@ -228,7 +229,14 @@ async fn execute(command: Command) -> Result<(), Failure> {
             match crate::ivr::load_dir(&dir) {
                 Ok(flow) => {
                     println!("{}: {} nodes, all reachable, no problems", dir.display(), flow.nodes.len());
-                    Ok(())
+                    // The time budgets and the ways out for a silent caller (SPEC §4a).
+                    let report = crate::ivr::budget::measure(&flow);
+                    print!("{report}");
+                    if report.passed() {
+                        return Ok(());
+                    }
+                    println!("{}", crate::ivr::Problems(report.failures.clone()));
+                    Err(Failure::Run(anyhow::anyhow!("{} problem(s) in {}", report.failures.len(), dir.display())))
                 }
                 Err(problems) => {
                     println!("{problems}");

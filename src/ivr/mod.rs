@@ -2,6 +2,7 @@
 //! small interpreter, (node, input) -> (actions, next node, effects).
 
 pub mod actions;
+pub mod budget;
 pub mod engine;
 pub mod flow;
 pub mod russian;

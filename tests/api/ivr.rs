@@ -153,7 +153,8 @@ async fn hotline_check_exits_non_zero_and_lists_problems() {
         .output()
         .await
         .unwrap();
-    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stdout));
+    // Valid; whether they keep their time budgets is tests/api/budget.rs's to judge.
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("no problems"), "{}", String::from_utf8_lossy(&ok.stdout));
 
     // Without a folder it checks the one `serve` would read, named in hotline.toml too.
     let work = tempfile::tempdir().unwrap();

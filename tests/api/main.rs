@@ -4,6 +4,7 @@
 mod helpers;
 
 mod auth;
+mod budget;
 mod console;
 mod contract;
 mod escalations;
