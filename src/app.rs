@@ -108,16 +108,7 @@ impl AppState {
             policies: policies.clone(),
         };
         background.add(worker.start());
-        Ok(Self {
-            store,
-            settings,
-            clock,
-            flow: Arc::new(flow),
-            live,
-            policies,
-            ack_links,
-            background,
-        })
+        Ok(Self { store, settings, clock, flow: Arc::new(flow), live, policies, ack_links, background })
     }
 }
 

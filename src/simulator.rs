@@ -208,8 +208,12 @@ impl Caller {
             bail!("not put through with an action URL: {:?}", self.waiting)
         };
         let url = url.clone();
-        self.post(&url, vec![("DialCallStatus".into(), outcome.into())], serde_json::json!({"dial_call_status": outcome}))
-            .await
+        self.post(
+            &url,
+            vec![("DialCallStatus".into(), outcome.into())],
+            serde_json::json!({"dial_call_status": outcome}),
+        )
+        .await
     }
 
     /// A status callback, as the provider sends them (possibly late or twice).
@@ -493,9 +497,10 @@ pub fn parse_twiml(xml: &str) -> anyhow::Result<Turn> {
                     },
                     "Enqueue" => waiting = Waiting::Queue { wait_url: get("waitUrl"), action_url: get("action") },
                     "Number" | "Sip" => {
-                        let action_url = stack.iter().rev().find(|(n, _)| n == "Dial").and_then(|(_, attrs)| {
-                            attrs.iter().find(|(k, _)| k == "action").map(|(_, v)| v.clone())
-                        });
+                        let action_url =
+                            stack.iter().rev().find(|(n, _)| n == "Dial").and_then(|(_, attrs)| {
+                                attrs.iter().find(|(k, _)| k == "action").map(|(_, v)| v.clone())
+                            });
                         waiting = Waiting::Dialed { target: body, action_url };
                     }
                     _ => {}

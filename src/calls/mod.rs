@@ -217,7 +217,8 @@ async fn operator_side(
         Input::LeftQueue(_) => {
             let Some((item, Some(contact))) = tx.taken_call(&call.id).await? else { return Ok(None) };
             tracing::info!(call = %call.id, item = %item.id, operator = ?item.operator, "putting the caller through");
-            let dial = Action::Dial { target: contact, caller_id: None, timeout_s: 30, action_url: Some(urls.action.clone()) };
+            let dial =
+                Action::Dial { target: contact, caller_id: None, timeout_s: 30, action_url: Some(urls.action.clone()) };
             Ok(Some((vec![say("Соединяю с оператором."), dial], vec![CallEvent::Connect])))
         }
         Input::DialEnded(outcome) if !Input::dial_answered(outcome) && call.status == CallStatus::Connected => {
@@ -225,7 +226,11 @@ async fn operator_side(
             tracing::warn!(call = %call.id, item = %item.id, outcome, "the operator's phone did not take the call: back to the head of the queue");
             let back = vec![
                 say("Оператор не смог ответить. Вы первый в очереди, пожалуйста, оставайтесь на линии."),
-                Action::Enqueue { queue: OPERATOR_QUEUE.into(), wait_url: urls.wait.clone(), action_url: urls.action.clone() },
+                Action::Enqueue {
+                    queue: OPERATOR_QUEUE.into(),
+                    wait_url: urls.wait.clone(),
+                    action_url: urls.action.clone(),
+                },
             ];
             Ok(Some((back, vec![CallEvent::Enqueue])))
         }

@@ -13,7 +13,7 @@ use serde::Serialize;
 /// A hazard reported by phone escalates when the caller's place is known or has failed, or when
 /// the call ends; a caller still answering questions this long after pressing 1 does not hold
 /// it back any longer: it escalates with what is known (SPEC §4a: within 45 s of the answer).
-pub const HAZARD_ESCALATES_WITHIN_S: i64 = 20;
+pub const HAZARD_ESCALATES_WITHIN_S: i64 = 15;
 
 use crate::clock::Timestamp;
 use crate::text_enum::text_enum;

@@ -321,7 +321,12 @@ async fn walk<E: Effects>(
                 }
                 waits_here(state);
                 let mut actions = into_actions(spoken);
-                actions.push(Action::Dial { target: to, caller_id: None, timeout_s: 30, action_url: Some(urls.action.clone()) });
+                actions.push(Action::Dial {
+                    target: to,
+                    caller_id: None,
+                    timeout_s: 30,
+                    action_url: Some(urls.action.clone()),
+                });
                 return Ok(actions);
             }
             NodeKind::Hangup => {

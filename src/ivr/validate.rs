@@ -345,7 +345,11 @@ impl Checker {
                     }
                     let invalid = self.retry(ctx, raw.invalid, "invalid-input")?;
                     if invalid.retries == 0 {
-                        self.problem(ctx.file, ctx.node, "invalid-input: a wrong key is asked again once (retries >= 1)");
+                        self.problem(
+                            ctx.file,
+                            ctx.node,
+                            "invalid-input: a wrong key is asked again once (retries >= 1)",
+                        );
                     }
                     let mut targets = BTreeMap::new();
                     for (key, target) in branches {

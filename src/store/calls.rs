@@ -8,19 +8,19 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::outages::{self, Application};
+pub use super::tickets::TicketUpdate;
 use super::{
     Backend, QueueFigures, SettlementQuery, Store, StoreError, StoreResult, WriteTx, batch, new_id, queue, settlements,
     tickets,
 };
 use crate::calls::CallStatus;
 use crate::clock::Timestamp;
+use crate::escalation::policy::Policies;
 use crate::outages::{Incident, PlannedOutage, StormInputs};
 use crate::queue::{Kind, NewItem, Ordering, QueueItem};
 use crate::settlements::Settlement;
 use crate::tickets::{Category, TicketKey};
 use crate::tickets::{NewTicket, Ticket};
-use crate::escalation::policy::Policies;
-pub use super::tickets::TicketUpdate;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct CallRecord {
@@ -461,7 +461,12 @@ impl CallTx {
     }
 
     /// The call ended: every hazard it reported that has not escalated yet does now (SPEC §4a).
-    pub async fn escalate_call_hazards(&mut self, call_id: &str, policies: &Policies, now: Timestamp) -> StoreResult<()> {
+    pub async fn escalate_call_hazards(
+        &mut self,
+        call_id: &str,
+        policies: &Policies,
+        now: Timestamp,
+    ) -> StoreResult<()> {
         for ticket in tickets::unescalated_hazards_of_call(&mut self.tx, call_id).await? {
             tracing::warn!(number = %ticket.number, call = %call_id, "the call ended before its hazard escalated: escalating now");
             tickets::escalate_in(&mut self.tx, ticket, policies, now).await?;

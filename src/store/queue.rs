@@ -237,8 +237,15 @@ pub(super) async fn put_through_failed_in(
     if let Some(user_id) = operator {
         set_status_in(tx, &user_id, OperatorStatus::Paused, Some(reason), now).await?;
     }
-    follow_ticket(tx, &item, Status::Queued, &actor, Some(&format!("put-through failed ({outcome}): back to the queue")), now)
-        .await?;
+    follow_ticket(
+        tx,
+        &item,
+        Status::Queued,
+        &actor,
+        Some(&format!("put-through failed ({outcome}): back to the queue")),
+        now,
+    )
+    .await?;
     let item = item_in(tx, &item.id).await?;
     publish_item(tx, now, "put_through_failed", &item).await?;
     Ok(Some(item))

@@ -65,7 +65,8 @@ async fn no_power_callers_hear_what_is_known_and_reports_group_into_one_incident
     // dispatcher confirms it, later callers hear of reports, not of an accident.
     for i in 0..10 {
         let (mut caller, heard) = call_no_power(&app, &format!("+7910000010{i}"), "152610").await;
-        let expected = if i == 0 { "Сведений об отключении нет" } else { "уже сообщили" };
+        let expected =
+            if i == 0 { "Сведений об отключении нет" } else { "уже сообщили" };
         assert!(heard.contains(expected), "caller {i}: {heard}");
         assert!(!heard.contains("авари"), "caller {i}: unconfirmed reports are no accident: {heard}");
         let done = caller.press("1").await.unwrap();
@@ -189,7 +190,8 @@ async fn planned_outages_for_the_next_seven_days_are_read_out_or_none_is_said(db
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn settlements_are_found_by_speech_and_nonsense_is_asked_again() {
     let app = TestApp::spawn(TestDb::sqlite().await).await;
-    for (said, expected) in [("ростов великий", "Ростов"), ("Гаврилов Ям", "Гаврилов-Ям"), ("углич", "Углич")] {
+    for (said, expected) in [("ростов великий", "Ростов"), ("Гаврилов Ям", "Гаврилов-Ям"), ("углич", "Углич")]
+    {
         let mut caller = Caller::new(&app.base, Dialect::Jambonz, "+79100000400");
         caller.dial().await.unwrap();
         caller.press("2").await.unwrap();
@@ -305,7 +307,7 @@ async fn storm_mode_changes_the_greeting_and_offers_non_hazard_callers_a_call_ba
     let operator = app.login_as(Role::Operator).await;
     app.operator_on_shift(None).await;
     let calm = Caller::new(&app.base, Dialect::Twilio, "+79100000700").dial().await;
-    assert!(!calm.unwrap().text().contains("много звонков"));
+    assert!(!calm.unwrap().text().contains("перегружена"));
     let response = app
         .http
         .put(app.url("/api/storm-mode"))
@@ -328,7 +330,7 @@ async fn storm_mode_changes_the_greeting_and_offers_non_hazard_callers_a_call_ba
 
     let mut caller = Caller::new(&app.base, Dialect::Twilio, "+79100000701");
     let greeting = caller.dial().await.unwrap().text();
-    assert!(greeting.contains("много звонков") && greeting.contains("сообщайте сразу: нажмите 1"), "{greeting}");
+    assert!(greeting.contains("перегружена") && greeting.contains("вне очереди: нажмите 1"), "{greeting}");
     let offered = caller.press("0").await.unwrap().text();
     assert!(offered.contains("Чтобы мы вам перезвонили, нажмите 1"), "{offered}");
     let response = app

@@ -196,7 +196,8 @@ impl TestApp {
         if let Some(c) = contact {
             body["contact"] = serde_json::json!(c);
         }
-        let response = self.http.put(self.url("/api/operators/me")).bearer_auth(&token).json(&body).send().await.unwrap();
+        let response =
+            self.http.put(self.url("/api/operators/me")).bearer_auth(&token).json(&body).send().await.unwrap();
         let (status, body) = status_and_json(response).await;
         assert_eq!(status, 200, "{body}");
         token
