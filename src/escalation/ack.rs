@@ -167,13 +167,23 @@ pub(crate) async fn confirm_page(State(state): State<AppState>, Path(token): Pat
         Ok(None) => return refused(&state, None, None),
         Err(e) => return ApiError::from(e).into_response(),
     };
-    let place = ticket.settlement.as_ref().map_or(String::new(), |s| format!(", {}", escape(&s.name)));
+    let place = match &ticket.settlement {
+        Some(s) => format!(", {}", escape(&s.name)),
+        None => ", населённый пункт не определён".to_string(),
+    };
     let address = ticket.address.as_deref().map_or(String::new(), |a| format!(", {}", escape(a)));
+    // The caller's own words for the place, recorded after the e-mail went out: shown here,
+    // read fresh, so the link in the e-mail leads to them.
+    let recording = ticket
+        .recording_url
+        .as_deref()
+        .filter(|url| url.starts_with("https://") || url.starts_with("http://"))
+        .map_or(String::new(), |url| format!("<p><a href=\"{0}\">Запись звонящего</a></p>", escape(url)));
     page(
         StatusCode::OK,
         "Подтвердить аварию",
         &format!(
-            "<p><b>Заявка №{}</b>: {}{place}{address}.</p><p>{}</p>\
+            "<p><b>Заявка №{}</b>: {}{place}{address}.</p><p>{}</p>{recording}\
              <form method=\"post\"><button type=\"submit\">Принял, беру в работу</button></form>\
              <p>После подтверждения следующие оповещения не отправляются.</p>",
             ticket.number,

@@ -134,6 +134,11 @@ impl Channel for Mailer {
     }
 }
 
+/// Said of a ticket whose caller's place could not be found: the caller is asked to say the
+/// address, and the recording is linked from the acknowledgement page as soon as it exists.
+pub const UNPLACED: &str = "Населённый пункт: не определён (адрес со слов звонящего — в записи: \
+     ссылка на неё появляется на странице подтверждения и в заявке, как только звонящий договорит)";
+
 /// The facts every message about a ticket carries.
 fn ticket_facts(ticket: &Ticket, tz: &TimeZone) -> String {
     let mut lines = vec![
@@ -141,13 +146,17 @@ fn ticket_facts(ticket: &Ticket, tz: &TimeZone) -> String {
         format!("Категория: {}", ticket.category.label()),
         format!("Приоритет: {}", ticket.priority.get()),
     ];
-    if let Some(s) = &ticket.settlement {
-        lines.push(format!("Населённый пункт: {} ({})", s.name, s.postcode));
+    match &ticket.settlement {
+        Some(s) => lines.push(format!("Населённый пункт: {} ({})", s.name, s.postcode)),
+        None => lines.push(UNPLACED.to_string()),
     }
     if let Some(address) = &ticket.address {
         lines.push(format!("Адрес: {address}"));
     }
     lines.push(format!("Описание: {}", ticket.description));
+    if let Some(url) = &ticket.recording_url {
+        lines.push(format!("Запись звонящего: {url}"));
+    }
     if let Some(phone) = &ticket.caller_number {
         lines.push(format!("Телефон заявителя: {phone}"));
     }

@@ -5,6 +5,7 @@ mod helpers;
 
 mod auth;
 mod budget;
+mod callers;
 mod console;
 mod contract;
 mod escalations;

@@ -80,6 +80,13 @@ async function loadMe() {
   dispositions = me.dispositions;
   const form = $('#operator-state');
   if (me.operator) {
+    // The server pauses an operator whose phone did not take a caller put through to it: say so
+    // at once, or the next calls would wait for someone who is not there.
+    const pausedByServer = me.operator.status === 'paused' && form.status.value !== 'paused';
+    if (pausedByServer && me.operator.pause_reason) {
+      form.reason.value = me.operator.pause_reason;
+      notify(`Вы на паузе: ${me.operator.pause_reason}. Проверьте телефон и вернитесь в статус «доступен».`, true);
+    }
     // wrap_up is the server's to set; the select shows where the operator returns after it.
     if (me.operator.status !== 'wrap_up') form.status.value = me.operator.status;
     if (!form.reason.value) form.reason.value = me.operator.pause_reason || '';
@@ -486,6 +493,10 @@ export function onEvent(event) {
   } else if (event.topic === 'ticket') {
     const ticket = currentTicket();
     if (ticket && event.subject_id === ticket.id) reloadTicket().catch(() => {});
+  } else if (event.topic === 'operator' && event.payload && event.payload.status === 'paused') {
+    loadMe()
+      .then(renderCurrent)
+      .catch(() => {});
   }
 }
 
