@@ -7,6 +7,7 @@ use crate::clock::Timestamp;
 use crate::config::Settings;
 use crate::crews::CrewStatus;
 use crate::ivr::engine::Effects;
+use crate::ivr::russian;
 use crate::outages;
 use crate::outages::IncidentStatus;
 use crate::phone::PhoneNumber;
@@ -343,7 +344,7 @@ impl StepEffects<'_> {
             .map(|p| {
                 let mut line = outages::spoken_window(p.starts_at, p.ends_at, self.now, tz);
                 if let Some(streets) = &p.streets {
-                    line.push_str(&format!(", {}", crate::ivr::russian::expand_abbreviations(streets)));
+                    line.push_str(&format!(", {}", russian::expand_abbreviations(streets)));
                 }
                 line
             })
@@ -356,7 +357,8 @@ impl StepEffects<'_> {
         let number = vars.get(APPLICATION_VAR).cloned().unwrap_or_default();
         match self.tx.application(number.trim()).await? {
             Some(application) => {
-                vars.insert("application_status".into(), application.status);
+                // Imported as staff typed it: «договор направлен в ЛК, д. 3» must still be said.
+                vars.insert("application_status".into(), russian::expand_abbreviations(&application.status));
                 vars.insert(
                     "application_updated".into(),
                     outages::spoken_date(application.updated_at, self.now, &self.settings.timezone),
