@@ -10,7 +10,7 @@ use axum::routing::post;
 
 use super::{Action, Dialect, Inbound, jambonz, twilio};
 use crate::app::{AppState, BODY_LIMIT};
-use crate::calls::{self, StepKind};
+use crate::calls::{self, StepKind, StepNumber};
 use crate::error::{ApiError, ErrorBody, read_body};
 use crate::store::StoredAnswer;
 
@@ -121,7 +121,7 @@ async fn twilio_entry(State(state): State<AppState>, req: Request) -> Result<Res
     path = "/telephony/twilio/step/{seq}",
     tag = "telephony",
     summary = "Twilio: the caller's input to an IVR step; answer with the next",
-    params(("seq" = i64, Path, description = "The step number the previous answer asked to come back to"), ("X-Twilio-Signature" = Option<String>, Header, description = "Checked when a Twilio auth token is configured")),
+    params(("seq" = u32, Path, minimum = 1, maximum = 100_000, description = "The step number the previous answer asked to come back to"), ("X-Twilio-Signature" = Option<String>, Header, description = "Checked when a Twilio auth token is configured")),
     request_body(
         content = std::collections::HashMap<String, String>,
         content_type = "application/x-www-form-urlencoded",
@@ -134,7 +134,12 @@ async fn twilio_entry(State(state): State<AppState>, req: Request) -> Result<Res
         (status = 413, description = "The body is larger than the limit", body = ErrorBody),
     )
 )]
-async fn twilio_step(State(state): State<AppState>, Path(seq): Path<i64>, req: Request) -> Result<Response, ApiError> {
+async fn twilio_step(
+    State(state): State<AppState>,
+    Path(seq): Path<String>,
+    req: Request,
+) -> Result<Response, ApiError> {
+    let seq: StepNumber = seq.parse().map_err(bad_webhook)?;
     let (inbound, raw) = twilio_inbound(&state, req).await?;
     let stored =
         calls::handle_step(&state, Dialect::Twilio, StepKind::Step(seq), &inbound, &raw, twilio_answer).await?;
@@ -219,7 +224,7 @@ async fn jambonz_entry(State(state): State<AppState>, req: Request) -> Result<Re
     path = "/telephony/jambonz/step/{seq}",
     tag = "telephony",
     summary = "jambonz: the caller's input to an IVR step; answer with the next",
-    params(("seq" = i64, Path, description = "The step number the previous answer asked to come back to"), ("jambonz-signature" = Option<String>, Header, description = "Checked when a jambonz secret is configured")),
+    params(("seq" = u32, Path, minimum = 1, maximum = 100_000, description = "The step number the previous answer asked to come back to"), ("jambonz-signature" = Option<String>, Header, description = "Checked when a jambonz secret is configured")),
     request_body(
         content = serde_json::Value,
         content_type = "application/json",
@@ -232,7 +237,12 @@ async fn jambonz_entry(State(state): State<AppState>, req: Request) -> Result<Re
         (status = 413, description = "The body is larger than the limit", body = ErrorBody),
     )
 )]
-async fn jambonz_step(State(state): State<AppState>, Path(seq): Path<i64>, req: Request) -> Result<Response, ApiError> {
+async fn jambonz_step(
+    State(state): State<AppState>,
+    Path(seq): Path<String>,
+    req: Request,
+) -> Result<Response, ApiError> {
+    let seq: StepNumber = seq.parse().map_err(bad_webhook)?;
     let (inbound, raw) = jambonz_inbound(&state, req).await?;
     let stored =
         calls::handle_step(&state, Dialect::Jambonz, StepKind::Step(seq), &inbound, &raw, jambonz_answer).await?;

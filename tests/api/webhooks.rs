@@ -243,3 +243,41 @@ async fn a_failing_step_undoes_only_itself(db: TestDb) {
     step_creating(&store, "CA-after".into(), "ok").await.expect("the writer still serves after a panic");
     assert!(store.call_by_provider_id("twilio", "CA-after").await.unwrap().is_some());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_malformed_step_number_is_refused_and_changes_nothing() {
+    let app = TestApp::spawn_with(TestDb::sqlite().await, &[("HOTLINE_TWILIO_AUTH_TOKEN", "twilio-token")]).await;
+    let mut caller = Caller::new(&app.base, Dialect::Twilio, "+79101234567").with_secret(Some("twilio-token".into()));
+    caller.dial().await.unwrap();
+    let counts = app.store.call_table_counts().await.unwrap();
+    let params: Vec<(String, String)> = [
+        ("CallSid", caller.call_id.as_str()),
+        ("From", "+79101234567"),
+        ("Digits", "1"),
+        ("CallStatus", "in-progress"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let body =
+        form_urlencoded::Serializer::new(String::new()).extend_pairs(params.iter().map(|(k, v)| (k, v))).finish();
+    for step in ["-5", "-5", "0", "abc", "+1", "9223372036854775807", "100001", "1.5"] {
+        let url = app.url(&format!("/telephony/twilio/step/{step}"));
+        let response = app
+            .http
+            .post(&url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("X-Twilio-Signature", twilio::signature("twilio-token", &url, &params))
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        let (status, answer) = crate::helpers::status_and_json(response).await;
+        assert_eq!(status, 400, "step {step}: {answer}");
+        assert_eq!(answer["error"]["code"], "bad_webhook", "step {step}: {answer}");
+    }
+    assert_eq!(app.store.call_table_counts().await.unwrap(), counts, "a refused step changes nothing");
+    // The call goes on as if nothing had happened.
+    assert!(caller.press("2").await.unwrap().text().contains("почтовый индекс"));
+    app.stop().await;
+}
