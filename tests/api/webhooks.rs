@@ -12,6 +12,7 @@ use crate::helpers::{TestApp, TestDb};
 use crate::on_both_backends;
 
 on_both_backends!(
+    with_the_database_down_callers_still_hear_what_to_do_and_the_service_recovers,
     a_failing_step_undoes_only_itself,
     replaying_every_step_of_a_twilio_call_changes_nothing,
     replaying_every_step_of_a_jambonz_call_changes_nothing
@@ -279,5 +280,39 @@ async fn a_malformed_step_number_is_refused_and_changes_nothing() {
     assert_eq!(app.store.call_table_counts().await.unwrap(), counts, "a refused step changes nothing");
     // The call goes on as if nothing had happened.
     assert!(caller.press("2").await.unwrap().text().contains("почтовый индекс"));
+    app.stop().await;
+}
+
+/// SPEC §6: the database down, a webhook still answers 200 with a message that needs no
+/// database, status callbacks are accepted, /readyz says 503, and all comes back by itself.
+async fn with_the_database_down_callers_still_hear_what_to_do_and_the_service_recovers(db: TestDb) {
+    let app = TestApp::spawn_with(db, &[("HOTLINE_DUTY_PHONE", "+74852790000")]).await;
+    let mut twilio = Caller::new(&app.base, Dialect::Twilio, "+79101234567");
+    twilio.dial().await.unwrap();
+    let outage = app.db.take_away().await;
+
+    let started = std::time::Instant::now();
+    let fallback = twilio.press("1").await.unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(12), "answered in time: {:?}", started.elapsed());
+    assert!(fallback.text().contains("сто двенадцать"), "{}", fallback.text());
+    assert!(fallback.text().contains("Соединяю с дежурным диспетчером"), "{}", fallback.text());
+    assert!(matches!(&fallback.waiting, Waiting::Dialed { target, .. } if target == "+74852790000"), "{fallback:?}");
+    let mut jambonz = Caller::new(&app.base, Dialect::Jambonz, "+79101234568");
+    let new_call = jambonz.dial().await.unwrap();
+    assert!(new_call.text().contains("сто двенадцать"), "{}", new_call.text());
+    assert_eq!(jambonz.status("completed", 3).await.unwrap(), 200, "status callbacks are accepted");
+    if outage.is_postgres() {
+        let ready = app.http.get(app.url("/readyz")).send().await.unwrap();
+        assert_eq!(ready.status(), 503);
+    }
+
+    outage.restore().await;
+    crate::helpers::eventually("the service to recover by itself", std::time::Duration::from_secs(30), || async {
+        let ready = app.http.get(app.url("/readyz")).send().await.ok()?;
+        let mut caller = Caller::new(&app.base, Dialect::Twilio, "+79101234569");
+        let greeting = caller.dial().await.ok()?;
+        (ready.status() == 200 && greeting.text().contains("Ярэнерго")).then_some(())
+    })
+    .await;
     app.stop().await;
 }
