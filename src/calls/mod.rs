@@ -251,7 +251,7 @@ async fn operator_side(
             let Some(item) = tx.put_through_failed(&call.id, outcome, now).await? else { return Ok(None) };
             tracing::warn!(call = %call.id, item = %item.id, outcome, "the operator's phone did not take the call: back to the head of the queue");
             let back = vec![
-                say("Оператор не смог ответить. Вы первый в очереди, пожалуйста, оставайтесь на линии."),
+                say("Оператор не смог ответить. Вы снова в начале очереди, пожалуйста, оставайтесь на линии."),
                 Action::Enqueue {
                     queue: OPERATOR_QUEUE.into(),
                     wait_url: urls.wait.clone(),
