@@ -440,3 +440,22 @@ pub(crate) async fn prometheus(State(state): State<AppState>) -> impl IntoRespon
     let text = render_prometheus(figures.as_ref().map(|(m, w)| (m, w)), ready, &state.telemetry);
     ([(CONTENT_TYPE, CONTENT_TYPE_004)], text)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The alert rules hold the figures to the targets the code and the dashboard name.
+    #[test]
+    fn the_alert_rules_use_the_service_level_targets() {
+        let rules = include_str!("../ops/prometheus/alerts.yml");
+        for (figure, op, target) in [
+            ("hotline_service_level_30s_ratio", "<", TARGET_ANSWERED_30S),
+            ("hotline_abandon_rate_ratio", ">", TARGET_ABANDON_RATE_MAX),
+            ("hotline_hazard_service_level_ratio", "<", TARGET_HAZARDS_20S),
+        ] {
+            let expr = format!("max({figure}) {op} {target:.2}");
+            assert!(rules.contains(&expr), "ops/prometheus/alerts.yml has no `{expr}`");
+        }
+    }
+}
