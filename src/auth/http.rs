@@ -6,8 +6,9 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use super::{BearerToken, User};
+use super::{BearerToken, LoginOutcome, User};
 use crate::app::AppState;
+use crate::client_addr::ClientAddr;
 use crate::clock::Timestamp;
 use crate::error::{ApiError, ApiJson, ErrorBody};
 
@@ -46,20 +47,35 @@ struct LoginResponse {
         (status = 413, description = "The body is larger than the limit", body = ErrorBody),
         (status = 415, description = "The body is not application/json", body = ErrorBody),
         (status = 422, description = "The JSON does not fit the request", body = ErrorBody),
+        (status = 429, description = "Too many failed logins for this username or from this address within \
+            10 minutes; `Retry-After` says in how many seconds to try again", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds until the next attempt is taken"))),
     )
 )]
 async fn login(
     State(state): State<AppState>,
+    client: ClientAddr,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> Result<Json<LoginResponse>, ApiError> {
-    match super::login(&state, &req.username, &req.password).await? {
-        Some((token, user, expires_at)) => {
+    match super::login(&state, &req.username, &req.password, client).await? {
+        LoginOutcome::LoggedIn { token, user, expires_at } => {
             tracing::info!(username = %user.username, role = %user.role, "logged in");
             Ok(Json(LoginResponse { token, user, expires_at }))
         }
-        None => {
+        LoginOutcome::Refused => {
             tracing::warn!(username = %req.username, "failed login");
             Err(ApiError::Unauthorized("wrong username or password"))
+        }
+        LoginOutcome::Throttled { until } => {
+            tracing::debug!(username = %req.username, "login refused: throttled");
+            let retry_after_s = ((until.millis() - state.clock.now().millis()).max(1) as u64).div_ceil(1000);
+            Err(ApiError::TooManyRequests {
+                retry_after_s,
+                message: format!(
+                    "Слишком много неудачных попыток входа. Повторите через {} мин.",
+                    retry_after_s.div_ceil(60)
+                ),
+            })
         }
     }
 }
