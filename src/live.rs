@@ -110,7 +110,7 @@ fn to_sse(event: &DomainEvent) -> Event {
     responses(
         (
             status = 200,
-            description = "An endless stream; each event's id is its sequence number, its type the topic, its data a DomainEvent as JSON",
+            description = "A stream that lasts as long as the token's session (it ends within 5 s of its logout or expiry); each event's id is its sequence number, its type the topic, its data a DomainEvent as JSON",
             body = String,
             content_type = "text/event-stream"
         ),
@@ -123,7 +123,8 @@ async fn events(
     headers: HeaderMap,
     Query(query): Query<EventsQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    let user = auth::user_from_token(&state, auth::bearer_from(&headers).or(query.token.as_deref())).await?;
+    let token = auth::bearer_from(&headers).or(query.token.as_deref()).map(str::to_owned);
+    let user = auth::user_from_token(&state, token.as_deref()).await?;
     user.require_at_least(Role::Operator)?;
     // Subscribe before reading the backlog, so nothing falls between the two; ids dedupe.
     let receiver = state.live.sender.subscribe();
@@ -156,9 +157,15 @@ async fn events(
         }
         async move { fresh.then(|| Ok(to_sse(&event))) }
     });
+    // The stream ends when the server shuts down, or within seconds of the token's logout or
+    // expiry: a console left open must not go on receiving callers' numbers.
     let mut stopping = state.live.stopping.subscribe();
+    let session_ended = auth::session_ended(state.clone(), token.unwrap_or_default());
     let stopped = async move {
-        let _ = stopping.wait_for(|stop| *stop).await;
+        tokio::select! {
+            _ = stopping.wait_for(|stop| *stop) => {}
+            () = session_ended => {}
+        }
     };
     let stream = futures_util::StreamExt::take_until(futures_util::StreamExt::chain(replay, live), stopped);
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))

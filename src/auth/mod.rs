@@ -210,6 +210,27 @@ pub async fn logout(state: &AppState, token: &str) -> Result<(), StoreError> {
     state.store.delete_session(&token_hash(token)).await
 }
 
+/// How often a long-lived response (an event stream) checks that its token still names a
+/// session: a logout or an expiry ends it within this and a query's time (SPEC §6: 5 s).
+pub const SESSION_RECHECK: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Completes once `token` no longer names a valid session: logged out (on any instance, the
+/// session is in the database), expired, or its user gone. A database that cannot be asked
+/// does not end it: it is asked again at the next check.
+pub async fn session_ended(state: AppState, token: String) {
+    let hash = token_hash(&token);
+    let mut tick = tokio::time::interval(SESSION_RECHECK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match state.store.session_user(&hash, state.clock.now()).await {
+            Ok(Some(_)) => {}
+            Ok(None) => return,
+            Err(e) => tracing::debug!(error = %e, "could not check a stream's session; asking again later"),
+        }
+    }
+}
+
 /// The token of an `Authorization: Bearer ...` header.
 pub fn bearer_from(headers: &axum::http::HeaderMap) -> Option<&str> {
     let value = headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
