@@ -2,6 +2,9 @@
 //! every response, and recording links that are only ever http(s).
 
 use hotline::auth::Role;
+use hotline::simulator::{Caller, Waiting};
+use hotline::telephony::Dialect;
+use serde_json::json;
 
 use crate::helpers::{TestApp, TestDb};
 
@@ -57,5 +60,35 @@ async fn every_response_carries_the_security_headers_and_every_html_page_a_polic
         assert_eq!(header(&page, "x-content-type-options"), "nosniff");
         assert_eq!(header(&page, "referrer-policy"), "no-referrer", "the link's token must not leak");
     }
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recording_url_that_is_not_http_is_never_stored() {
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    let operator = app.login_as(Role::Operator).await;
+    for (i, url) in ["javascript:alert(document.domain)", "data:text/html,<script>alert(1)</script>"].iter().enumerate()
+    {
+        let mut caller = Caller::new(&app.base, Dialect::Twilio, &format!("+7910000070{i}"));
+        caller.dial().await.unwrap();
+        caller.press("5").await.unwrap();
+        let record = caller.press("152150").await.unwrap();
+        assert!(matches!(record.waiting, Waiting::Recording { .. }), "{record:?}");
+        let done = caller.record(url, 42).await.unwrap();
+        assert!(done.text().contains("Сообщение принято"), "the report is still taken: {}", done.text());
+        let number = format!("10000{}", i + 1);
+        let (_, ticket) = app.get(&format!("/api/tickets/{number}"), &operator).await;
+        assert_eq!(ticket["category"], "theft", "{ticket}");
+        assert_eq!(ticket["recording_url"], serde_json::Value::Null, "{url} was stored: {ticket}");
+        assert_eq!(ticket["recording_duration_s"], 42, "the recording itself still counts");
+    }
+    // An https one is kept as it was.
+    let mut caller = Caller::new(&app.base, Dialect::Twilio, "+79100000709");
+    caller.dial().await.unwrap();
+    caller.press("5").await.unwrap();
+    caller.press("152150").await.unwrap();
+    caller.record("https://api.twilio.com/recordings/RE5.wav", 7).await.unwrap();
+    let (_, ticket) = app.get("/api/tickets/100003", &operator).await;
+    assert_eq!(ticket["recording_url"], json!("https://api.twilio.com/recordings/RE5.wav"), "{ticket}");
     app.stop().await;
 }
