@@ -253,6 +253,41 @@ impl FromRequestParts<AppState> for User {
     }
 }
 
+/// Extractors that let a handler in only for some roles. They read the token alone, so a role
+/// that may not call an endpoint is refused with 403 before the body is read, whatever the body
+/// is (SPEC §6): a handler takes one of them instead of [`User`], ahead of its body extractor.
+macro_rules! role_extractors {
+    ($($(#[$doc:meta])* $name:ident => |$user:ident| $check:expr;)+) => {$(
+        $(#[$doc])*
+        pub struct $name(pub User);
+
+        impl FromRequestParts<AppState> for $name {
+            type Rejection = ApiError;
+
+            async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+                let $user = User::from_request_parts(parts, state).await?;
+                $check?;
+                Ok(Self($user))
+            }
+        }
+    )+};
+}
+
+role_extractors! {
+    /// Operators and every role above ("operator+" in SPEC §5).
+    OperatorPlus => |user| user.require_at_least(Role::Operator);
+    /// Dispatchers, supervisors and admins ("dispatcher+").
+    DispatcherPlus => |user| user.require_at_least(Role::Dispatcher);
+    /// Supervisors and admins ("supervisor+").
+    SupervisorPlus => |user| user.require_at_least(Role::Supervisor);
+    /// Operators, and admins who may do everything ("operator").
+    OperatorOnly => |user| user.require_one_of(&[Role::Operator]);
+    /// Dispatchers, and admins ("dispatcher").
+    DispatcherOnly => |user| user.require_one_of(&[Role::Dispatcher]);
+    /// Admins ("admin").
+    AdminOnly => |user| user.require_one_of(&[Role::Admin]);
+}
+
 /// The raw bearer token of a request, for logging out.
 pub struct BearerToken(pub String);
 

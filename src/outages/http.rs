@@ -11,7 +11,7 @@ use super::{
     settlement_at,
 };
 use crate::app::AppState;
-use crate::auth::{Role, User};
+use crate::auth::{DispatcherOnly, DispatcherPlus, OperatorPlus, SupervisorPlus};
 use crate::clock::Timestamp;
 use crate::error::{ApiError, ApiJson, ApiQuery, ErrorBody, csv_body, present};
 use crate::escalation::http::Assignment;
@@ -100,10 +100,9 @@ struct NewPlanned {
 )]
 async fn add_planned(
     State(state): State<AppState>,
-    user: User,
+    _: SupervisorPlus,
     ApiJson(req): ApiJson<NewPlanned>,
 ) -> Result<(StatusCode, Json<PlannedOutage>), ApiError> {
-    user.require_at_least(Role::Supervisor)?;
     let tz = &state.settings.timezone;
     let starts_at = parse_time(&req.starts_at, tz).map_err(|e| ApiError::invalid(format!("starts_at: {e}")))?;
     let ends_at = parse_time(&req.ends_at, tz).map_err(|e| ApiError::invalid(format!("ends_at: {e}")))?;
@@ -157,10 +156,9 @@ async fn add_planned(
 )]
 async fn import_planned(
     State(state): State<AppState>,
-    user: User,
+    SupervisorPlus(user): SupervisorPlus,
     request: Request,
 ) -> Result<Json<Imported>, ApiError> {
-    user.require_at_least(Role::Supervisor)?;
     let text = csv_body(request, IMPORT_LIMIT).await?;
     let imported = import_planned_csv(&state, &text).await?;
     tracing::info!(imported, by = %user.username, "planned outages imported");
@@ -196,10 +194,9 @@ struct IncidentQuery {
 )]
 async fn list_incidents(
     State(state): State<AppState>,
-    user: User,
+    _: DispatcherPlus,
     ApiQuery(q): ApiQuery<IncidentQuery>,
 ) -> Result<Json<Items<Incident>>, ApiError> {
-    user.require_at_least(Role::Dispatcher)?;
     Ok(Json(Items { items: state.store.incidents(q.status).await? }))
 }
 
@@ -233,11 +230,10 @@ struct IncidentUpdate {
 )]
 async fn update_incident(
     State(state): State<AppState>,
-    user: User,
+    DispatcherPlus(user): DispatcherPlus,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<IncidentUpdate>,
 ) -> Result<Json<Incident>, ApiError> {
-    user.require_at_least(Role::Dispatcher)?;
     let tz = &state.settings.timezone;
     let etr = match req.etr {
         None => None,
@@ -268,11 +264,10 @@ async fn update_incident(
 )]
 pub(crate) async fn assign_crew(
     State(state): State<AppState>,
-    user: User,
+    DispatcherOnly(user): DispatcherOnly,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<Assignment>,
 ) -> Result<Json<Incident>, ApiError> {
-    user.require_one_of(&[Role::Dispatcher])?;
     let incident = state.store.incident(&id).await?;
     let what = format!("авария, {}", incident.settlement.name);
     let facts = format!(
@@ -323,8 +318,7 @@ async fn storm_status(state: &AppState) -> Result<StormMode, ApiError> {
         (status = 403, description = "The role may not see it", body = ErrorBody),
     )
 )]
-async fn storm_mode(State(state): State<AppState>, user: User) -> Result<Json<StormMode>, ApiError> {
-    user.require_at_least(Role::Operator)?;
+async fn storm_mode(State(state): State<AppState>, _: OperatorPlus) -> Result<Json<StormMode>, ApiError> {
     Ok(Json(storm_status(&state).await?))
 }
 
@@ -353,10 +347,9 @@ struct SetStorm {
 )]
 async fn set_storm_mode(
     State(state): State<AppState>,
-    user: User,
+    SupervisorPlus(user): SupervisorPlus,
     ApiJson(req): ApiJson<SetStorm>,
 ) -> Result<Json<StormMode>, ApiError> {
-    user.require_at_least(Role::Supervisor)?;
     let value = if req.on { "on" } else { "auto" };
     state.store.set_switch(STORM_SWITCH, value, &user.username, state.clock.now()).await?;
     tracing::warn!(on = req.on, by = %user.username, "storm mode switched");

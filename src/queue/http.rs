@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{OperatorStatus, QueueItem};
 use crate::app::AppState;
-use crate::auth::{Role, User};
+use crate::auth::{OperatorOnly, OperatorPlus, Role, SupervisorPlus, User};
 use crate::error::{ApiError, ApiJson, ErrorBody, optional_text};
 use crate::phone::PhoneNumber;
 use crate::store::OperatorState;
@@ -62,8 +62,7 @@ async fn alive(state: &AppState, user: &User) -> Result<(), ApiError> {
         (status = 403, description = "The role may not see the queue", body = ErrorBody),
     )
 )]
-async fn list(State(state): State<AppState>, user: User) -> Result<Json<QueueView>, ApiError> {
-    user.require_at_least(Role::Operator)?;
+async fn list(State(state): State<AppState>, OperatorPlus(user): OperatorPlus) -> Result<Json<QueueView>, ApiError> {
     alive(&state, &user).await?;
     let now = state.clock.now();
     let items = state.store.waiting_items().await?;
@@ -98,8 +97,7 @@ struct Abandoned {
         (status = 403, description = "Only supervisors and admins", body = ErrorBody),
     )
 )]
-async fn abandoned(State(state): State<AppState>, user: User) -> Result<Json<Vec<Abandoned>>, ApiError> {
-    user.require_at_least(Role::Supervisor)?;
+async fn abandoned(State(state): State<AppState>, _: SupervisorPlus) -> Result<Json<Vec<Abandoned>>, ApiError> {
     let since = state.clock.now().plus_seconds(-24 * 3600);
     let calls = state.store.abandoned_calls(since).await?;
     Ok(Json(calls.into_iter().map(|(item, waited_s)| Abandoned { item, waited_s }).collect()))
@@ -127,8 +125,7 @@ struct Taken {
         (status = 409, description = "The operator still holds an item", body = ErrorBody),
     )
 )]
-async fn next(State(state): State<AppState>, user: User) -> Result<Response, ApiError> {
-    user.require_one_of(&[Role::Operator])?;
+async fn next(State(state): State<AppState>, OperatorOnly(user): OperatorOnly) -> Result<Response, ApiError> {
     let now = state.clock.now();
     let operator = state.store.operator(&user.id).await?;
     // A live call is put through to the operator's phone: without one, only other work is offered.
@@ -171,10 +168,9 @@ async fn next(State(state): State<AppState>, user: User) -> Result<Response, Api
 )]
 async fn release(
     State(state): State<AppState>,
-    user: User,
+    OperatorOnly(user): OperatorOnly,
     Path(id): Path<String>,
 ) -> Result<Json<QueueItem>, ApiError> {
-    user.require_one_of(&[Role::Operator])?;
     require_item(&state, &id).await?;
     Ok(Json(state.store.release(&id, &user, state.clock.now()).await?))
 }
@@ -211,11 +207,10 @@ struct Completion {
 )]
 async fn complete(
     State(state): State<AppState>,
-    user: User,
+    OperatorOnly(user): OperatorOnly,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<Completion>,
 ) -> Result<Json<QueueItem>, ApiError> {
-    user.require_one_of(&[Role::Operator])?;
     if !state.settings.dispositions.contains(&req.disposition) {
         return Err(ApiError::invalid(format!(
             "disposition '{}' is not one of: {}",
@@ -248,8 +243,7 @@ struct Me {
         (status = 403, description = "Only operators", body = ErrorBody),
     )
 )]
-async fn me(State(state): State<AppState>, user: User) -> Result<Json<Me>, ApiError> {
-    user.require_one_of(&[Role::Operator])?;
+async fn me(State(state): State<AppState>, OperatorOnly(user): OperatorOnly) -> Result<Json<Me>, ApiError> {
     alive(&state, &user).await?;
     Ok(Json(Me {
         operator: state.store.operator(&user.id).await?,
@@ -302,10 +296,9 @@ fn parse_contact(raw: &str) -> Result<String, ApiError> {
 )]
 async fn update_me(
     State(state): State<AppState>,
-    user: User,
+    OperatorOnly(user): OperatorOnly,
     ApiJson(req): ApiJson<UpdateMe>,
 ) -> Result<Json<OperatorState>, ApiError> {
-    user.require_one_of(&[Role::Operator])?;
     let reason = req.reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
     match req.status {
         OperatorStatus::Paused if reason.is_none() => return Err(ApiError::invalid("pausing needs a reason")),
@@ -334,8 +327,7 @@ async fn update_me(
         (status = 403, description = "Only operators", body = ErrorBody),
     )
 )]
-async fn heartbeat(State(state): State<AppState>, user: User) -> Result<StatusCode, ApiError> {
-    user.require_one_of(&[Role::Operator])?;
+async fn heartbeat(State(state): State<AppState>, OperatorOnly(user): OperatorOnly) -> Result<StatusCode, ApiError> {
     alive(&state, &user).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::{Category, Channel, NewTicket, Note, Priority, Status, Ticket, TicketDetail, TicketKey};
 use crate::app::AppState;
-use crate::auth::{Role, User};
+use crate::auth::{OperatorPlus, Role};
 use crate::error::{ApiError, ApiJson, ApiQuery, ErrorBody, optional_text, required_text};
 use crate::phone::PhoneNumber;
 use crate::store::{TicketFilter, TicketPage};
@@ -83,10 +83,9 @@ fn number_param(value: &str) -> Result<i64, String> {
 )]
 async fn list(
     State(state): State<AppState>,
-    user: User,
+    _: OperatorPlus,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<TicketPage>, ApiError> {
-    user.require_at_least(Role::Operator)?;
     let limit = query_param("limit", q.limit.as_deref(), |v| {
         v.parse::<u32>().ok().filter(|n| (1..=200).contains(n)).ok_or_else(|| format!("'{v}' is not from 1 to 200"))
     })?;
@@ -118,10 +117,9 @@ async fn list(
 )]
 async fn show(
     State(state): State<AppState>,
-    user: User,
+    _: OperatorPlus,
     Path(key): Path<String>,
 ) -> Result<Json<TicketDetail>, ApiError> {
-    user.require_at_least(Role::Operator)?;
     let detail = state.store.ticket_detail(&ticket_key(&key)?).await?;
     detail.map(Json).ok_or_else(|| ApiError::not_found(format!("ticket '{key}'")))
 }
@@ -161,10 +159,9 @@ struct CreateTicket {
 )]
 async fn create(
     State(state): State<AppState>,
-    user: User,
+    OperatorPlus(user): OperatorPlus,
     ApiJson(req): ApiJson<CreateTicket>,
 ) -> Result<(StatusCode, Json<Ticket>), ApiError> {
-    user.require_at_least(Role::Operator)?;
     let priority = match req.priority {
         Some(p) => Priority::parse(p).map_err(ApiError::invalid)?,
         None => req.category.default_priority(),
@@ -231,11 +228,10 @@ struct NoteRequest {
 )]
 async fn add_note(
     State(state): State<AppState>,
-    user: User,
+    OperatorPlus(user): OperatorPlus,
     Path(key): Path<String>,
     ApiJson(req): ApiJson<NoteRequest>,
 ) -> Result<(StatusCode, Json<Note>), ApiError> {
-    user.require_at_least(Role::Operator)?;
     let key = ticket_key(&key)?;
     let text = required_text("text", &req.text, MAX_NOTE)?;
     let note = state.store.add_note(&key, &user.username, &text, state.clock.now()).await?;
@@ -271,11 +267,10 @@ struct TransitionRequest {
 )]
 async fn transition(
     State(state): State<AppState>,
-    user: User,
+    OperatorPlus(user): OperatorPlus,
     Path(key): Path<String>,
     ApiJson(req): ApiJson<TransitionRequest>,
 ) -> Result<Json<Ticket>, ApiError> {
-    user.require_at_least(Role::Operator)?;
     let key = ticket_key(&key)?;
     let current = state.store.ticket(&key).await?.ok_or_else(|| ApiError::not_found("ticket"))?;
     // An operator works their own tickets; taking over a colleague's is a supervisor's call.

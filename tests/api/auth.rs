@@ -190,3 +190,53 @@ async fn a_parallel_flood_gets_no_more_than_ten_password_checks(db: TestDb) {
     assert_throttled(attempt(&app, "kuznetsova", PASSWORD, "203.0.113.10").await);
     app.stop().await;
 }
+
+/// SPEC §6: a role that may not call an endpoint gets 403 whatever the body; the role is checked
+/// from the token before the body is read (no 400, 413, 415 or 422 first), and no token is 401.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_role_that_may_not_gets_403_whatever_the_body() {
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    let operator = app.login_as(Role::Operator).await;
+    let dispatcher = app.login_as(Role::Dispatcher).await;
+    let not_for_operators = [
+        ("POST", "/api/escalations/x/ack"),
+        ("POST", "/api/escalations/x/assign"),
+        ("POST", "/api/escalations/x/resolve"),
+        ("POST", "/api/crews"),
+        ("PATCH", "/api/crews/x"),
+        ("PATCH", "/api/incidents/x"),
+        ("POST", "/api/incidents/x/assign"),
+        ("PUT", "/api/storm-mode"),
+        ("POST", "/api/planned-outages"),
+        ("POST", "/api/planned-outages/import"),
+        ("POST", "/api/settlements/import"),
+        ("POST", "/api/connection-applications/import"),
+    ];
+    let not_for_dispatchers = [("PUT", "/api/operators/me"), ("POST", "/api/queue/x/complete")];
+    let bodies: [(&str, Vec<u8>); 4] = [
+        ("application/json", b"{".to_vec()),
+        ("application/json", b"[1, 2]".to_vec()),
+        ("text/plain", b"hello".to_vec()),
+        ("text/csv", vec![0xff, 0xfe]),
+    ];
+    let cases = not_for_operators
+        .iter()
+        .map(|route| (route, &operator))
+        .chain(not_for_dispatchers.iter().map(|route| (route, &dispatcher)));
+    for ((method, path), token) in cases {
+        for (content_type, body) in &bodies {
+            let request = app
+                .http
+                .request(method.parse().unwrap(), app.url(path))
+                .header("content-type", *content_type)
+                .body(body.clone());
+            let (status, answer) =
+                status_and_json(request.try_clone().unwrap().bearer_auth(token).send().await.unwrap()).await;
+            assert_eq!(status, 403, "{method} {path} with {content_type} ({} bytes): {answer}", body.len());
+            assert_eq!(answer["error"]["code"], "forbidden");
+            let (status, _) = status_and_json(request.send().await.unwrap()).await;
+            assert_eq!(status, 401, "{method} {path} without a token");
+        }
+    }
+    app.stop().await;
+}
