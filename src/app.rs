@@ -26,7 +26,6 @@ use crate::escalation::policy::{DEFAULT_POLICIES, Policies};
 use crate::escalation::worker::Worker;
 use crate::ivr::{self, Flow};
 use crate::live::{self, Live};
-use crate::phone::mask_phones_in;
 use crate::store::Store;
 use crate::{
     auth, calls, connection, crews, demo, escalation, metrics, outages, queue, reception, settlements, telephony,
@@ -167,8 +166,8 @@ pub fn router(state: AppState) -> Router {
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request| {
-                    // Query strings may carry a caller's number: mask it before it is logged.
-                    let uri = mask_phones_in(&req.uri().to_string()).into_owned();
+                    // URIs may carry a caller's number or a token: masked before they are logged.
+                    let uri = crate::telemetry::loggable_uri(req.uri());
                     tracing::info_span!("http", method = %req.method(), uri)
                 })
                 // A line per request would be most of the log in a storm (thousands a second):
