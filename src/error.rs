@@ -213,6 +213,17 @@ pub fn optional_text(field: &str, text: Option<&str>, max: usize) -> Result<Opti
     text.filter(|t| !t.trim().is_empty()).map(|t| required_text(field, t, max)).transpose()
 }
 
+/// A field that is not free text (an id, a time, a code) but has a documented length limit
+/// (`maxLength` in the OpenAPI document): longer is refused with 422 before it is looked at.
+pub fn within_length(field: &str, value: Option<&str>, max: usize) -> Result<(), ApiError> {
+    match value {
+        Some(v) if v.chars().count() > max => {
+            Err(ApiError::invalid(format!("{field} is longer than {max} characters")))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// A raw request body up to `limit` bytes, refused in our error shape when larger.
 pub async fn read_body(req: Request, limit: usize) -> Result<axum::body::Bytes, ApiError> {
     axum::body::to_bytes(req.into_body(), limit).await.map_err(|_| ApiError::PayloadTooLarge)

@@ -35,9 +35,12 @@ pub(crate) async fn list(State(state): State<AppState>, _: DispatcherPlus) -> Re
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewCrew {
+    #[schema(max_length = 200)]
     name: String,
+    #[schema(max_length = 50)]
     phone: Option<String>,
     /// Where its jobs are e-mailed.
+    #[schema(max_length = 254)]
     email: Option<String>,
     /// Where it starts; `available` when absent.
     status: Option<CrewStatus>,
@@ -83,13 +86,14 @@ pub(crate) async fn create(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CrewUpdate {
+    #[schema(max_length = 200)]
     name: Option<String>,
     /// null clears it; absent leaves it.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 50)]
     phone: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 254)]
     email: Option<Option<String>>,
     status: Option<CrewStatus>,
 }

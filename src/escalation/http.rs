@@ -10,7 +10,7 @@ use super::{Escalation, EscalationDetail, EscalationState};
 use crate::app::AppState;
 use crate::auth::{DispatcherOnly, DispatcherPlus};
 use crate::crews::Crew;
-use crate::error::{ApiError, ApiJson, ApiQuery, required_text};
+use crate::error::{ApiError, ApiJson, ApiQuery, required_text, within_length};
 use crate::tickets::{Ticket, TicketKey};
 
 pub fn router() -> Router<AppState> {
@@ -77,6 +77,7 @@ pub(crate) async fn acknowledge(
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct Resolution {
+    #[schema(max_length = 4000)]
     note: String,
 }
 
@@ -136,6 +137,7 @@ pub(crate) async fn detail(
 /// Which crew to send.
 #[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct Assignment {
+    #[schema(max_length = 64)]
     pub(crate) crew_id: String,
 }
 
@@ -162,6 +164,7 @@ pub(crate) async fn assign(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<Assignment>,
 ) -> Result<Json<Escalation>, ApiError> {
+    within_length("crew_id", Some(&req.crew_id), 64)?;
     let escalation = state.store.escalation(&id).await?.ok_or_else(|| ApiError::not_found("escalation"))?;
     let ticket: Ticket = state
         .store

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::{OperatorStatus, QueueItem};
 use crate::app::AppState;
 use crate::auth::{OperatorOnly, OperatorPlus, Role, SupervisorPlus, User};
-use crate::error::{ApiError, ApiJson, ErrorBody, optional_text};
+use crate::error::{ApiError, ApiJson, ErrorBody, optional_text, within_length};
 use crate::phone::PhoneNumber;
 use crate::store::OperatorState;
 use crate::tickets::{Ticket, TicketKey};
@@ -181,7 +181,9 @@ async fn require_item(state: &AppState, id: &str) -> Result<QueueItem, ApiError>
 
 #[derive(Deserialize, utoipa::ToSchema)]
 struct Completion {
+    #[schema(max_length = 100)]
     disposition: String,
+    #[schema(max_length = 4000)]
     note: Option<String>,
 }
 
@@ -195,13 +197,10 @@ struct Completion {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The item, done", body = QueueItem),
-        (status = 400, description = "The body is not valid JSON", body = ErrorBody),
         (status = 401, description = "No valid bearer token", body = ErrorBody),
         (status = 403, description = "Only operators complete items", body = ErrorBody),
         (status = 404, description = "No such queue item", body = ErrorBody),
         (status = 409, description = "The operator does not hold this item", body = ErrorBody),
-        (status = 413, description = "The body is larger than the limit", body = ErrorBody),
-        (status = 415, description = "The body is not application/json", body = ErrorBody),
         (status = 422, description = "Unknown disposition or a note too long", body = ErrorBody),
     )
 )]
@@ -256,8 +255,10 @@ async fn me(State(state): State<AppState>, OperatorOnly(user): OperatorOnly) -> 
 struct UpdateMe {
     status: OperatorStatus,
     /// Why the operator paused (a break, training); required when pausing.
+    #[schema(max_length = 200)]
     reason: Option<String>,
     /// Where live calls are put through: a phone number or a SIP address.
+    #[schema(max_length = 200)]
     contact: Option<String>,
 }
 
@@ -286,11 +287,8 @@ fn parse_contact(raw: &str) -> Result<String, ApiError> {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The operator's state after the change", body = OperatorState),
-        (status = 400, description = "The body is not valid JSON", body = ErrorBody),
         (status = 401, description = "No valid bearer token", body = ErrorBody),
         (status = 403, description = "Only operators", body = ErrorBody),
-        (status = 413, description = "The body is larger than the limit", body = ErrorBody),
-        (status = 415, description = "The body is not application/json", body = ErrorBody),
         (status = 422, description = "A pause without a reason, wrap_up, or a bad contact", body = ErrorBody),
     )
 )]
@@ -299,7 +297,8 @@ async fn update_me(
     OperatorOnly(user): OperatorOnly,
     ApiJson(req): ApiJson<UpdateMe>,
 ) -> Result<Json<OperatorState>, ApiError> {
-    let reason = req.reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
+    let reason = optional_text("reason", req.reason.as_deref(), 200)?;
+    within_length("contact", req.contact.as_deref(), 200)?;
     match req.status {
         OperatorStatus::Paused if reason.is_none() => return Err(ApiError::invalid("pausing needs a reason")),
         OperatorStatus::WrapUp => {
@@ -310,7 +309,7 @@ async fn update_me(
     let contact = req.contact.as_deref().filter(|c| !c.trim().is_empty()).map(parse_contact).transpose()?;
     let reason = if req.status == OperatorStatus::Paused { reason } else { None };
     let now = state.clock.now();
-    let updated = state.store.set_operator(&user, req.status, reason, contact.as_deref(), now).await?;
+    let updated = state.store.set_operator(&user, req.status, reason.as_deref(), contact.as_deref(), now).await?;
     alive(&state, &user).await?;
     Ok(Json(updated))
 }

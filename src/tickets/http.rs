@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::{Category, Channel, NewTicket, Note, Priority, Status, Ticket, TicketDetail, TicketKey};
 use crate::app::AppState;
 use crate::auth::{OperatorPlus, Role};
-use crate::error::{ApiError, ApiJson, ApiQuery, ErrorBody, optional_text, required_text};
+use crate::error::{ApiError, ApiJson, ApiQuery, ErrorBody, optional_text, required_text, within_length};
 use crate::phone::PhoneNumber;
 use crate::store::{TicketFilter, TicketPage};
 
@@ -131,9 +131,12 @@ struct CreateTicket {
     #[schema(minimum = 1, maximum = 4)]
     priority: Option<i64>,
     /// Any common form; stored in E.164.
+    #[schema(max_length = 50)]
     caller_number: Option<String>,
     settlement_id: Option<i64>,
+    #[schema(max_length = 500)]
     address: Option<String>,
+    #[schema(max_length = 4000)]
     description: String,
     /// Keep the ticket instead of putting it in the queue.
     #[serde(default)]
@@ -149,11 +152,8 @@ struct CreateTicket {
     security(("bearer" = [])),
     responses(
         (status = 201, description = "The ticket, queued or assigned to its author", body = Ticket),
-        (status = 400, description = "The body is not valid JSON", body = ErrorBody),
         (status = 401, description = "No valid bearer token", body = ErrorBody),
         (status = 403, description = "The role may not create tickets", body = ErrorBody),
-        (status = 413, description = "The body is larger than the limit", body = ErrorBody),
-        (status = 415, description = "The body is not application/json", body = ErrorBody),
         (status = 422, description = "A field is missing or out of range", body = ErrorBody),
     )
 )]
@@ -166,6 +166,7 @@ async fn create(
         Some(p) => Priority::parse(p).map_err(ApiError::invalid)?,
         None => req.category.default_priority(),
     };
+    within_length("caller_number", req.caller_number.as_deref(), 50)?;
     let caller_number = req
         .caller_number
         .as_deref()
@@ -204,6 +205,7 @@ async fn create(
 
 #[derive(Deserialize, utoipa::ToSchema)]
 struct NoteRequest {
+    #[schema(max_length = 4000)]
     text: String,
 }
 
@@ -217,12 +219,9 @@ struct NoteRequest {
     security(("bearer" = [])),
     responses(
         (status = 201, description = "The note as stored", body = Note),
-        (status = 400, description = "The body is not valid JSON", body = ErrorBody),
         (status = 401, description = "No valid bearer token", body = ErrorBody),
         (status = 403, description = "The role may not add notes", body = ErrorBody),
         (status = 404, description = "No such ticket", body = ErrorBody),
-        (status = 413, description = "The body is larger than the limit", body = ErrorBody),
-        (status = 415, description = "The body is not application/json", body = ErrorBody),
         (status = 422, description = "The text is empty or too long", body = ErrorBody),
     )
 )]
@@ -241,7 +240,9 @@ async fn add_note(
 #[derive(Deserialize, utoipa::ToSchema)]
 struct TransitionRequest {
     to: Status,
+    #[schema(max_length = 100)]
     disposition: Option<String>,
+    #[schema(max_length = 4000)]
     note: Option<String>,
 }
 
@@ -255,13 +256,10 @@ struct TransitionRequest {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The ticket after the step", body = Ticket),
-        (status = 400, description = "The body is not valid JSON", body = ErrorBody),
         (status = 401, description = "No valid bearer token", body = ErrorBody),
         (status = 403, description = "The ticket is someone else's, or the role may not", body = ErrorBody),
         (status = 404, description = "No such ticket", body = ErrorBody),
         (status = 409, description = "The lifecycle forbids the step, or the ticket changed meanwhile", body = ErrorBody),
-        (status = 413, description = "The body is larger than the limit", body = ErrorBody),
-        (status = 415, description = "The body is not application/json", body = ErrorBody),
         (status = 422, description = "A field is missing or invalid", body = ErrorBody),
     )
 )]
