@@ -5,11 +5,15 @@ use std::future::Future;
 use std::sync::Arc;
 
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
+use axum::http::header::{
+    CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS,
+};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use tokio::net::TcpListener;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
@@ -22,7 +26,6 @@ use crate::escalation::policy::{DEFAULT_POLICIES, Policies};
 use crate::escalation::worker::Worker;
 use crate::ivr::{self, Flow};
 use crate::live::{self, Live};
-use crate::phone::mask_phones_in;
 use crate::store::Store;
 use crate::{
     auth, calls, connection, crews, demo, escalation, metrics, outages, queue, reception, settlements, telephony,
@@ -158,11 +161,20 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        // SPEC §6, on every response whatever produced it (handlers, refused extractors, the
+        // fallback): no content sniffing; no referrer, so a page's URL (an acknowledgement
+        // link's token) never leaves with a click; nothing stored by caches unless a response
+        // says otherwise (the console's files do: they are revalidated by entity tag; no /api
+        // response does); and a policy for every HTML page that has none of its own.
+        .layer(SetResponseHeaderLayer::overriding(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::if_not_present(REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        .layer(SetResponseHeaderLayer::if_not_present(CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .layer(SetResponseHeaderLayer::if_not_present(CONTENT_SECURITY_POLICY, html_policy))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request| {
-                    // Query strings may carry a caller's number: mask it before it is logged.
-                    let uri = mask_phones_in(&req.uri().to_string()).into_owned();
+                    // URIs may carry a caller's number or a token: masked before they are logged.
+                    let uri = crate::telemetry::loggable_uri(req.uri());
                     tracing::info_span!("http", method = %req.method(), uri)
                 })
                 // A line per request would be most of the log in a storm (thousands a second):
@@ -170,6 +182,21 @@ pub fn router(state: AppState) -> Router {
                 .on_response(DefaultOnResponse::new().level(Level::DEBUG)),
         )
         .with_state(state)
+}
+
+/// What an HTML page without a policy of its own (the acknowledgement pages) may do: show
+/// itself with its inline styles and post its own form; no script, nothing from elsewhere, and
+/// never inside another site's frame.
+pub const HTML_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; base-uri 'none'; \
+     frame-ancestors 'none'";
+
+fn html_policy(response: &Response) -> Option<HeaderValue> {
+    let html = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("text/html"));
+    html.then(|| HeaderValue::from_static(HTML_POLICY))
 }
 
 /// Serves until `shutdown` completes, then lets requests in flight finish.
@@ -189,7 +216,9 @@ pub async fn run(
         shutdown.await;
         live.stop();
     };
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await?;
+    // The peer address goes with each request: limits key on it (see `client_addr`).
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
     background.stop();
     store.close().await;
     tracing::info!("hotline stopped");

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use jiff::tz::TimeZone;
@@ -76,6 +76,9 @@ pub struct Settings {
     /// The region's duty dispatcher (`+7...` or `sip:...`): a hazard caller is put through
     /// there when no operator is on shift.
     pub duty_phone: Option<String>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (see `client_addr`); empty:
+    /// the peer address is the client.
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 /// Every setting by its environment variable name; `hotline.toml` may use the same name or the
@@ -102,6 +105,7 @@ pub const VARIABLES: &[&str] = &[
     "HOTLINE_DEMO",
     "HOTLINE_ESCALATION_POLICIES",
     "HOTLINE_DUTY_PHONE",
+    "HOTLINE_TRUSTED_PROXIES",
 ];
 
 impl Settings {
@@ -236,6 +240,23 @@ impl Settings {
             })?),
         };
 
+        let trusted_proxies = match get("HOTLINE_TRUSTED_PROXIES") {
+            None => Vec::new(),
+            Some(raw) => raw
+                .split(',')
+                .map(str::trim)
+                .filter(|a| !a.is_empty())
+                .map(|a| {
+                    a.parse::<IpAddr>().map_err(|_| {
+                        invalid(
+                            "HOTLINE_TRUSTED_PROXIES",
+                            format!("'{a}' is not an IP address (expected addresses separated by commas)"),
+                        )
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+        };
+
         Ok(Settings {
             listen,
             database_url: Secret::new(database_url),
@@ -258,6 +279,7 @@ impl Settings {
             demo,
             escalation_policies: get("HOTLINE_ESCALATION_POLICIES").map(PathBuf::from),
             duty_phone,
+            trusted_proxies,
         })
     }
 
@@ -354,10 +376,18 @@ mod tests {
             ("HOTLINE_TIMEZONE", "Mars/Olympus"),
             ("HOTLINE_BOOTSTRAP_ADMIN", "admin"),
             ("HOTLINE_SESSION_HOURS", "0"),
+            ("HOTLINE_TRUSTED_PROXIES", "10.0.0.1, proxy.local"),
         ] {
             let err = settings(&[(name, value)]).unwrap_err();
             assert_eq!(err.variable, name, "{err}");
         }
+    }
+
+    #[test]
+    fn trusted_proxies_are_a_list_of_addresses() {
+        assert!(settings(&[]).unwrap().trusted_proxies.is_empty());
+        let s = settings(&[("HOTLINE_TRUSTED_PROXIES", "10.0.0.1, ::1,")]).unwrap();
+        assert_eq!(s.trusted_proxies, vec!["10.0.0.1".parse::<IpAddr>().unwrap(), "::1".parse().unwrap()]);
     }
 
     #[test]

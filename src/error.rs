@@ -36,6 +36,9 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     #[error("{message}")]
     Unprocessable { message: String, details: Vec<LineError> },
+    /// Too many attempts: try again in `retry_after_s` seconds (sent as `Retry-After`).
+    #[error("{message}")]
+    TooManyRequests { retry_after_s: u64, message: String },
     #[error("the service is temporarily unavailable")]
     Unavailable(#[source] anyhow::Error),
     #[error("internal error")]
@@ -75,6 +78,7 @@ impl ApiError {
             Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             Self::UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
             Self::Unprocessable { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
+            Self::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
             Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
@@ -114,7 +118,11 @@ impl IntoResponse for ApiError {
             _ => &[],
         };
         let body = ErrorBody { error: ErrorDetail { code, message: self.to_string(), details } };
-        (status, axum::Json(body)).into_response()
+        let mut response = (status, axum::Json(body)).into_response();
+        if let Self::TooManyRequests { retry_after_s, .. } = &self {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, (*retry_after_s).into());
+        }
+        response
     }
 }
 
@@ -203,6 +211,17 @@ pub fn required_text(field: &str, text: &str, max: usize) -> Result<String, ApiE
 /// An optional free-text field: absent or blank is `None`, anything else as [`required_text`].
 pub fn optional_text(field: &str, text: Option<&str>, max: usize) -> Result<Option<String>, ApiError> {
     text.filter(|t| !t.trim().is_empty()).map(|t| required_text(field, t, max)).transpose()
+}
+
+/// A field that is not free text (an id, a time, a code) but has a documented length limit
+/// (`maxLength` in the OpenAPI document): longer is refused with 422 before it is looked at.
+pub fn within_length(field: &str, value: Option<&str>, max: usize) -> Result<(), ApiError> {
+    match value {
+        Some(v) if v.chars().count() > max => {
+            Err(ApiError::invalid(format!("{field} is longer than {max} characters")))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// A raw request body up to `limit` bytes, refused in our error shape when larger.

@@ -25,6 +25,7 @@
 //! - [`simulator`]: a provider in miniature that places calls (`hotline call`, the tests).
 //! - [`storm`]: the load generator (`hotline storm`) built on the simulator.
 //! - [`phone`], [`clock`]: small value types every domain uses.
+//! - [`client_addr`]: which client address a request comes from, for the limits keyed on it.
 //! - [`telemetry`]: logging, with caller numbers masked.
 //! - [`cli`]: the command line of the `hotline` binary.
 
@@ -32,6 +33,7 @@ pub mod app;
 pub mod auth;
 pub mod calls;
 pub mod cli;
+pub mod client_addr;
 pub mod clock;
 pub mod config;
 pub mod connection;

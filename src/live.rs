@@ -7,10 +7,12 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::http::HeaderMap;
+use axum::http::header::CACHE_CONTROL;
+use axum::http::{HeaderMap, HeaderValue};
+use axum::response::IntoResponse;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::routing::get;
-use futures_util::stream::{self, Stream};
+use futures_util::stream;
 use serde::Deserialize;
 use tokio::sync::{broadcast, watch};
 
@@ -110,7 +112,7 @@ fn to_sse(event: &DomainEvent) -> Event {
     responses(
         (
             status = 200,
-            description = "An endless stream; each event's id is its sequence number, its type the topic, its data a DomainEvent as JSON",
+            description = "A stream that lasts as long as the token's session (it ends within 5 s of its logout or expiry); each event's id is its sequence number, its type the topic, its data a DomainEvent as JSON",
             body = String,
             content_type = "text/event-stream"
         ),
@@ -122,8 +124,9 @@ async fn events(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(query): Query<EventsQuery>,
-) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    let user = auth::user_from_token(&state, auth::bearer_from(&headers).or(query.token.as_deref())).await?;
+) -> Result<impl IntoResponse, ApiError> {
+    let token = auth::bearer_from(&headers).or(query.token.as_deref()).map(str::to_owned);
+    let user = auth::user_from_token(&state, token.as_deref()).await?;
     user.require_at_least(Role::Operator)?;
     // Subscribe before reading the backlog, so nothing falls between the two; ids dedupe.
     let receiver = state.live.sender.subscribe();
@@ -138,7 +141,7 @@ async fn events(
         // A new client wants what happens from now on, not the log's history.
         None => state.store.last_event_id().await?,
     };
-    let replay = stream::iter(backlog.into_iter().map(|e| Ok(to_sse(&e))));
+    let replay = stream::iter(backlog.into_iter().map(|e| Ok::<_, Infallible>(to_sse(&e))));
     let live = stream::unfold(receiver, move |mut receiver| async move {
         loop {
             match receiver.recv().await {
@@ -156,10 +159,18 @@ async fn events(
         }
         async move { fresh.then(|| Ok(to_sse(&event))) }
     });
+    // The stream ends when the server shuts down, or within seconds of the token's logout or
+    // expiry: a console left open must not go on receiving callers' numbers.
     let mut stopping = state.live.stopping.subscribe();
+    let session_ended = auth::session_ended(state.clone(), token.unwrap_or_default());
     let stopped = async move {
-        let _ = stopping.wait_for(|stop| *stop).await;
+        tokio::select! {
+            _ = stopping.wait_for(|stop| *stop) => {}
+            () = session_ended => {}
+        }
     };
     let stream = futures_util::StreamExt::take_until(futures_util::StreamExt::chain(replay, live), stopped);
-    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+    let sse = Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)));
+    // An API response like any other (SPEC §6): not `no-cache`, as axum's default says, but `no-store`.
+    Ok(([(CACHE_CONTROL, HeaderValue::from_static("no-store"))], sse))
 }

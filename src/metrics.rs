@@ -24,7 +24,7 @@ use prometheus_client::registry::Registry;
 use serde::Serialize;
 
 use crate::app::AppState;
-use crate::auth::{Role, User};
+use crate::auth::SupervisorPlus;
 use crate::clock::Timestamp;
 use crate::error::ApiError;
 use crate::escalation::EscalationState;
@@ -117,8 +117,7 @@ pub fn router() -> Router<AppState> {
         (status = 403, description = "Supervisors and admins", body = crate::error::ErrorBody),
     )
 )]
-pub(crate) async fn json(State(state): State<AppState>, user: User) -> Result<Json<Metrics>, ApiError> {
-    user.require_at_least(Role::Supervisor)?;
+pub(crate) async fn json(State(state): State<AppState>, _: SupervisorPlus) -> Result<Json<Metrics>, ApiError> {
     Ok(Json(current(&state).await?))
 }
 

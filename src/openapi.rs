@@ -84,7 +84,7 @@ use crate::error::{ApiError, ErrorBody};
     // Schemas used in request and response bodies are collected from the paths; these are the
     // ones no body names: the server-sent events carry a DomainEvent as text.
     components(schemas(crate::store::DomainEvent)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &ExtractorRefusals),
     tags(
         (name = "health", description = "Liveness and readiness for the orchestrator"),
         (name = "meta", description = "This document"),
@@ -118,6 +118,71 @@ impl Modify for BearerAuth {
             .description(Some("The token from POST /api/auth/login"))
             .build();
         components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
+    }
+}
+
+/// The refusals the shared extractors give before a handler runs, documented here once for every
+/// operation that uses them instead of on each: a JSON body of the API (`ApiJson`) is refused with 400
+/// (malformed), 413 (over the limit), 415 (not JSON) or 422 (does not fit); a path or query
+/// parameter (`Path`, `ApiQuery`) that does not parse with 400. An operation that describes one
+/// of these itself (a 422 saying which rule) keeps its own words.
+struct ExtractorRefusals;
+
+impl ExtractorRefusals {
+    const JSON_BODY: &[(&str, &str)] = &[
+        ("400", "The body is not valid JSON"),
+        ("413", "The body is larger than the limit (64 KiB)"),
+        ("415", "The body is not application/json"),
+        ("422", "The JSON does not fit the request: a field is missing, of the wrong type or too long"),
+    ];
+    const PARAMETERS: &[(&str, &str)] = &[("400", "A path or query parameter does not parse")];
+}
+
+impl Modify for ExtractorRefusals {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::ParameterIn;
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            // The API's handlers read JSON with `ApiJson`; the webhooks parse their bodies themselves.
+            let api = path.starts_with("/api/");
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.options,
+                &mut item.head,
+                &mut item.patch,
+                &mut item.trace,
+            ];
+            for operation in operations.into_iter().flatten() {
+                let json_body = api
+                    && operation
+                        .request_body
+                        .as_ref()
+                        .is_some_and(|body| body.content.contains_key("application/json"));
+                let parameters = operation
+                    .parameters
+                    .iter()
+                    .flatten()
+                    .any(|p| matches!(p.parameter_in, ParameterIn::Path | ParameterIn::Query));
+                let refusals = json_body
+                    .then_some(Self::JSON_BODY)
+                    .into_iter()
+                    .chain(parameters.then_some(Self::PARAMETERS))
+                    .flatten();
+                for (status, description) in refusals {
+                    operation.responses.responses.entry(status.to_string()).or_insert_with(|| {
+                        let content = ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build();
+                        ResponseBuilder::new()
+                            .description(*description)
+                            .content("application/json", content)
+                            .build()
+                            .into()
+                    });
+                }
+            }
+        }
     }
 }
 

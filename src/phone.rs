@@ -92,28 +92,79 @@ fn mask_number(number: &str) -> String {
     format!("{start}***{tail}")
 }
 
-/// Masks anything in free text (a URL, a query string) that looks like a phone number: a run of
-/// ten or more digits, optionally after `+` or its URL encoding `%2B`.
+/// A separator people type between the digits of a number, raw or URL-encoded (`+` is a space
+/// in a query string), and its length in the text.
+fn separator_at(bytes: &[u8], i: usize) -> Option<usize> {
+    match bytes.get(i)? {
+        b' ' | b'-' | b'.' | b'(' | b')' | b'+' => Some(1),
+        b'%' => {
+            let code = bytes.get(i + 1..i + 3)?;
+            matches!(code, b"20" | b"28" | b"29" | b"2D" | b"2d" | b"2E" | b"2e").then_some(3)
+        }
+        _ => None,
+    }
+}
+
+/// A leading plus, raw or URL-encoded, right before a digit.
+fn plus_at(bytes: &[u8], i: usize) -> Option<usize> {
+    let len = match bytes.get(i..i + 3) {
+        Some(b"%2B" | b"%2b") => 3,
+        _ if bytes.get(i) == Some(&b'+') => 1,
+        _ => return None,
+    };
+    bytes.get(i + len).is_some_and(u8::is_ascii_digit).then_some(len)
+}
+
+/// Masks anything in free text (a URL, a query string) that looks like a phone number, however
+/// it is spelled: ten or more digits, optionally after `+` (or `%2B`), with the separators
+/// people type between them (`+7 910 123-45-67`, `8(910)1234567`, also URL-encoded). A number
+/// that parses is masked in its E.164 form (`+7910***4567`), anything else by its digits.
 pub fn mask_phones_in(text: &str) -> Cow<'_, str> {
     let bytes = text.as_bytes();
     let mut out: Option<String> = None;
     let mut copied = 0;
     let mut i = 0;
     while i < bytes.len() {
-        if !bytes[i].is_ascii_digit() {
+        let plus = plus_at(bytes, i);
+        if plus.is_none() && !bytes[i].is_ascii_digit() {
             i += 1;
             continue;
         }
         let start = i;
-        while i < bytes.len() && bytes[i].is_ascii_digit() {
-            i += 1;
+        let mut number = String::new();
+        if let Some(len) = plus {
+            number.push('+');
+            i += len;
         }
-        if i - start >= 10 {
+        // Digits, and up to two separators between two digits.
+        let mut end;
+        loop {
+            while i < bytes.len() && bytes[i].is_ascii_digit() {
+                number.push(bytes[i] as char);
+                i += 1;
+            }
+            end = i;
+            let (mut next, mut separators) = (i, 0);
+            while separators < 2 {
+                let Some(len) = separator_at(bytes, next) else { break };
+                next += len;
+                separators += 1;
+            }
+            if separators > 0 && bytes.get(next).is_some_and(u8::is_ascii_digit) {
+                i = next;
+            } else {
+                break;
+            }
+        }
+        let digits = number.trim_start_matches('+').len();
+        if digits >= 10 {
+            let masked = PhoneNumber::parse(&number).map_or_else(|_| mask_number(&number), |p| p.masked());
             let buf = out.get_or_insert_with(String::new);
             buf.push_str(&text[copied..start]);
-            buf.push_str(&mask_number(&text[start..i]));
-            copied = i;
+            buf.push_str(&masked);
+            copied = end;
         }
+        i = end.max(start + 1);
     }
     match out {
         None => Cow::Borrowed(text),
@@ -143,7 +194,32 @@ mod tests {
     fn masking_follows_the_spec_example() {
         assert_eq!(PhoneNumber::parse("+79104564567").unwrap().masked(), "+7910***4567");
         assert_eq!(format!("{:?}", PhoneNumber::parse("+79104564567").unwrap()), "PhoneNumber(+7910***4567)");
-        assert_eq!(mask_phones_in("/api/tickets?q=%2B79101234567&limit=10"), "/api/tickets?q=%2B7910***4567&limit=10");
+        assert_eq!(mask_phones_in("/api/tickets?q=%2B79101234567&limit=10"), "/api/tickets?q=+7910***4567&limit=10");
         assert_eq!(mask_phones_in("/api/tickets/100001"), "/api/tickets/100001");
+    }
+
+    #[test]
+    fn every_spelling_of_a_number_is_masked() {
+        for spelled in [
+            "+79101234567",
+            "+7 910 123-45-67",
+            "+7 (910) 123-45-67",
+            "8(910)1234567",
+            "8 910 123 45 67",
+            "89101234567",
+            "9101234567",
+            "%2B7%20910%20123-45-67",
+            "%2B7+910+123-45-67",
+            "8%28910%291234567",
+            "+7.910.123.45.67",
+        ] {
+            let text = format!("/api/tickets?q={spelled}&limit=10");
+            assert_eq!(mask_phones_in(&text), "/api/tickets?q=+7910***4567&limit=10", "{spelled}");
+        }
+        assert_eq!(mask_phones_in("from +44 20 7946 0958 too"), "from +4420***0958 too");
+        // Short numbers stay: ticket numbers, postcodes, dates, limits.
+        for kept in ["/api/tickets/100001", "?postcode=152610&limit=50", "?from=2026-01-15", "1-2-3"] {
+            assert_eq!(mask_phones_in(kept), kept);
+        }
     }
 }

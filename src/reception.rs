@@ -113,14 +113,18 @@ struct Appeal {
     /// `appeal` (a complaint or request) or `question`.
     #[serde(default = "default_category")]
     category: Category,
+    #[schema(max_length = 200)]
     name: Option<String>,
     /// Also accepted as `caller_number`, the ticket's name for it.
     #[serde(alias = "caller_number")]
+    #[schema(max_length = 50)]
     phone: Option<String>,
     settlement_id: Option<i64>,
+    #[schema(max_length = 500)]
     address: Option<String>,
     /// Also accepted as `description`, the ticket's name for it.
     #[serde(alias = "description")]
+    #[schema(max_length = 4000)]
     text: String,
 }
 
@@ -155,6 +159,7 @@ async fn appeal(
         return Err(ApiError::invalid("category must be appeal or question"));
     }
     let text = required_text("text", &req.text, 4000)?;
+    crate::error::within_length("phone", req.phone.as_deref(), 50)?;
     let phone = req
         .phone
         .as_deref()

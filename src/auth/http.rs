@@ -6,10 +6,11 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use super::{BearerToken, User};
+use super::{BearerToken, LoginOutcome, User};
 use crate::app::AppState;
+use crate::client_addr::ClientAddr;
 use crate::clock::Timestamp;
-use crate::error::{ApiError, ApiJson, ErrorBody};
+use crate::error::{ApiError, ApiJson, ErrorBody, within_length};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -20,8 +21,9 @@ pub fn router() -> Router<AppState> {
 
 #[derive(Deserialize, utoipa::ToSchema)]
 struct LoginRequest {
+    #[schema(max_length = 64)]
     username: String,
-    #[schema(format = Password)]
+    #[schema(format = Password, max_length = 1024)]
     password: String,
 }
 
@@ -41,25 +43,39 @@ struct LoginResponse {
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Logged in", body = LoginResponse),
-        (status = 400, description = "The body is not valid JSON", body = ErrorBody),
         (status = 401, description = "Wrong username or password", body = ErrorBody),
-        (status = 413, description = "The body is larger than the limit", body = ErrorBody),
-        (status = 415, description = "The body is not application/json", body = ErrorBody),
-        (status = 422, description = "The JSON does not fit the request", body = ErrorBody),
+        (status = 429, description = "Too many failed logins for this username or from this address within \
+            10 minutes; `Retry-After` says in how many seconds to try again", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds until the next attempt is taken"))),
     )
 )]
 async fn login(
     State(state): State<AppState>,
+    client: ClientAddr,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> Result<Json<LoginResponse>, ApiError> {
-    match super::login(&state, &req.username, &req.password).await? {
-        Some((token, user, expires_at)) => {
+    // Longer cannot be anyone's: refused before it is counted or hashed.
+    within_length("username", Some(&req.username), 64)?;
+    within_length("password", Some(&req.password), 1024)?;
+    match super::login(&state, &req.username, &req.password, client).await? {
+        LoginOutcome::LoggedIn { token, user, expires_at } => {
             tracing::info!(username = %user.username, role = %user.role, "logged in");
             Ok(Json(LoginResponse { token, user, expires_at }))
         }
-        None => {
+        LoginOutcome::Refused => {
             tracing::warn!(username = %req.username, "failed login");
             Err(ApiError::Unauthorized("wrong username or password"))
+        }
+        LoginOutcome::Throttled { until } => {
+            tracing::debug!(username = %req.username, "login refused: throttled");
+            let retry_after_s = ((until.millis() - state.clock.now().millis()).max(1) as u64).div_ceil(1000);
+            Err(ApiError::TooManyRequests {
+                retry_after_s,
+                message: format!(
+                    "Слишком много неудачных попыток входа. Повторите через {} мин.",
+                    retry_after_s.div_ceil(60)
+                ),
+            })
         }
     }
 }

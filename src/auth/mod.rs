@@ -13,9 +13,10 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::app::AppState;
+use crate::client_addr::ClientAddr;
 use crate::clock::Timestamp;
 use crate::error::ApiError;
-use crate::store::{Store, StoreError};
+use crate::store::{LoginKeys, LoginLimit, Store, StoreError};
 use crate::text_enum::text_enum;
 
 text_enum! {
@@ -132,12 +133,52 @@ fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-/// Checks a password and opens a session; `None` when the name or password is wrong.
+/// Login throttling (SPEC §6): after this many failed logins for one username or from one
+/// client address within the window, further attempts are refused until the window has passed.
+///
+/// Both counters hold whichever address or name the attempt comes with: a username's counter
+/// refuses its owner too while it is full, or guessing one password from many addresses would
+/// not be limited at all. What keeps an attacker from locking an operator out for good is that
+/// refused attempts are not counted and cost no password check: the door opens again at most
+/// ten minutes after the tenth failure, however long the flood goes on, and an operator who is
+/// logged in (tokens last a shift) is not affected at all. See the runbook for lifting it early.
+pub const LOGIN_LIMIT: LoginLimit = LoginLimit { failures: 10, window_ms: 10 * 60 * 1000 };
+
+/// What came of a login attempt.
+pub enum LoginOutcome {
+    LoggedIn {
+        token: String,
+        user: User,
+        expires_at: Timestamp,
+    },
+    /// No such user, or the wrong password (the caller is not told which).
+    Refused,
+    /// Too many failures for the username or from the address; refused without a password
+    /// check, until then.
+    Throttled {
+        until: Timestamp,
+    },
+}
+
+/// Checks a password and opens a session, unless the username or the client address has used
+/// up its failed logins ([`LOGIN_LIMIT`]): then the password is not even checked.
 pub async fn login(
     state: &AppState,
     username: &str,
     password: &str,
-) -> Result<Option<(String, User, Timestamp)>, StoreError> {
+    client: ClientAddr,
+) -> Result<LoginOutcome, StoreError> {
+    let now = state.clock.now();
+    let address = client.limit_key();
+    let keys = LoginKeys { username, address: &address };
+    // A read first, so a flood of refused attempts costs no write; then the count that decides.
+    if let Some(until) = state.store.login_throttled_until(keys, LOGIN_LIMIT, now).await? {
+        return Ok(LoginOutcome::Throttled { until });
+    }
+    let attempt = match state.store.count_login_attempt(keys, LOGIN_LIMIT, now).await? {
+        Ok(attempt) => attempt,
+        Err(until) => return Ok(LoginOutcome::Throttled { until }),
+    };
     let credentials = state.store.credentials(username).await?;
     // Verify against a dummy hash for unknown users too, so timing does not reveal which names exist.
     const DUMMY: &str =
@@ -145,17 +186,49 @@ pub async fn login(
     let hash = credentials.as_ref().map_or(DUMMY, |c| c.password_hash.as_str());
     let verified = verify_password(password, hash).await;
     let Some(credentials) = credentials.filter(|_| verified) else {
-        return Ok(None);
+        // The attempt's row stays: it is a failure now. Say so once when it closed a door.
+        if let Some(until) = state.store.login_throttled_until(keys, LOGIN_LIMIT, now).await? {
+            tracing::warn!(
+                username,
+                address = %address,
+                until = %until,
+                "logins throttled: {} failed within {} minutes for this username or from this address",
+                LOGIN_LIMIT.failures,
+                LOGIN_LIMIT.window_ms / 60_000
+            );
+        }
+        return Ok(LoginOutcome::Refused);
     };
+    state.store.login_succeeded(&attempt, LOGIN_LIMIT, now).await?;
     let token = new_token();
-    let now = state.clock.now();
     let expires_at = now.plus_seconds(state.settings.session_hours as i64 * 3600);
     state.store.create_session(&token_hash(&token), &credentials.user.id, now, expires_at).await?;
-    Ok(Some((token, credentials.user, expires_at)))
+    Ok(LoginOutcome::LoggedIn { token, user: credentials.user, expires_at })
 }
 
 pub async fn logout(state: &AppState, token: &str) -> Result<(), StoreError> {
     state.store.delete_session(&token_hash(token)).await
+}
+
+/// How often a long-lived response (an event stream) checks that its token still names a
+/// session: a logout or an expiry ends it within this and a query's time (SPEC §6: 5 s).
+pub const SESSION_RECHECK: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Completes once `token` no longer names a valid session: logged out (on any instance, the
+/// session is in the database), expired, or its user gone. A database that cannot be asked
+/// does not end it: it is asked again at the next check.
+pub async fn session_ended(state: AppState, token: String) {
+    let hash = token_hash(&token);
+    let mut tick = tokio::time::interval(SESSION_RECHECK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match state.store.session_user(&hash, state.clock.now()).await {
+            Ok(Some(_)) => {}
+            Ok(None) => return,
+            Err(e) => tracing::debug!(error = %e, "could not check a stream's session; asking again later"),
+        }
+    }
 }
 
 /// The token of an `Authorization: Bearer ...` header.
@@ -178,6 +251,41 @@ impl FromRequestParts<AppState> for User {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         user_from_token(state, bearer_from(&parts.headers)).await
     }
+}
+
+/// Extractors that let a handler in only for some roles. They read the token alone, so a role
+/// that may not call an endpoint is refused with 403 before the body is read, whatever the body
+/// is (SPEC §6): a handler takes one of them instead of [`User`], ahead of its body extractor.
+macro_rules! role_extractors {
+    ($($(#[$doc:meta])* $name:ident => |$user:ident| $check:expr;)+) => {$(
+        $(#[$doc])*
+        pub struct $name(pub User);
+
+        impl FromRequestParts<AppState> for $name {
+            type Rejection = ApiError;
+
+            async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+                let $user = User::from_request_parts(parts, state).await?;
+                $check?;
+                Ok(Self($user))
+            }
+        }
+    )+};
+}
+
+role_extractors! {
+    /// Operators and every role above ("operator+" in SPEC §5).
+    OperatorPlus => |user| user.require_at_least(Role::Operator);
+    /// Dispatchers, supervisors and admins ("dispatcher+").
+    DispatcherPlus => |user| user.require_at_least(Role::Dispatcher);
+    /// Supervisors and admins ("supervisor+").
+    SupervisorPlus => |user| user.require_at_least(Role::Supervisor);
+    /// Operators, and admins who may do everything ("operator").
+    OperatorOnly => |user| user.require_one_of(&[Role::Operator]);
+    /// Dispatchers, and admins ("dispatcher").
+    DispatcherOnly => |user| user.require_one_of(&[Role::Dispatcher]);
+    /// Admins ("admin").
+    AdminOnly => |user| user.require_one_of(&[Role::Admin]);
 }
 
 /// The raw bearer token of a request, for logging out.

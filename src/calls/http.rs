@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::CallStatus;
 use crate::app::AppState;
-use crate::auth::{Role, User};
+use crate::auth::OperatorPlus;
 use crate::clock::Timestamp;
 use crate::error::{ApiError, ErrorBody};
 use crate::ivr::engine::{Answer, CallState};
@@ -42,8 +42,11 @@ struct CallView {
         (status = 404, description = "No such call", body = ErrorBody),
     )
 )]
-async fn show(State(state): State<AppState>, user: User, Path(id): Path<String>) -> Result<Json<CallView>, ApiError> {
-    user.require_at_least(Role::Operator)?;
+async fn show(
+    State(state): State<AppState>,
+    _: OperatorPlus,
+    Path(id): Path<String>,
+) -> Result<Json<CallView>, ApiError> {
     let call = state.store.call(&id).await?.ok_or_else(|| ApiError::not_found(format!("call '{id}'")))?;
     // A state written before answers were kept reads as no answers, not as an error.
     let ivr: CallState = serde_json::from_str(&call.state).unwrap_or_default();

@@ -72,7 +72,9 @@ fn input_from(kind: StepKind, inbound: &Inbound) -> Input {
         return Input::Start;
     }
     if inbound.recording_url.is_some() || inbound.recording_duration_s.is_some() {
-        return Input::Recording { url: inbound.recording_url.clone(), duration_s: inbound.recording_duration_s };
+        // Every recording URL enters here, whichever dialect brought it; only http(s) is kept.
+        let url = inbound.recording_url.as_deref().and_then(crate::telephony::recording_url).map(str::to_owned);
+        return Input::Recording { url, duration_s: inbound.recording_duration_s };
     }
     if let Some(result) = &inbound.queue_result {
         return Input::LeftQueue(result.clone());

@@ -5,7 +5,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 
 use crate::app::AppState;
-use crate::auth::{Role, User};
+use crate::auth::{AdminOnly, OperatorPlus};
 use crate::error::{ApiError, ErrorBody, csv_body};
 use crate::settlements::http::{IMPORT_LIMIT, Imported};
 use crate::store::Application;
@@ -37,8 +37,11 @@ pub fn router() -> Router<AppState> {
         (status = 422, description = "Bad rows, each with its line; nothing was stored", body = ErrorBody),
     )
 )]
-async fn import(State(state): State<AppState>, user: User, request: Request) -> Result<Json<Imported>, ApiError> {
-    user.require_one_of(&[Role::Admin])?;
+async fn import(
+    State(state): State<AppState>,
+    AdminOnly(user): AdminOnly,
+    request: Request,
+) -> Result<Json<Imported>, ApiError> {
     let text = csv_body(request, IMPORT_LIMIT).await?;
     let rows = super::parse_csv(&text, &state.settings.timezone).map_err(ApiError::bad_rows)?;
     let imported = state.store.upsert_applications(&rows, false).await?;
@@ -63,10 +66,9 @@ async fn import(State(state): State<AppState>, user: User, request: Request) -> 
 )]
 async fn show(
     State(state): State<AppState>,
-    user: User,
+    _: OperatorPlus,
     Path(number): Path<String>,
 ) -> Result<Json<Application>, ApiError> {
-    user.require_at_least(Role::Operator)?;
     let found = state.store.application(number.trim()).await?;
     found.map(Json).ok_or_else(|| ApiError::not_found(format!("connection application {number}")))
 }

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::{Crew, CrewChange, CrewStatus};
 use crate::app::AppState;
-use crate::auth::{Role, User};
+use crate::auth::DispatcherPlus;
 use crate::error::{ApiError, ApiJson, ErrorBody, optional_text, present, required_text};
 
 pub fn router() -> Router<AppState> {
@@ -28,17 +28,19 @@ pub fn router() -> Router<AppState> {
         (status = 403, description = "Dispatchers and above", body = ErrorBody),
     )
 )]
-pub(crate) async fn list(State(state): State<AppState>, user: User) -> Result<Json<Vec<Crew>>, ApiError> {
-    user.require_at_least(Role::Dispatcher)?;
+pub(crate) async fn list(State(state): State<AppState>, _: DispatcherPlus) -> Result<Json<Vec<Crew>>, ApiError> {
     Ok(Json(state.store.crews().await?))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewCrew {
+    #[schema(max_length = 200)]
     name: String,
+    #[schema(max_length = 50)]
     phone: Option<String>,
     /// Where its jobs are e-mailed.
+    #[schema(max_length = 254)]
     email: Option<String>,
     /// Where it starts; `available` when absent.
     status: Option<CrewStatus>,
@@ -69,10 +71,9 @@ fn checked_email(email: Option<&str>) -> Result<Option<String>, ApiError> {
 )]
 pub(crate) async fn create(
     State(state): State<AppState>,
-    user: User,
+    DispatcherPlus(user): DispatcherPlus,
     ApiJson(req): ApiJson<NewCrew>,
 ) -> Result<(StatusCode, Json<Crew>), ApiError> {
-    user.require_at_least(Role::Dispatcher)?;
     let name = required_text("name", &req.name, 200)?;
     let phone = optional_text("phone", req.phone.as_deref(), 50)?;
     let email = checked_email(req.email.as_deref())?;
@@ -85,13 +86,14 @@ pub(crate) async fn create(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CrewUpdate {
+    #[schema(max_length = 200)]
     name: Option<String>,
     /// null clears it; absent leaves it.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 50)]
     phone: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 254)]
     email: Option<Option<String>>,
     status: Option<CrewStatus>,
 }
@@ -115,11 +117,10 @@ pub(crate) struct CrewUpdate {
 )]
 pub(crate) async fn update(
     State(state): State<AppState>,
-    user: User,
+    DispatcherPlus(user): DispatcherPlus,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<CrewUpdate>,
 ) -> Result<Json<Crew>, ApiError> {
-    user.require_at_least(Role::Dispatcher)?;
     let change = CrewChange {
         name: req.name.as_deref().map(|n| required_text("name", n, 200)).transpose()?,
         phone: req.phone.map(|p| optional_text("phone", p.as_deref(), 50)).transpose()?,

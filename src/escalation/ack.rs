@@ -177,7 +177,7 @@ pub(crate) async fn confirm_page(State(state): State<AppState>, Path(token): Pat
     let recording = ticket
         .recording_url
         .as_deref()
-        .filter(|url| url.starts_with("https://") || url.starts_with("http://"))
+        .and_then(crate::telephony::recording_url)
         .map_or(String::new(), |url| format!("<p><a href=\"{0}\">Запись звонящего</a></p>", escape(url)));
     page(
         StatusCode::OK,

@@ -8,9 +8,9 @@ use serde::Deserialize;
 use super::mail;
 use super::{Escalation, EscalationDetail, EscalationState};
 use crate::app::AppState;
-use crate::auth::{Role, User};
+use crate::auth::{DispatcherOnly, DispatcherPlus};
 use crate::crews::Crew;
-use crate::error::{ApiError, ApiJson, ApiQuery, required_text};
+use crate::error::{ApiError, ApiJson, ApiQuery, required_text, within_length};
 use crate::tickets::{Ticket, TicketKey};
 
 pub fn router() -> Router<AppState> {
@@ -43,10 +43,9 @@ pub(crate) struct ListQuery {
 )]
 pub(crate) async fn list(
     State(state): State<AppState>,
-    user: User,
+    _: DispatcherPlus,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<Vec<Escalation>>, ApiError> {
-    user.require_at_least(Role::Dispatcher)?;
     Ok(Json(state.store.escalations(q.state).await?))
 }
 
@@ -68,10 +67,9 @@ pub(crate) async fn list(
 )]
 pub(crate) async fn acknowledge(
     State(state): State<AppState>,
-    user: User,
+    DispatcherOnly(user): DispatcherOnly,
     Path(id): Path<String>,
 ) -> Result<Json<Escalation>, ApiError> {
-    user.require_one_of(&[Role::Dispatcher])?;
     let escalation = state.store.acknowledge_escalation(&id, &user.username, state.clock.now()).await?;
     tracing::info!(escalation = %id, by = %user.username, "escalation acknowledged");
     Ok(Json(escalation))
@@ -79,6 +77,7 @@ pub(crate) async fn acknowledge(
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct Resolution {
+    #[schema(max_length = 4000)]
     note: String,
 }
 
@@ -102,11 +101,10 @@ pub(crate) struct Resolution {
 )]
 pub(crate) async fn resolve(
     State(state): State<AppState>,
-    user: User,
+    DispatcherOnly(user): DispatcherOnly,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<Resolution>,
 ) -> Result<Json<Escalation>, ApiError> {
-    user.require_one_of(&[Role::Dispatcher])?;
     let note = required_text("note", &req.note, 4000)?;
     Ok(Json(state.store.resolve_escalation(&id, &user.username, &note, state.clock.now()).await?))
 }
@@ -128,10 +126,9 @@ pub(crate) async fn resolve(
 )]
 pub(crate) async fn detail(
     State(state): State<AppState>,
-    user: User,
+    _: DispatcherPlus,
     Path(id): Path<String>,
 ) -> Result<Json<EscalationDetail>, ApiError> {
-    user.require_at_least(Role::Dispatcher)?;
     let escalation = state.store.escalation(&id).await?.ok_or_else(|| ApiError::not_found("escalation"))?;
     let log = state.store.escalation_log(&id).await?;
     Ok(Json(EscalationDetail { escalation, log }))
@@ -140,6 +137,7 @@ pub(crate) async fn detail(
 /// Which crew to send.
 #[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct Assignment {
+    #[schema(max_length = 64)]
     pub(crate) crew_id: String,
 }
 
@@ -162,11 +160,11 @@ pub(crate) struct Assignment {
 )]
 pub(crate) async fn assign(
     State(state): State<AppState>,
-    user: User,
+    DispatcherOnly(user): DispatcherOnly,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<Assignment>,
 ) -> Result<Json<Escalation>, ApiError> {
-    user.require_one_of(&[Role::Dispatcher])?;
+    within_length("crew_id", Some(&req.crew_id), 64)?;
     let escalation = state.store.escalation(&id).await?.ok_or_else(|| ApiError::not_found("escalation"))?;
     let ticket: Ticket = state
         .store

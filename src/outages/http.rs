@@ -11,9 +11,9 @@ use super::{
     settlement_at,
 };
 use crate::app::AppState;
-use crate::auth::{Role, User};
+use crate::auth::{DispatcherOnly, DispatcherPlus, OperatorPlus, SupervisorPlus};
 use crate::clock::Timestamp;
-use crate::error::{ApiError, ApiJson, ApiQuery, ErrorBody, csv_body, present};
+use crate::error::{ApiError, ApiJson, ApiQuery, ErrorBody, csv_body, optional_text, present, within_length};
 use crate::escalation::http::Assignment;
 use crate::escalation::mail::{crew_job, local_time};
 use crate::settlements::http::{IMPORT_LIMIT, Imported};
@@ -71,13 +71,19 @@ async fn list_planned(
 #[derive(Deserialize, utoipa::ToSchema)]
 struct NewPlanned {
     settlement_id: Option<i64>,
+    #[schema(max_length = 20)]
     postcode: Option<String>,
+    #[schema(max_length = 200)]
     settlement: Option<String>,
     /// ISO 8601; without an offset it is read in the service's time zone.
+    #[schema(max_length = 64)]
     starts_at: String,
     /// ISO 8601, after `starts_at`.
+    #[schema(max_length = 64)]
     ends_at: String,
+    #[schema(max_length = 2000)]
     streets: Option<String>,
+    #[schema(max_length = 500)]
     reason: Option<String>,
 }
 
@@ -90,20 +96,26 @@ struct NewPlanned {
     security(("bearer" = [])),
     responses(
         (status = 201, description = "The planned outage as stored", body = PlannedOutage),
-        (status = 400, description = "The body is not valid JSON", body = ErrorBody),
         (status = 401, description = "No valid bearer token", body = ErrorBody),
         (status = 403, description = "Only supervisors and admins", body = ErrorBody),
-        (status = 413, description = "The body is larger than the limit", body = ErrorBody),
-        (status = 415, description = "The body is not application/json", body = ErrorBody),
         (status = 422, description = "Bad times, an empty window or an unknown settlement", body = ErrorBody),
     )
 )]
 async fn add_planned(
     State(state): State<AppState>,
-    user: User,
+    _: SupervisorPlus,
     ApiJson(req): ApiJson<NewPlanned>,
 ) -> Result<(StatusCode, Json<PlannedOutage>), ApiError> {
-    user.require_at_least(Role::Supervisor)?;
+    for (field, value, max) in [
+        ("postcode", req.postcode.as_deref(), 20),
+        ("settlement", req.settlement.as_deref(), 200),
+        ("starts_at", Some(req.starts_at.as_str()), 64),
+        ("ends_at", Some(req.ends_at.as_str()), 64),
+    ] {
+        within_length(field, value, max)?;
+    }
+    let streets = optional_text("streets", req.streets.as_deref(), 2000)?;
+    let reason = optional_text("reason", req.reason.as_deref(), 500)?;
     let tz = &state.settings.timezone;
     let starts_at = parse_time(&req.starts_at, tz).map_err(|e| ApiError::invalid(format!("starts_at: {e}")))?;
     let ends_at = parse_time(&req.ends_at, tz).map_err(|e| ApiError::invalid(format!("ends_at: {e}")))?;
@@ -118,14 +130,7 @@ async fn add_planned(
         }
         (None, None) => return Err(ApiError::invalid("settlement_id or postcode is required")),
     };
-    let outage = NewPlannedOutage {
-        settlement_id,
-        starts_at,
-        ends_at,
-        streets: req.streets.filter(|s| !s.trim().is_empty()),
-        reason: req.reason.filter(|s| !s.trim().is_empty()),
-        demo: false,
-    };
+    let outage = NewPlannedOutage { settlement_id, starts_at, ends_at, streets, reason, demo: false };
     let now = state.clock.now();
     let ids = state.store.add_planned_outages(std::slice::from_ref(&outage), now).await?;
     let stored =
@@ -157,10 +162,9 @@ async fn add_planned(
 )]
 async fn import_planned(
     State(state): State<AppState>,
-    user: User,
+    SupervisorPlus(user): SupervisorPlus,
     request: Request,
 ) -> Result<Json<Imported>, ApiError> {
-    user.require_at_least(Role::Supervisor)?;
     let text = csv_body(request, IMPORT_LIMIT).await?;
     let imported = import_planned_csv(&state, &text).await?;
     tracing::info!(imported, by = %user.username, "planned outages imported");
@@ -196,10 +200,9 @@ struct IncidentQuery {
 )]
 async fn list_incidents(
     State(state): State<AppState>,
-    user: User,
+    _: DispatcherPlus,
     ApiQuery(q): ApiQuery<IncidentQuery>,
 ) -> Result<Json<Items<Incident>>, ApiError> {
-    user.require_at_least(Role::Dispatcher)?;
     Ok(Json(Items { items: state.store.incidents(q.status).await? }))
 }
 
@@ -208,7 +211,7 @@ struct IncidentUpdate {
     status: Option<IncidentStatus>,
     /// An ISO 8601 time, or null to clear it; absent leaves it as it is.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 64)]
     etr: Option<Option<String>>,
 }
 
@@ -222,22 +225,19 @@ struct IncidentUpdate {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The incident after the change", body = Incident),
-        (status = 400, description = "The body is not valid JSON", body = ErrorBody),
         (status = 401, description = "No valid bearer token", body = ErrorBody),
         (status = 403, description = "Dispatchers and above", body = ErrorBody),
         (status = 404, description = "No such incident", body = ErrorBody),
-        (status = 413, description = "The body is larger than the limit", body = ErrorBody),
-        (status = 415, description = "The body is not application/json", body = ErrorBody),
         (status = 422, description = "An unknown status or a bad time", body = ErrorBody),
     )
 )]
 async fn update_incident(
     State(state): State<AppState>,
-    user: User,
+    DispatcherPlus(user): DispatcherPlus,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<IncidentUpdate>,
 ) -> Result<Json<Incident>, ApiError> {
-    user.require_at_least(Role::Dispatcher)?;
+    within_length("etr", req.etr.as_ref().and_then(|e| e.as_deref()), 64)?;
     let tz = &state.settings.timezone;
     let etr = match req.etr {
         None => None,
@@ -268,11 +268,11 @@ async fn update_incident(
 )]
 pub(crate) async fn assign_crew(
     State(state): State<AppState>,
-    user: User,
+    DispatcherOnly(user): DispatcherOnly,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<Assignment>,
 ) -> Result<Json<Incident>, ApiError> {
-    user.require_one_of(&[Role::Dispatcher])?;
+    within_length("crew_id", Some(&req.crew_id), 64)?;
     let incident = state.store.incident(&id).await?;
     let what = format!("авария, {}", incident.settlement.name);
     let facts = format!(
@@ -323,8 +323,7 @@ async fn storm_status(state: &AppState) -> Result<StormMode, ApiError> {
         (status = 403, description = "The role may not see it", body = ErrorBody),
     )
 )]
-async fn storm_mode(State(state): State<AppState>, user: User) -> Result<Json<StormMode>, ApiError> {
-    user.require_at_least(Role::Operator)?;
+async fn storm_mode(State(state): State<AppState>, _: OperatorPlus) -> Result<Json<StormMode>, ApiError> {
     Ok(Json(storm_status(&state).await?))
 }
 
@@ -343,20 +342,16 @@ struct SetStorm {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Storm mode after the change", body = StormMode),
-        (status = 400, description = "The body is not valid JSON", body = ErrorBody),
         (status = 401, description = "No valid bearer token", body = ErrorBody),
         (status = 403, description = "Supervisors and admins", body = ErrorBody),
-        (status = 413, description = "The body is larger than the limit", body = ErrorBody),
-        (status = 415, description = "The body is not application/json", body = ErrorBody),
         (status = 422, description = "`on` is missing or not a boolean", body = ErrorBody),
     )
 )]
 async fn set_storm_mode(
     State(state): State<AppState>,
-    user: User,
+    SupervisorPlus(user): SupervisorPlus,
     ApiJson(req): ApiJson<SetStorm>,
 ) -> Result<Json<StormMode>, ApiError> {
-    user.require_at_least(Role::Supervisor)?;
     let value = if req.on { "on" } else { "auto" };
     state.store.set_switch(STORM_SWITCH, value, &user.username, state.clock.now()).await?;
     tracing::warn!(on = req.on, by = %user.username, "storm mode switched");

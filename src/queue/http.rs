@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{OperatorStatus, QueueItem};
 use crate::app::AppState;
-use crate::auth::{Role, User};
-use crate::error::{ApiError, ApiJson, ErrorBody, optional_text};
+use crate::auth::{OperatorOnly, OperatorPlus, Role, SupervisorPlus, User};
+use crate::error::{ApiError, ApiJson, ErrorBody, optional_text, within_length};
 use crate::phone::PhoneNumber;
 use crate::store::OperatorState;
 use crate::tickets::{Ticket, TicketKey};
@@ -62,8 +62,7 @@ async fn alive(state: &AppState, user: &User) -> Result<(), ApiError> {
         (status = 403, description = "The role may not see the queue", body = ErrorBody),
     )
 )]
-async fn list(State(state): State<AppState>, user: User) -> Result<Json<QueueView>, ApiError> {
-    user.require_at_least(Role::Operator)?;
+async fn list(State(state): State<AppState>, OperatorPlus(user): OperatorPlus) -> Result<Json<QueueView>, ApiError> {
     alive(&state, &user).await?;
     let now = state.clock.now();
     let items = state.store.waiting_items().await?;
@@ -98,8 +97,7 @@ struct Abandoned {
         (status = 403, description = "Only supervisors and admins", body = ErrorBody),
     )
 )]
-async fn abandoned(State(state): State<AppState>, user: User) -> Result<Json<Vec<Abandoned>>, ApiError> {
-    user.require_at_least(Role::Supervisor)?;
+async fn abandoned(State(state): State<AppState>, _: SupervisorPlus) -> Result<Json<Vec<Abandoned>>, ApiError> {
     let since = state.clock.now().plus_seconds(-24 * 3600);
     let calls = state.store.abandoned_calls(since).await?;
     Ok(Json(calls.into_iter().map(|(item, waited_s)| Abandoned { item, waited_s }).collect()))
@@ -127,8 +125,7 @@ struct Taken {
         (status = 409, description = "The operator still holds an item", body = ErrorBody),
     )
 )]
-async fn next(State(state): State<AppState>, user: User) -> Result<Response, ApiError> {
-    user.require_one_of(&[Role::Operator])?;
+async fn next(State(state): State<AppState>, OperatorOnly(user): OperatorOnly) -> Result<Response, ApiError> {
     let now = state.clock.now();
     let operator = state.store.operator(&user.id).await?;
     // A live call is put through to the operator's phone: without one, only other work is offered.
@@ -171,10 +168,9 @@ async fn next(State(state): State<AppState>, user: User) -> Result<Response, Api
 )]
 async fn release(
     State(state): State<AppState>,
-    user: User,
+    OperatorOnly(user): OperatorOnly,
     Path(id): Path<String>,
 ) -> Result<Json<QueueItem>, ApiError> {
-    user.require_one_of(&[Role::Operator])?;
     require_item(&state, &id).await?;
     Ok(Json(state.store.release(&id, &user, state.clock.now()).await?))
 }
@@ -185,7 +181,9 @@ async fn require_item(state: &AppState, id: &str) -> Result<QueueItem, ApiError>
 
 #[derive(Deserialize, utoipa::ToSchema)]
 struct Completion {
+    #[schema(max_length = 100)]
     disposition: String,
+    #[schema(max_length = 4000)]
     note: Option<String>,
 }
 
@@ -199,23 +197,19 @@ struct Completion {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The item, done", body = QueueItem),
-        (status = 400, description = "The body is not valid JSON", body = ErrorBody),
         (status = 401, description = "No valid bearer token", body = ErrorBody),
         (status = 403, description = "Only operators complete items", body = ErrorBody),
         (status = 404, description = "No such queue item", body = ErrorBody),
         (status = 409, description = "The operator does not hold this item", body = ErrorBody),
-        (status = 413, description = "The body is larger than the limit", body = ErrorBody),
-        (status = 415, description = "The body is not application/json", body = ErrorBody),
         (status = 422, description = "Unknown disposition or a note too long", body = ErrorBody),
     )
 )]
 async fn complete(
     State(state): State<AppState>,
-    user: User,
+    OperatorOnly(user): OperatorOnly,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<Completion>,
 ) -> Result<Json<QueueItem>, ApiError> {
-    user.require_one_of(&[Role::Operator])?;
     if !state.settings.dispositions.contains(&req.disposition) {
         return Err(ApiError::invalid(format!(
             "disposition '{}' is not one of: {}",
@@ -248,8 +242,7 @@ struct Me {
         (status = 403, description = "Only operators", body = ErrorBody),
     )
 )]
-async fn me(State(state): State<AppState>, user: User) -> Result<Json<Me>, ApiError> {
-    user.require_one_of(&[Role::Operator])?;
+async fn me(State(state): State<AppState>, OperatorOnly(user): OperatorOnly) -> Result<Json<Me>, ApiError> {
     alive(&state, &user).await?;
     Ok(Json(Me {
         operator: state.store.operator(&user.id).await?,
@@ -262,8 +255,10 @@ async fn me(State(state): State<AppState>, user: User) -> Result<Json<Me>, ApiEr
 struct UpdateMe {
     status: OperatorStatus,
     /// Why the operator paused (a break, training); required when pausing.
+    #[schema(max_length = 200)]
     reason: Option<String>,
     /// Where live calls are put through: a phone number or a SIP address.
+    #[schema(max_length = 200)]
     contact: Option<String>,
 }
 
@@ -292,21 +287,18 @@ fn parse_contact(raw: &str) -> Result<String, ApiError> {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The operator's state after the change", body = OperatorState),
-        (status = 400, description = "The body is not valid JSON", body = ErrorBody),
         (status = 401, description = "No valid bearer token", body = ErrorBody),
         (status = 403, description = "Only operators", body = ErrorBody),
-        (status = 413, description = "The body is larger than the limit", body = ErrorBody),
-        (status = 415, description = "The body is not application/json", body = ErrorBody),
         (status = 422, description = "A pause without a reason, wrap_up, or a bad contact", body = ErrorBody),
     )
 )]
 async fn update_me(
     State(state): State<AppState>,
-    user: User,
+    OperatorOnly(user): OperatorOnly,
     ApiJson(req): ApiJson<UpdateMe>,
 ) -> Result<Json<OperatorState>, ApiError> {
-    user.require_one_of(&[Role::Operator])?;
-    let reason = req.reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
+    let reason = optional_text("reason", req.reason.as_deref(), 200)?;
+    within_length("contact", req.contact.as_deref(), 200)?;
     match req.status {
         OperatorStatus::Paused if reason.is_none() => return Err(ApiError::invalid("pausing needs a reason")),
         OperatorStatus::WrapUp => {
@@ -317,7 +309,7 @@ async fn update_me(
     let contact = req.contact.as_deref().filter(|c| !c.trim().is_empty()).map(parse_contact).transpose()?;
     let reason = if req.status == OperatorStatus::Paused { reason } else { None };
     let now = state.clock.now();
-    let updated = state.store.set_operator(&user, req.status, reason, contact.as_deref(), now).await?;
+    let updated = state.store.set_operator(&user, req.status, reason.as_deref(), contact.as_deref(), now).await?;
     alive(&state, &user).await?;
     Ok(Json(updated))
 }
@@ -334,8 +326,7 @@ async fn update_me(
         (status = 403, description = "Only operators", body = ErrorBody),
     )
 )]
-async fn heartbeat(State(state): State<AppState>, user: User) -> Result<StatusCode, ApiError> {
-    user.require_one_of(&[Role::Operator])?;
+async fn heartbeat(State(state): State<AppState>, OperatorOnly(user): OperatorOnly) -> Result<StatusCode, ApiError> {
     alive(&state, &user).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Postcode, Settlement, parse_csv};
 use crate::app::AppState;
-use crate::auth::{Role, User};
+use crate::auth::AdminOnly;
 use crate::error::{ApiError, ApiQuery, ErrorBody, csv_body};
 use crate::store::SettlementQuery;
 
@@ -83,8 +83,11 @@ pub const IMPORT_LIMIT: usize = 8 * 1024 * 1024;
         (status = 422, description = "Bad rows, each with its line; nothing was stored", body = ErrorBody),
     )
 )]
-async fn import(State(state): State<AppState>, user: User, request: Request) -> Result<Json<Imported>, ApiError> {
-    user.require_one_of(&[Role::Admin])?;
+async fn import(
+    State(state): State<AppState>,
+    AdminOnly(user): AdminOnly,
+    request: Request,
+) -> Result<Json<Imported>, ApiError> {
     let text = csv_body(request, IMPORT_LIMIT).await?;
     let rows = parse_csv(&text).map_err(ApiError::bad_rows)?;
     let imported = state.store.upsert_settlements(&rows).await?;

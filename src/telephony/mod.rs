@@ -154,6 +154,24 @@ pub struct Inbound {
     pub sequence: Option<i64>,
 }
 
+/// The longest recording URL kept; a provider's are far shorter.
+const RECORDING_URL_MAX: usize = 2000;
+
+/// A recording's URL as a provider reported it, if it is one to keep and show as a link: http or
+/// https with a host, no spaces or control characters (SPEC §6). Anything else (`javascript:`,
+/// `data:`, a bare word) is dropped: the recording still counts, without a link.
+pub fn recording_url(raw: &str) -> Option<&str> {
+    let url = raw.trim();
+    let scheme_end = url.find("://")?;
+    let scheme = &url[..scheme_end];
+    let host = url[scheme_end + 3..].split(['/', '?', '#']).next().unwrap_or("");
+    let ok = (scheme.eq_ignore_ascii_case("https") || scheme.eq_ignore_ascii_case("http"))
+        && !host.is_empty()
+        && url.len() <= RECORDING_URL_MAX
+        && !url.chars().any(|c| c.is_whitespace() || c.is_control());
+    ok.then_some(url)
+}
+
 /// Why a webhook was refused before it was read.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SignatureError {
@@ -165,4 +183,29 @@ pub enum SignatureError {
     Mismatch,
     #[error("the signature is older or newer than the 300 s tolerance")]
     Expired,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::recording_url;
+
+    #[test]
+    fn only_http_and_https_recording_urls_are_kept() {
+        for good in ["https://api.twilio.com/rec/RE1", "http://r.example/1.wav", " HTTPS://R.example/x?y=1 "] {
+            assert_eq!(recording_url(good), Some(good.trim()), "{good}");
+        }
+        for bad in [
+            "javascript:alert(document.domain)",
+            "JavaScript://%0aalert(1)",
+            "data:text/html,<script>alert(1)</script>",
+            "//evil.example/x",
+            "https://",
+            "https:///path",
+            "https://a.example/x y",
+            "ftp://a.example/x",
+            "recording",
+        ] {
+            assert_eq!(recording_url(bad), None, "{bad}");
+        }
+    }
 }

@@ -8,8 +8,8 @@ use serde::Deserialize;
 
 use super::{Category, Channel, NewTicket, Note, Priority, Status, Ticket, TicketDetail, TicketKey};
 use crate::app::AppState;
-use crate::auth::{Role, User};
-use crate::error::{ApiError, ApiJson, ApiQuery, ErrorBody, optional_text, required_text};
+use crate::auth::{OperatorPlus, Role};
+use crate::error::{ApiError, ApiJson, ApiQuery, ErrorBody, optional_text, required_text, within_length};
 use crate::phone::PhoneNumber;
 use crate::store::{TicketFilter, TicketPage};
 
@@ -83,10 +83,9 @@ fn number_param(value: &str) -> Result<i64, String> {
 )]
 async fn list(
     State(state): State<AppState>,
-    user: User,
+    _: OperatorPlus,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<TicketPage>, ApiError> {
-    user.require_at_least(Role::Operator)?;
     let limit = query_param("limit", q.limit.as_deref(), |v| {
         v.parse::<u32>().ok().filter(|n| (1..=200).contains(n)).ok_or_else(|| format!("'{v}' is not from 1 to 200"))
     })?;
@@ -118,10 +117,9 @@ async fn list(
 )]
 async fn show(
     State(state): State<AppState>,
-    user: User,
+    _: OperatorPlus,
     Path(key): Path<String>,
 ) -> Result<Json<TicketDetail>, ApiError> {
-    user.require_at_least(Role::Operator)?;
     let detail = state.store.ticket_detail(&ticket_key(&key)?).await?;
     detail.map(Json).ok_or_else(|| ApiError::not_found(format!("ticket '{key}'")))
 }
@@ -133,9 +131,12 @@ struct CreateTicket {
     #[schema(minimum = 1, maximum = 4)]
     priority: Option<i64>,
     /// Any common form; stored in E.164.
+    #[schema(max_length = 50)]
     caller_number: Option<String>,
     settlement_id: Option<i64>,
+    #[schema(max_length = 500)]
     address: Option<String>,
+    #[schema(max_length = 4000)]
     description: String,
     /// Keep the ticket instead of putting it in the queue.
     #[serde(default)]
@@ -151,24 +152,21 @@ struct CreateTicket {
     security(("bearer" = [])),
     responses(
         (status = 201, description = "The ticket, queued or assigned to its author", body = Ticket),
-        (status = 400, description = "The body is not valid JSON", body = ErrorBody),
         (status = 401, description = "No valid bearer token", body = ErrorBody),
         (status = 403, description = "The role may not create tickets", body = ErrorBody),
-        (status = 413, description = "The body is larger than the limit", body = ErrorBody),
-        (status = 415, description = "The body is not application/json", body = ErrorBody),
         (status = 422, description = "A field is missing or out of range", body = ErrorBody),
     )
 )]
 async fn create(
     State(state): State<AppState>,
-    user: User,
+    OperatorPlus(user): OperatorPlus,
     ApiJson(req): ApiJson<CreateTicket>,
 ) -> Result<(StatusCode, Json<Ticket>), ApiError> {
-    user.require_at_least(Role::Operator)?;
     let priority = match req.priority {
         Some(p) => Priority::parse(p).map_err(ApiError::invalid)?,
         None => req.category.default_priority(),
     };
+    within_length("caller_number", req.caller_number.as_deref(), 50)?;
     let caller_number = req
         .caller_number
         .as_deref()
@@ -207,6 +205,7 @@ async fn create(
 
 #[derive(Deserialize, utoipa::ToSchema)]
 struct NoteRequest {
+    #[schema(max_length = 4000)]
     text: String,
 }
 
@@ -220,22 +219,18 @@ struct NoteRequest {
     security(("bearer" = [])),
     responses(
         (status = 201, description = "The note as stored", body = Note),
-        (status = 400, description = "The body is not valid JSON", body = ErrorBody),
         (status = 401, description = "No valid bearer token", body = ErrorBody),
         (status = 403, description = "The role may not add notes", body = ErrorBody),
         (status = 404, description = "No such ticket", body = ErrorBody),
-        (status = 413, description = "The body is larger than the limit", body = ErrorBody),
-        (status = 415, description = "The body is not application/json", body = ErrorBody),
         (status = 422, description = "The text is empty or too long", body = ErrorBody),
     )
 )]
 async fn add_note(
     State(state): State<AppState>,
-    user: User,
+    OperatorPlus(user): OperatorPlus,
     Path(key): Path<String>,
     ApiJson(req): ApiJson<NoteRequest>,
 ) -> Result<(StatusCode, Json<Note>), ApiError> {
-    user.require_at_least(Role::Operator)?;
     let key = ticket_key(&key)?;
     let text = required_text("text", &req.text, MAX_NOTE)?;
     let note = state.store.add_note(&key, &user.username, &text, state.clock.now()).await?;
@@ -245,7 +240,9 @@ async fn add_note(
 #[derive(Deserialize, utoipa::ToSchema)]
 struct TransitionRequest {
     to: Status,
+    #[schema(max_length = 100)]
     disposition: Option<String>,
+    #[schema(max_length = 4000)]
     note: Option<String>,
 }
 
@@ -259,23 +256,19 @@ struct TransitionRequest {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The ticket after the step", body = Ticket),
-        (status = 400, description = "The body is not valid JSON", body = ErrorBody),
         (status = 401, description = "No valid bearer token", body = ErrorBody),
         (status = 403, description = "The ticket is someone else's, or the role may not", body = ErrorBody),
         (status = 404, description = "No such ticket", body = ErrorBody),
         (status = 409, description = "The lifecycle forbids the step, or the ticket changed meanwhile", body = ErrorBody),
-        (status = 413, description = "The body is larger than the limit", body = ErrorBody),
-        (status = 415, description = "The body is not application/json", body = ErrorBody),
         (status = 422, description = "A field is missing or invalid", body = ErrorBody),
     )
 )]
 async fn transition(
     State(state): State<AppState>,
-    user: User,
+    OperatorPlus(user): OperatorPlus,
     Path(key): Path<String>,
     ApiJson(req): ApiJson<TransitionRequest>,
 ) -> Result<Json<Ticket>, ApiError> {
-    user.require_at_least(Role::Operator)?;
     let key = ticket_key(&key)?;
     let current = state.store.ticket(&key).await?.ok_or_else(|| ApiError::not_found("ticket"))?;
     // An operator works their own tickets; taking over a colleague's is a supervisor's call.

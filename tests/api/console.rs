@@ -321,6 +321,35 @@ async fn an_operator_sees_a_call_arrive_live_takes_it_notes_and_wraps_it_up() {
     app.stop().await;
 }
 
+/// SPEC §6: recording URLs are http(s) only. The server keeps no other since issue 17; a row from
+/// before, or one written by hand, must still never become a link the operator could click.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recording_url_that_is_not_http_is_shown_as_text_never_as_a_link() {
+    let Some(turn) = browser_turn().await else { return };
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    let olga = user(&app, Role::Operator).await;
+    let colleague = app.login_as(Role::Operator).await;
+    let (status, ticket) = app
+        .post("/api/tickets", &colleague, json!({"category": "theft", "description": "Подключились мимо счётчика"}))
+        .await;
+    assert_eq!(status, 201, "{ticket}");
+    let (id, number) = (ticket["id"].as_str().unwrap(), ticket["number"].as_str().unwrap());
+    app.execute(&format!("UPDATE tickets SET recording_url = 'javascript:alert(document.domain)' WHERE id = '{id}'"))
+        .await;
+
+    let browser = Browser::start(&turn).await;
+    browser.log_in(&app, &olga).await;
+    browser.wait_for("#operator-view").await;
+    browser.wait_for_text("#queue-list", number).await;
+    browser.click("#take-next").await;
+    let facts = browser.wait_for_text("#current-facts", "ссылка не открывается").await;
+    assert!(facts.contains("javascript:alert(document.domain)"), "shown as text: {facts}");
+    let links = browser.client.find_all(Locator::Css("#current-facts a")).await.unwrap();
+    assert!(links.is_empty(), "a javascript: recording became a link");
+    browser.close().await;
+    app.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dispatcher_sees_hazard_escalations_arrive_live_and_acknowledges_one() {
     let Some(turn) = browser_turn().await else { return };

@@ -10,6 +10,8 @@ use serde_json::json;
 use crate::helpers::{TestApp, TestDb, status_and_json};
 use crate::on_both_backends;
 
+on_both_backends!(an_event_stream_ends_within_five_seconds_of_its_tokens_logout_or_expiry);
+
 /// Reads an SSE response until an event with `needle` in it arrives, or the deadline passes.
 /// Returns everything read and the last event id seen.
 async fn read_until(response: &mut reqwest::Response, needle: &str, deadline: Duration) -> (String, Option<i64>) {
@@ -221,5 +223,51 @@ async fn the_service_levels_and_what_the_alerts_watch_are_in_prometheus(db: Test
     assert_eq!(metric(&text, "hotline_escalations_exhausted"), Some("1"), "every step fired, nobody answered: {text}");
     let age: i64 = metric(&text, "hotline_escalation_oldest_unacknowledged_seconds").unwrap().parse().unwrap();
     assert!((3600..3700).contains(&age), "{text}");
+    app.stop().await;
+}
+
+/// Whether the server ends the stream (its body closes) within `deadline`.
+async fn ends_within(response: &mut reqwest::Response, deadline: Duration) -> bool {
+    tokio::time::timeout(deadline, async { while let Ok(Some(_)) = response.chunk().await {} }).await.is_ok()
+}
+
+/// SPEC §6: a logout or an expired session ends that token's open event streams within 5 s.
+async fn an_event_stream_ends_within_five_seconds_of_its_tokens_logout_or_expiry(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let leaving = app.login_as(Role::Operator).await;
+    let staying = app.login_as(Role::Operator).await;
+    let open = |token: &str, in_query: bool| {
+        let request = app.http.get(app.url("/api/events"));
+        let request = if in_query { request.query(&[("token", token)]) } else { request.bearer_auth(token) };
+        async move {
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), 200);
+            response
+        }
+    };
+    let mut by_header = open(&leaving, false).await;
+    let mut by_query = open(&leaving, true).await;
+    let mut other = open(&staying, false).await;
+
+    let response = app.http.post(app.url("/api/auth/logout")).bearer_auth(&leaving).send().await.unwrap();
+    assert_eq!(response.status(), 204);
+    assert!(ends_within(&mut by_header, Duration::from_secs(5)).await, "the stream outlived its token's logout");
+    assert!(ends_within(&mut by_query, Duration::from_secs(5)).await, "the stream outlived its token's logout");
+
+    // Someone else's stream goes on: a change still reaches it.
+    let (status, ticket) =
+        app.post("/api/tickets", &staying, json!({"category": "appeal", "description": "Ещё идёт"})).await;
+    assert_eq!(status, 201);
+    let (seen, _) = read_until(&mut other, ticket["id"].as_str().unwrap(), Duration::from_secs(5)).await;
+    assert!(seen.contains(ticket["id"].as_str().unwrap()), "{seen}");
+
+    // Its session expires (its end is moved to the past): that stream ends too.
+    let (_, me) = app.get("/api/auth/me", &staying).await;
+    let username = me["username"].as_str().unwrap();
+    app.execute(&format!(
+        "UPDATE sessions SET expires_at = 1 WHERE user_id = (SELECT id FROM users WHERE username = '{username}')"
+    ))
+    .await;
+    assert!(ends_within(&mut other, Duration::from_secs(5)).await, "the stream outlived its token's expiry");
     app.stop().await;
 }

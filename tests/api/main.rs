@@ -15,6 +15,7 @@ mod live;
 mod openapi;
 mod process;
 mod queue;
+mod safety;
 mod settlements;
 mod storm;
 mod tickets;

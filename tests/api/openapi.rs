@@ -49,6 +49,66 @@ async fn the_document_lists_every_route_of_the_code_and_nothing_else() {
     app.stop().await;
 }
 
+/// Issue 17: operations answer 400/413/415/422 from their extractors before a handler runs, and
+/// the text fields of request bodies have length limits; the document says so for every one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_document_lists_every_refusal_an_operation_can_give_and_every_text_limit() {
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    let doc: Value = app.http.get(app.url("/api/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let schema_of = |schema: &Value| -> Value {
+        match schema["$ref"].as_str() {
+            Some(reference) => {
+                let name = reference.trim_start_matches("#/components/schemas/");
+                doc["components"]["schemas"][name].clone()
+            }
+            None => schema.clone(),
+        }
+    };
+    let mut problems = Vec::new();
+    let mut json_bodies = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let responses = operation["responses"].as_object().unwrap();
+            let mut expect = |status: &str, why: &str| {
+                if !responses.contains_key(status) {
+                    problems.push(format!("{method} {path}: no {status} ({why})"));
+                }
+            };
+            let parameters = operation["parameters"].as_array().into_iter().flatten();
+            if parameters.clone().any(|p| p["in"] == "path" || p["in"] == "query") {
+                expect("400", "a path or query parameter that does not parse");
+            }
+            let Some(body) = operation["requestBody"]["content"].get("application/json") else { continue };
+            if !path.starts_with("/api/") {
+                continue;
+            }
+            json_bodies += 1;
+            for (status, why) in
+                [("400", "malformed JSON"), ("413", "over 64 KiB"), ("415", "not JSON"), ("422", "wrong fields")]
+            {
+                expect(status, why);
+            }
+            let schema = schema_of(&body["schema"]);
+            for (name, property) in schema["properties"].as_object().into_iter().flatten() {
+                let types = match &property["type"] {
+                    Value::String(t) => vec![t.as_str()],
+                    Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+                    _ => Vec::new(),
+                };
+                let text = types.contains(&"string") && property.get("enum").is_none();
+                if text && !property["maxLength"].is_u64() {
+                    problems.push(format!("{method} {path}: the text field `{name}` has no maxLength"));
+                }
+            }
+        }
+    }
+    assert!(json_bodies >= 15, "the walk found only {json_bodies} JSON bodies");
+    assert!(problems.is_empty(), "the document is incomplete:\n{}", problems.join("\n"));
+    let login = &doc["paths"]["/api/auth/login"]["post"]["responses"];
+    assert!(login["429"]["headers"]["Retry-After"].is_object(), "login throttling: {login}");
+    app.stop().await;
+}
+
 /// The scanner on the forms the code uses, so a change to it that reads nothing is caught here
 /// rather than passing the comparison above by accident.
 #[test]

@@ -134,3 +134,41 @@ async fn user_add_reads_the_password_from_stdin_and_import_refuses_a_bad_file() 
     assert_eq!(store.count_settlements().await.unwrap(), 1, "the CLI import does not load the bundled list");
     assert_eq!(store.count_users().await.unwrap(), 1);
 }
+
+/// SPEC §6: the request log at debug level shows neither bearer tokens (`?token=` of the event
+/// stream, the token of an `/ack/` link) nor a caller's number however it was typed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn debug_request_logs_mask_tokens_and_every_spelling_of_a_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = [("RUST_LOG", "debug"), ("HOTLINE_BOOTSTRAP_ADMIN", "chief:chief-password")];
+    let mut server = Process::serve(dir.path(), &env).await;
+    let token = server.login("chief", "chief-password").await;
+    let http = reqwest::Client::new();
+    let ack_token = "eyJlIjoiZXNjLTEiLCJyIjoiYUBiLnJ1IiwieCI6MX0.c2VjcmV0LXNpZ25hdHVyZQ";
+    let spellings = ["+7 910 123-45-67", "8(910)1234567", "+7 (910) 123 45 67", "89101234567"];
+    let mut events = http.get(server.url("/api/events")).query(&[("token", token.as_str())]).send().await.unwrap();
+    assert_eq!(events.status(), 200);
+    let _ = tokio::time::timeout(std::time::Duration::from_millis(100), events.chunk()).await;
+    drop(events);
+    http.get(server.url(&format!("/ack/{ack_token}"))).send().await.unwrap();
+    for spelled in spellings {
+        let response =
+            http.get(server.url("/api/tickets")).query(&[("q", spelled)]).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+    }
+    // SAFETY: sending a signal to our own child process.
+    assert_eq!(unsafe { libc::kill(server.child.id().unwrap() as i32, libc::SIGTERM) }, 0);
+    server.child.wait().await.unwrap();
+    let log = server.remaining_stderr().await;
+
+    assert!(log.contains("/api/tickets?q="), "the requests are logged at debug level:\n{log}");
+    assert!(log.contains("/api/events?token=***"), "{log}");
+    assert!(log.contains("/ack/***"), "{log}");
+    assert!(log.matches("+7910***4567").count() >= spellings.len(), "each spelling masked:\n{log}");
+    for secret in [token.as_str(), ack_token, "c2VjcmV0LXNpZ25hdHVyZQ"] {
+        assert!(!log.contains(secret), "a token in the log:\n{log}");
+    }
+    for leak in ["1234567", "123-45-67", "123%2045%2067", "45-67"] {
+        assert!(!log.contains(leak), "a caller's number ({leak}) in the log:\n{log}");
+    }
+}

@@ -160,6 +160,14 @@ const STEPS = {
   resolved: [['closed', 'Закрыть'], ['in_progress', 'Открыть снова']],
 };
 
+// A recording is a link only when it is http(s): any other scheme (javascript:, data:) is shown
+// as text and never followed. The server keeps only http(s) ones; this holds for older rows too.
+function recordingLink(url) {
+  return /^https?:\/\/[^\s/?#]+/i.test(url)
+    ? h('a', { href: url, target: '_blank', rel: 'noopener noreferrer' }, 'прослушать')
+    : h('span', { class: 'muted' }, `ссылка не открывается: ${url}`);
+}
+
 function renderCurrent() {
   const hasWork = Boolean(taken && (taken.item || currentTicket()));
   $('#current').hidden = !hasWork;
@@ -178,7 +186,7 @@ function renderCurrent() {
     fact('Категория', ticket ? `${word(CATEGORY, ticket.category)}, приоритет ${ticket.priority}` : item && word(CATEGORY, item.category)),
     ticket && ticket.address ? fact('Адрес', ticket.address) : [],
     ticket ? fact('Описание', ticket.description) : [],
-    ticket && ticket.recording_url ? fact('Запись', h('a', { href: ticket.recording_url, target: '_blank', rel: 'noopener' }, 'прослушать')) : [],
+    ticket && ticket.recording_url ? fact('Запись', recordingLink(ticket.recording_url)) : [],
     item ? fact('В очереди с', when(item.enqueued_at)) : [],
   );
   $('#current-facts').classList.toggle('gone', Boolean(item && item.state === 'abandoned'));
