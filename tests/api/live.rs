@@ -10,7 +10,10 @@ use serde_json::json;
 use crate::helpers::{TestApp, TestDb, status_and_json};
 use crate::on_both_backends;
 
-on_both_backends!(an_event_stream_ends_within_five_seconds_of_its_tokens_logout_or_expiry);
+on_both_backends!(
+    an_event_stream_ends_within_five_seconds_of_its_tokens_logout_or_expiry,
+    the_service_levels_and_what_the_alerts_watch_are_in_prometheus,
+);
 
 /// Reads an SSE response until an event with `needle` in it arrives, or the deadline passes.
 /// Returns everything read and the last event id seen.
@@ -161,7 +164,6 @@ async fn supervisor_metrics_move_with_answered_and_abandoned_calls() {
     app.stop().await;
 }
 
-on_both_backends!(the_service_levels_and_what_the_alerts_watch_are_in_prometheus);
 
 fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
