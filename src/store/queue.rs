@@ -125,7 +125,7 @@ pub(super) async fn enqueue_in(
     .bind(new.caller_number.as_deref())
     .bind(new.category.as_str())
     .bind(new.priority.get())
-    .bind(ordering.tier(new.category))
+    .bind(ordering.tier(new.kind, new.category))
     .bind(ordering.sort_key(new.category, new.enqueued_at))
     .bind(new.enqueued_at.millis())
     .execute(&mut *tx)
