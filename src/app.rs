@@ -182,7 +182,9 @@ pub async fn run(
         shutdown.await;
         live.stop();
     };
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await?;
+    // The peer's address reaches the handlers that limit per client (see `client_address`).
+    let service = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service).with_graceful_shutdown(shutdown).await?;
     background.stop();
     store.close().await;
     tracing::info!("hotline stopped");

@@ -76,6 +76,8 @@ pub struct Settings {
     /// The region's duty dispatcher (`+7...` or `sip:...`): a hazard caller is put through
     /// there when no operator is on shift.
     pub duty_phone: Option<String>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (for the web reception's limits).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// Every setting by its environment variable name; `hotline.toml` may use the same name or the
@@ -102,6 +104,7 @@ pub const VARIABLES: &[&str] = &[
     "HOTLINE_DEMO",
     "HOTLINE_ESCALATION_POLICIES",
     "HOTLINE_DUTY_PHONE",
+    "HOTLINE_TRUSTED_PROXIES",
 ];
 
 impl Settings {
@@ -236,6 +239,23 @@ impl Settings {
             })?),
         };
 
+        let trusted_proxies = match get("HOTLINE_TRUSTED_PROXIES") {
+            None => Vec::new(),
+            Some(raw) => raw
+                .split([',', ' '])
+                .map(str::trim)
+                .filter(|a| !a.is_empty())
+                .map(|a| {
+                    a.parse::<std::net::IpAddr>().map(|ip| ip.to_canonical()).map_err(|_| {
+                        invalid(
+                            "HOTLINE_TRUSTED_PROXIES",
+                            format!("'{a}' is not an IP address (list the proxies' addresses, comma-separated)"),
+                        )
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+        };
+
         Ok(Settings {
             listen,
             database_url: Secret::new(database_url),
@@ -258,6 +278,7 @@ impl Settings {
             demo,
             escalation_policies: get("HOTLINE_ESCALATION_POLICIES").map(PathBuf::from),
             duty_phone,
+            trusted_proxies,
         })
     }
 
@@ -354,6 +375,7 @@ mod tests {
             ("HOTLINE_TIMEZONE", "Mars/Olympus"),
             ("HOTLINE_BOOTSTRAP_ADMIN", "admin"),
             ("HOTLINE_SESSION_HOURS", "0"),
+            ("HOTLINE_TRUSTED_PROXIES", "10.0.0.0/8"),
         ] {
             let err = settings(&[(name, value)]).unwrap_err();
             assert_eq!(err.variable, name, "{err}");
@@ -372,6 +394,15 @@ mod tests {
         ])
         .unwrap();
         signed.check_exposure(signed.listen).unwrap();
+    }
+
+    #[test]
+    fn trusted_proxies_are_a_list_of_addresses() {
+        assert!(settings(&[]).unwrap().trusted_proxies.is_empty(), "by default no header is believed");
+        let s = settings(&[("HOTLINE_TRUSTED_PROXIES", "10.0.0.1, ::1 ::ffff:192.0.2.1")]).unwrap();
+        let expected: Vec<std::net::IpAddr> =
+            ["10.0.0.1", "::1", "192.0.2.1"].iter().map(|a| a.parse().unwrap()).collect();
+        assert_eq!(s.trusted_proxies, expected);
     }
 
     #[test]

@@ -32,6 +32,7 @@ pub mod app;
 pub mod auth;
 pub mod calls;
 pub mod cli;
+pub mod client_address;
 pub mod clock;
 pub mod config;
 pub mod connection;

@@ -136,6 +136,18 @@ pub(super) async fn enqueue_in(
     Ok(item)
 }
 
+/// How many waiting items an item entering the queue now in `tier` with `sort_key` would wait
+/// behind (an item already there with the same key goes first).
+pub(super) async fn waiting_ahead_in(tx: &mut WriteTx, tier: i64, sort_key: i64) -> StoreResult<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM queue_items WHERE state = 'waiting' AND (tier < $1 OR (tier = $1 AND sort_key <= $2))",
+    )
+    .bind(tier)
+    .bind(sort_key)
+    .fetch_one(&mut *tx)
+    .await?)
+}
+
 /// The live-call item of a call that an operator has taken, with that operator's contact.
 pub(super) async fn taken_call_in(tx: &mut WriteTx, call_id: &str) -> StoreResult<Option<(QueueItem, Option<String>)>> {
     let sql = format!("{SELECT_ITEMS} WHERE q.call_id = $1 AND q.kind = 'live_call' AND q.state = 'assigned'");

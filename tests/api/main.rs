@@ -15,6 +15,7 @@ mod live;
 mod openapi;
 mod process;
 mod queue;
+mod reception;
 mod settlements;
 mod storm;
 mod tickets;
