@@ -11,6 +11,7 @@ use axum::routing::post;
 use super::{Action, Dialect, Inbound, jambonz, twilio};
 use crate::app::{AppState, BODY_LIMIT};
 use crate::calls::{self, StepKind};
+use crate::config::Settings;
 use crate::error::{ApiError, ErrorBody, read_body};
 use crate::store::StoredAnswer;
 
@@ -30,17 +31,22 @@ fn answer(stored: StoredAnswer) -> Response {
     ([(CONTENT_TYPE, stored.content_type)], stored.body).into_response()
 }
 
-fn twilio_answer(actions: &[Action]) -> StoredAnswer {
+fn twilio_answer(_: &Settings, actions: &[Action]) -> StoredAnswer {
     StoredAnswer { content_type: "text/xml; charset=utf-8".into(), body: twilio::render(actions) }
 }
 
-fn jambonz_answer(actions: &[Action]) -> StoredAnswer {
+/// What jambonz gets for a step's actions, spoken through the configured TTS vendor.
+pub fn jambonz_answer(settings: &Settings, actions: &[Action]) -> StoredAnswer {
+    let tts = &settings.jambonz_tts;
     // jambonz has no verb that records to a URL: such a step goes to an operator instead.
     if actions.iter().any(|a| !jambonz::supports(a)) {
         let fallback = unsupported_fallback();
-        return StoredAnswer { content_type: "application/json".into(), body: jambonz::render(&fallback).to_string() };
+        return StoredAnswer {
+            content_type: "application/json".into(),
+            body: jambonz::render(&fallback, tts).to_string(),
+        };
     }
-    StoredAnswer { content_type: "application/json".into(), body: jambonz::render(actions).to_string() }
+    StoredAnswer { content_type: "application/json".into(), body: jambonz::render(actions, tts).to_string() }
 }
 
 /// What a jambonz caller hears where a script asks for something jambonz cannot do (the default
@@ -187,7 +193,7 @@ async fn twilio_status(State(state): State<AppState>, req: Request) -> Result<St
 async fn twilio_wait(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
     let (inbound, raw) = twilio_inbound(&state, req).await?;
     let actions = calls::handle_wait(&state, Dialect::Twilio, &inbound, &raw).await?;
-    Ok(answer(twilio_answer(&actions)))
+    Ok(answer(twilio_answer(&state.settings, &actions)))
 }
 
 #[utoipa::path(
@@ -285,5 +291,5 @@ async fn jambonz_status(State(state): State<AppState>, req: Request) -> Result<S
 async fn jambonz_wait(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
     let (inbound, raw) = jambonz_inbound(&state, req).await?;
     let actions = calls::handle_wait(&state, Dialect::Jambonz, &inbound, &raw).await?;
-    Ok(answer(jambonz_answer(&actions)))
+    Ok(answer(jambonz_answer(&state.settings, &actions)))
 }

@@ -11,6 +11,7 @@ mod contract;
 mod escalations;
 mod flows;
 mod ivr;
+mod jambonz;
 mod live;
 mod openapi;
 mod process;
