@@ -48,7 +48,7 @@ pub enum WebLimit {
 #[derive(Debug, Clone)]
 pub enum WebSubmission {
     /// A new ticket, queued for a person.
-    Created(Ticket),
+    Created(Box<Ticket>),
     /// The same text from the same phone came in lately: its ticket number; nothing was created.
     Repeat { number: String },
     /// Over a limit; nothing was created. `retry_after_s` is when the oldest counted submission
@@ -188,7 +188,7 @@ async fn submit_in(
     .bind(number)
     .execute(&mut *tx)
     .await?;
-    Ok(WebSubmission::Created(ticket))
+    Ok(WebSubmission::Created(Box::new(ticket)))
 }
 
 #[cfg(test)]

@@ -119,7 +119,8 @@ mod spec {
                 }
                 Value::String(t) if t.contains('|') => {
                     let types: Vec<&str> = t.split('|').map(str::trim).collect();
-                    if !types.contains(&type_of(&value)) && !(types.contains(&"array") && value.is_array()) {
+                    let fits = types.contains(&type_of(&value)) || (types.contains(&"array") && value.is_array());
+                    if !fits {
                         return Err(format!(
                             "{name}: property {key} has invalid data type, must be one of {}",
                             types.join(",")
