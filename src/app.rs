@@ -48,6 +48,8 @@ pub struct AppState {
     pub ack_links: AckLinks,
     /// The loops that run beside the requests (lease reaper, escalation worker).
     pub background: Arc<Background>,
+    /// This process' counters and histograms, served at /metrics.
+    pub telemetry: Arc<metrics::Telemetry>,
 }
 
 /// Tasks started with the app and stopped with it.
@@ -97,6 +99,7 @@ impl AppState {
                 tracing::info!(dir = %settings.mail_dir.display(), "no HOTLINE_SMTP_URL: e-mail is written as .eml files")
             }
         }
+        let telemetry = Arc::new(metrics::Telemetry::default());
         let background = Arc::new(Background::default());
         background.add(queue::start_lease_reaper(store.clone(), clock.clone()));
         let worker = Worker {
@@ -106,9 +109,10 @@ impl AppState {
             links: ack_links.clone(),
             channels: vec![Arc::new(mailer)],
             policies: policies.clone(),
+            telemetry: telemetry.clone(),
         };
         background.add(worker.start());
-        Ok(Self { store, settings, clock, flow: Arc::new(flow), live, policies, ack_links, background })
+        Ok(Self { store, settings, clock, flow: Arc::new(flow), live, policies, ack_links, background, telemetry })
     }
 }
 
@@ -145,7 +149,10 @@ pub fn router(state: AppState) -> Router {
         .merge(outages::http::router())
         .merge(connection::http::router())
         .merge(reception::router())
-        .merge(telephony::http::router())
+        .merge(
+            telephony::http::router()
+                .route_layer(axum::middleware::from_fn_with_state(state.telemetry.clone(), metrics::track_webhooks)),
+        )
         .merge(crate::openapi::router())
         .merge(crate::console::router())
         .fallback(not_found)
@@ -214,7 +221,9 @@ async fn healthz() -> &'static str {
     )
 )]
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    if state.store.is_ready().await {
+    // A database that does not answer at all must not hold a load balancer's probe either.
+    let ready = tokio::time::timeout(std::time::Duration::from_secs(2), state.store.is_ready()).await;
+    if ready == Ok(true) {
         (StatusCode::OK, Json(serde_json::json!({"status": "ready"})))
     } else {
         (

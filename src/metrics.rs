@@ -1,14 +1,26 @@
 //! Supervisor metrics: waiting now, oldest wait, service level, average speed of answer,
 //! abandon rate, handle time, callbacks pending, IVR containment, operators by status. Served as
-//! JSON at `GET /api/metrics` and in Prometheus text format at `GET /metrics`.
+//! JSON at `GET /api/metrics` and in Prometheus text format at `GET /metrics`, which adds the
+//! regulator's service levels, what the alerts watch (ops/prometheus/alerts.yml) and this
+//! process' counters: webhooks by route with their latency, escalation steps, outbox deliveries.
 
-use std::fmt::Write;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::time::{Duration, Instant};
 
-use axum::extract::State;
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::header::CONTENT_TYPE;
-use axum::response::IntoResponse;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::prometheus_text::{CONTENT_TYPE as CONTENT_TYPE_004, encode};
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
 use serde::Serialize;
 
 use crate::app::AppState;
@@ -16,6 +28,8 @@ use crate::auth::{Role, User};
 use crate::clock::Timestamp;
 use crate::error::ApiError;
 use crate::escalation::EscalationState;
+use crate::escalation::mail::EMAIL;
+use crate::telephony::Dialect;
 
 /// A call answered within this many seconds counts toward the service level.
 pub const SERVICE_LEVEL_S: i64 = 20;
@@ -108,33 +122,297 @@ pub(crate) async fn json(State(state): State<AppState>, user: User) -> Result<Js
     Ok(Json(current(&state).await?))
 }
 
-/// The same figures for Prometheus; rates that are undefined yet are left out, not zero.
-pub fn render_prometheus(m: &Metrics) -> String {
-    let mut out = String::new();
-    let mut gauge = |name: &str, help: &str, value: Option<f64>| {
-        if let Some(v) = value {
-            let _ = writeln!(out, "# HELP hotline_{name} {help}\n# TYPE hotline_{name} gauge\nhotline_{name} {v}");
-        }
-    };
-    gauge("queue_waiting", "Items waiting in the operator queue.", Some(m.waiting as f64));
-    gauge("queue_oldest_wait_seconds", "How long the oldest waiting item has waited.", Some(m.oldest_wait_s as f64));
-    gauge("calls_answered_today", "Live calls taken by an operator since midnight.", Some(m.answered as f64));
-    gauge("service_level_ratio", "Share of live calls answered within 20 seconds today.", m.service_level);
-    gauge("average_speed_of_answer_seconds", "Average wait of answered live calls today.", m.average_speed_of_answer_s);
-    gauge("calls_abandoned_today", "Callers who hung up while waiting, since midnight.", Some(m.abandoned as f64));
-    gauge("abandon_rate_ratio", "Abandoned share of queued live calls today.", m.abandon_rate);
-    gauge("average_handle_seconds", "Average time from hand-out to wrap-up today.", m.average_handle_s);
-    gauge("callbacks_pending", "Callers waiting to be rung back.", Some(m.callbacks_pending as f64));
-    gauge("ivr_containment_ratio", "Share of calls today that ended in the IVR.", m.ivr_containment);
-    gauge("escalations_active", "Escalations not acknowledged yet.", Some(m.escalations_active as f64));
-    gauge("messages_undelivered", "Messages waiting in the outbox.", Some(m.messages_undelivered as f64));
-    let _ = writeln!(
-        out,
-        "# HELP hotline_operators Operators with a live console, by status.\n# TYPE hotline_operators gauge"
-    );
-    for op in &m.operators {
-        let _ = writeln!(out, "hotline_operators{{status=\"{}\"}} {}", op.status, op.count);
+/// Live calls answered within this many seconds count toward the regulator's service level
+/// (target: at least [`TARGET_ANSWERED_30S`] of them).
+pub const SERVICE_LEVEL_LONG_S: i64 = 30;
+/// A hazard call answered within this many seconds counts toward the emergency service level
+/// (target: at least [`TARGET_HAZARDS_20S`] of them).
+pub const HAZARD_SERVICE_LEVEL_S: i64 = 20;
+/// The targets the alerts (ops/prometheus/alerts.yml) and the dashboard hold the figures to.
+pub const TARGET_ANSWERED_30S: f64 = 0.75;
+pub const TARGET_ABANDON_RATE_MAX: f64 = 0.10;
+pub const TARGET_HAZARDS_20S: f64 = 0.98;
+
+/// Webhook latency buckets, in seconds: a step takes milliseconds; providers give up after some
+/// seconds (Twilio 15 s), so the top buckets show a server that is about to lose calls.
+const WEBHOOK_BUCKETS: [f64; 14] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 15.0];
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct WebhookLabels {
+    dialect: &'static str,
+    route: String,
+    status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    dialect: &'static str,
+    route: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct MessageLabels {
+    channel: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StatusLabels {
+    status: String,
+}
+
+/// What this process counts as it works: webhooks by route, dialect and status with their
+/// latency, escalation steps, reminders and outbox deliveries. Counters start at zero with the
+/// process (Prometheus' `rate()` and `increase()` handle the restarts); with several instances,
+/// sum them. The figures read from the database at each scrape are the same on every instance.
+#[derive(Debug)]
+pub struct Telemetry {
+    webhooks: Family<WebhookLabels, Counter>,
+    webhook_seconds: Family<RouteLabels, Histogram>,
+    steps_fired: Counter,
+    steps_unaddressed: Counter,
+    reminders: Counter,
+    hazards_escalated_by_timer: Counter,
+    messages_sent: Family<MessageLabels, Counter>,
+    delivery_failures: Family<MessageLabels, Counter>,
+}
+
+impl Default for Telemetry {
+    fn default() -> Self {
+        let telemetry = Self {
+            webhooks: Family::default(),
+            webhook_seconds: Family::new_with_constructor(|| Histogram::new(WEBHOOK_BUCKETS)),
+            steps_fired: Counter::default(),
+            steps_unaddressed: Counter::default(),
+            reminders: Counter::default(),
+            hazards_escalated_by_timer: Counter::default(),
+            messages_sent: Family::default(),
+            delivery_failures: Family::default(),
+        };
+        // The channel there is shows from the start, at zero: a graph or an alert on it then
+        // has a series to read before the first message.
+        let email = MessageLabels { channel: EMAIL.to_string() };
+        let _ = telemetry.messages_sent.get_or_create(&email);
+        let _ = telemetry.delivery_failures.get_or_create(&email);
+        telemetry
     }
+}
+
+impl Telemetry {
+    /// One webhook answered: `route` is the route's template (`/telephony/twilio/step/{seq}`),
+    /// never the raw path, so the number of series stays fixed.
+    pub fn webhook(&self, route: &str, status: u16, took: Duration) {
+        let dialect = if route.starts_with("/telephony/jambonz/") {
+            Dialect::Jambonz.as_str()
+        } else if route.starts_with("/telephony/twilio/") {
+            Dialect::Twilio.as_str()
+        } else {
+            "none"
+        };
+        self.webhooks.get_or_create(&WebhookLabels { dialect, route: route.to_string(), status }).inc();
+        self.webhook_seconds
+            .get_or_create(&RouteLabels { dialect, route: route.to_string() })
+            .observe(took.as_secs_f64());
+    }
+
+    /// An escalation step fired (by this instance) and told `told` people.
+    pub fn step_fired(&self, told: usize) {
+        self.steps_fired.inc();
+        if told == 0 {
+            self.steps_unaddressed.inc();
+        }
+    }
+
+    pub fn reminder_sent(&self) {
+        self.reminders.inc();
+    }
+
+    /// A hazard escalated by the worker's timer rather than by its call.
+    pub fn hazard_escalated_by_timer(&self) {
+        self.hazards_escalated_by_timer.inc();
+    }
+
+    pub fn message_sent(&self, channel: &str) {
+        self.messages_sent.get_or_create(&MessageLabels { channel: channel.to_string() }).inc();
+    }
+
+    /// A delivery attempt failed; the outbox tries again later.
+    pub fn message_failed(&self, channel: &str) {
+        self.delivery_failures.get_or_create(&MessageLabels { channel: channel.to_string() }).inc();
+    }
+
+    fn register(&self, registry: &mut Registry) {
+        registry.register(
+            "webhook_requests",
+            "Telephony webhooks answered by this instance, by dialect, route template and HTTP status",
+            self.webhooks.clone(),
+        );
+        registry.register(
+            "webhook_duration_seconds",
+            "Time from a telephony webhook's arrival to its answer on this instance, by dialect and route template",
+            self.webhook_seconds.clone(),
+        );
+        registry.register(
+            "escalation_steps_fired",
+            "Escalation steps this instance fired (each step fires once across all instances)",
+            self.steps_fired.clone(),
+        );
+        registry.register(
+            "escalation_steps_unaddressed",
+            "Escalation steps this instance fired that had nobody to tell",
+            self.steps_unaddressed.clone(),
+        );
+        registry.register(
+            "escalation_reminders",
+            "Reminders this instance sent for escalations acknowledged and not resolved",
+            self.reminders.clone(),
+        );
+        registry.register(
+            "hazards_escalated_by_timer",
+            "Hazards this instance escalated because the caller's answers took too long",
+            self.hazards_escalated_by_timer.clone(),
+        );
+        registry.register(
+            "outbox_messages_sent",
+            "Messages this instance delivered from the outbox, by channel",
+            self.messages_sent.clone(),
+        );
+        registry.register(
+            "outbox_delivery_failures",
+            "Failed delivery attempts of this instance (each is retried), by channel",
+            self.delivery_failures.clone(),
+        );
+    }
+}
+
+/// Counts and times every request of the routes it wraps (the telephony webhooks).
+pub async fn track_webhooks(State(telemetry): State<Arc<Telemetry>>, req: Request, next: Next) -> Response {
+    let route = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string());
+    let started = Instant::now();
+    let response = next.run(req).await;
+    telemetry.webhook(route.as_deref().unwrap_or("unmatched"), response.status().as_u16(), started.elapsed());
+    response
+}
+
+/// The service-level figures and what the alerts watch, beside [`Metrics`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Watch {
+    /// Share of answered live calls taken within 30 s today.
+    pub answered_within_30s: Option<f64>,
+    /// Hazard live calls today that were answered or abandoned.
+    pub hazard_calls: i64,
+    /// Share of those answered within 20 s.
+    pub hazards_within_20s: Option<f64>,
+    pub oldest_unacknowledged_s: i64,
+    pub escalations_exhausted: i64,
+    pub oldest_undelivered_s: i64,
+}
+
+pub async fn watch(state: &AppState, m: &Metrics) -> Result<Watch, ApiError> {
+    let now = state.clock.now();
+    let age = |t: Option<Timestamp>| t.map_or(0, |t| (now.millis() - t.millis()).max(0) / 1000);
+    let c = state.store.watch_counts(m.since, SERVICE_LEVEL_LONG_S * 1000, HAZARD_SERVICE_LEVEL_S * 1000).await?;
+    Ok(Watch {
+        answered_within_30s: ratio(c.answered_within_long_sl, m.answered),
+        hazard_calls: c.hazard_calls,
+        hazards_within_20s: ratio(c.hazard_answered_within_sl, c.hazard_calls),
+        oldest_unacknowledged_s: age(c.oldest_unacknowledged_at),
+        escalations_exhausted: c.escalations_exhausted,
+        oldest_undelivered_s: age(c.oldest_undelivered_at),
+    })
+}
+
+/// Registers a gauge with `value`, or nothing when the value is undefined yet (a rate before
+/// anything to divide by is left out, not zero).
+fn gauge(registry: &mut Registry, name: &str, help: &str, value: Option<f64>) {
+    if let Some(v) = value {
+        let g = Gauge::<f64, AtomicU64>::default();
+        g.set(v);
+        registry.register(name, help, g);
+    }
+}
+
+fn count(registry: &mut Registry, name: &str, help: &str, value: i64) {
+    let g: Gauge = Gauge::default();
+    g.set(value);
+    registry.register(name, help, g);
+}
+
+/// The figures in the Prometheus text format: the database's figures (when they could be read),
+/// readiness, and this process' counters and histograms.
+pub fn render_prometheus(figures: Option<(&Metrics, &Watch)>, ready: bool, telemetry: &Telemetry) -> String {
+    let mut r = Registry::with_prefix("hotline");
+    count(
+        &mut r,
+        "ready",
+        "1 when the database answers and every migration is applied (as /readyz), else 0",
+        i64::from(ready),
+    );
+    if let Some((m, w)) = figures {
+        count(&mut r, "queue_waiting", "Items waiting in the operator queue", m.waiting);
+        count(&mut r, "queue_oldest_wait_seconds", "How long the oldest waiting item has waited", m.oldest_wait_s);
+        count(&mut r, "calls_answered_today", "Live calls taken by an operator since midnight", m.answered);
+        gauge(&mut r, "service_level_ratio", "Share of live calls answered within 20 seconds today", m.service_level);
+        gauge(
+            &mut r,
+            "service_level_30s_ratio",
+            &format!("Share of live calls answered within 30 seconds today (target at least {TARGET_ANSWERED_30S})"),
+            w.answered_within_30s,
+        );
+        gauge(
+            &mut r,
+            "average_speed_of_answer_seconds",
+            "Average wait of answered live calls today",
+            m.average_speed_of_answer_s,
+        );
+        count(&mut r, "calls_abandoned_today", "Callers who hung up while waiting, since midnight", m.abandoned);
+        gauge(
+            &mut r,
+            "abandon_rate_ratio",
+            &format!("Abandoned share of queued live calls today (target at most {TARGET_ABANDON_RATE_MAX})"),
+            m.abandon_rate,
+        );
+        count(&mut r, "hazard_calls_today", "Hazard live calls answered or abandoned since midnight", w.hazard_calls);
+        gauge(
+            &mut r,
+            "hazard_service_level_ratio",
+            &format!(
+                "Share of hazard live calls answered within 20 seconds today, abandoned ones counting against \
+                 (target at least {TARGET_HAZARDS_20S})"
+            ),
+            w.hazards_within_20s,
+        );
+        gauge(&mut r, "average_handle_seconds", "Average time from hand-out to wrap-up today", m.average_handle_s);
+        count(&mut r, "callbacks_pending", "Callers waiting to be rung back", m.callbacks_pending);
+        gauge(&mut r, "ivr_containment_ratio", "Share of calls today that ended in the IVR", m.ivr_containment);
+        count(&mut r, "escalations_active", "Escalations not acknowledged yet", m.escalations_active);
+        count(
+            &mut r,
+            "escalations_exhausted",
+            "Escalations not acknowledged whose every step has fired: the policy has told everyone it names",
+            w.escalations_exhausted,
+        );
+        count(
+            &mut r,
+            "escalation_oldest_unacknowledged_seconds",
+            "Age of the oldest escalation nobody has acknowledged (0 when there is none)",
+            w.oldest_unacknowledged_s,
+        );
+        count(&mut r, "messages_undelivered", "Messages waiting in the outbox", m.messages_undelivered);
+        count(
+            &mut r,
+            "outbox_oldest_undelivered_seconds",
+            "Age of the oldest message the outbox still owes (0 when it owes none)",
+            w.oldest_undelivered_s,
+        );
+        let operators = Family::<StatusLabels, Gauge>::default();
+        for op in &m.operators {
+            operators.get_or_create(&StatusLabels { status: op.status.clone() }).set(op.count);
+        }
+        r.register("operators", "Operators with a live console, by status", operators);
+    }
+    telemetry.register(&mut r);
+    let mut out = String::new();
+    encode(&mut out, &r).expect("writing to a String cannot fail");
     out
 }
 
@@ -150,7 +428,34 @@ pub fn render_prometheus(m: &Metrics) -> String {
         content_type = "text/plain; version=0.0.4"
     ))
 )]
-pub(crate) async fn prometheus(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
-    let metrics = current(&state).await?;
-    Ok(([(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], render_prometheus(&metrics)))
+pub(crate) async fn prometheus(State(state): State<AppState>) -> impl IntoResponse {
+    let ready = state.store.is_ready().await;
+    // Counters and readiness are served even when the database cannot give its figures: a
+    // scrape that fails would hide them just when they matter.
+    let figures = match current(&state).await {
+        Ok(m) => watch(&state, &m).await.map(|w| (m, w)),
+        Err(e) => Err(e),
+    };
+    let figures = figures.map_err(|e| tracing::error!(error = %e, "the figures for /metrics could not be read")).ok();
+    let text = render_prometheus(figures.as_ref().map(|(m, w)| (m, w)), ready, &state.telemetry);
+    ([(CONTENT_TYPE, CONTENT_TYPE_004)], text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The alert rules hold the figures to the targets the code and the dashboard name.
+    #[test]
+    fn the_alert_rules_use_the_service_level_targets() {
+        let rules = include_str!("../ops/prometheus/alerts.yml");
+        for (figure, op, target) in [
+            ("hotline_service_level_30s_ratio", "<", TARGET_ANSWERED_30S),
+            ("hotline_abandon_rate_ratio", ">", TARGET_ABANDON_RATE_MAX),
+            ("hotline_hazard_service_level_ratio", "<", TARGET_HAZARDS_20S),
+        ] {
+            let expr = format!("max({figure}) {op} {target:.2}");
+            assert!(rules.contains(&expr), "ops/prometheus/alerts.yml has no `{expr}`");
+        }
+    }
 }

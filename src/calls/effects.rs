@@ -40,6 +40,12 @@ fn set_settlement(vars: &mut BTreeMap<String, String>, s: &Settlement) {
     vars.remove("settlement_candidates");
 }
 
+/// One settlement offered to the caller to confirm (`confirm_settlement` takes it).
+fn offer_settlement(vars: &mut BTreeMap<String, String>, id: i64, name: &str) {
+    vars.insert("settlement".into(), name.to_string());
+    vars.insert("settlement_candidates".into(), format!("{id}={name}"));
+}
+
 /// A new answer about the place replaces what an earlier one said, also when it finds nothing.
 fn forget_settlement(vars: &mut BTreeMap<String, String>) {
     for var in ["settlement", "settlement_id", "settlement_candidates", "settlement_choices"] {
@@ -72,8 +78,7 @@ impl StepEffects<'_> {
             // A name the recogniser heard may be the wrong one («ростово» → Ростов): it is
             // offered for confirmation (`confirm_settlement`) before it is used.
             [one] => {
-                vars.insert("settlement".into(), one.name.clone());
-                vars.insert("settlement_candidates".into(), format!("{}={}", one.id, one.name));
+                offer_settlement(vars, one.id, &one.name);
                 "heard".into()
             }
             several => {
@@ -267,8 +272,7 @@ impl StepEffects<'_> {
         forget_settlement(vars);
         Ok(match self.recent_place().await? {
             Some(place) => {
-                vars.insert("settlement".into(), place.name.clone());
-                vars.insert("settlement_candidates".into(), format!("{}={}", place.id, place.name));
+                offer_settlement(vars, place.id, &place.name);
                 "known"
             }
             None => "none",

@@ -33,7 +33,32 @@ pub enum StepKind {
     /// The number's voice URL: the call arrives.
     Entry,
     /// A URL the server issued for step `n` (a gather, record or queue result).
-    Step(i64),
+    Step(StepNumber),
+}
+
+/// The step number in a URL the server issued: from 1 (the entry is step 0) to a bound no real
+/// call comes near, so that no arithmetic on it can overflow and no stored step is mistaken
+/// for another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StepNumber(u32);
+
+impl StepNumber {
+    pub const MAX: u32 = 100_000;
+
+    pub fn get(self) -> i64 {
+        i64::from(self.0)
+    }
+}
+
+impl std::str::FromStr for StepNumber {
+    type Err = String;
+
+    fn from_str(raw: &str) -> Result<Self, String> {
+        match raw.parse::<u32>() {
+            Ok(n) if (1..=Self::MAX).contains(&n) && !raw.starts_with('+') => Ok(Self(n)),
+            _ => Err(format!("'{raw}' is not a step number (1 to {})", Self::MAX)),
+        }
+    }
 }
 
 /// The URLs a provider should use after step `seq`.
@@ -150,15 +175,16 @@ async fn step_in(
     let fresh = serde_json::to_string(&CallState::default()).map_err(|e| StoreError::Invalid(e.to_string()))?;
     let seq = match kind {
         StepKind::Entry => 0,
-        StepKind::Step(n) => n,
+        StepKind::Step(n) => n.get(),
     };
     let caller = caller_of(inbound);
     let (mut call, _) =
         tx.lock_or_create(&new_call(dialect, inbound, &caller, &fresh), kind == StepKind::Entry, now).await?;
-    // A redelivered step (provider retry, fallback URL) gets the answer it got the first time.
+    // A redelivered step (provider retry, fallback URL) gets the answer it got the first time; a
+    // step from beyond the call's last one (never issued) gets the last answer, if any.
     let replay = if seq < call.seq { seq } else { call.seq - 1 };
-    if seq != call.seq {
-        if let Some(answer) = tx.stored_answer(&call.id, replay.max(0)).await? {
+    if seq != call.seq && replay >= 0 {
+        if let Some(answer) = tx.stored_answer(&call.id, replay).await? {
             tracing::info!(call = %call.id, seq, "replayed a stored step");
             return Ok(answer);
         }
@@ -226,7 +252,7 @@ async fn operator_side(
             let Some(item) = tx.put_through_failed(&call.id, outcome, now).await? else { return Ok(None) };
             tracing::warn!(call = %call.id, item = %item.id, outcome, "the operator's phone did not take the call: back to the head of the queue");
             let back = vec![
-                say("Оператор не смог ответить. Вы первый в очереди, пожалуйста, оставайтесь на линии."),
+                say("Оператор не смог ответить. Вы снова в начале очереди, пожалуйста, оставайтесь на линии."),
                 Action::Enqueue {
                     queue: OPERATOR_QUEUE.into(),
                     wait_url: urls.wait.clone(),

@@ -10,6 +10,7 @@ use super::mail::{self, Channel, NewMessage, OutboxMessage, Purpose};
 use super::policy::{Policies, resolve_all};
 use crate::clock::{Clock, Timestamp};
 use crate::config::Settings;
+use crate::metrics::Telemetry;
 use crate::store::{DueReminder, DueStep, Store};
 use crate::tickets::{Ticket, TicketKey};
 
@@ -31,6 +32,7 @@ pub struct Worker {
     pub links: AckLinks,
     pub channels: Vec<Arc<dyn Channel>>,
     pub policies: Arc<Policies>,
+    pub telemetry: Arc<Telemetry>,
 }
 
 impl Worker {
@@ -54,6 +56,7 @@ impl Worker {
         let now = self.clock.now();
         let overdue = now.plus_seconds(-super::HAZARD_ESCALATES_WITHIN_S);
         for number in self.store.escalate_waiting_hazards(overdue, self.policies.clone(), now).await? {
+            self.telemetry.hazard_escalated_by_timer();
             tracing::warn!(ticket = %number, "a hazard waited for its caller's answers too long: escalated with what is known");
         }
         for step in self.store.due_steps(now, BATCH).await? {
@@ -103,6 +106,7 @@ impl Worker {
             })
             .collect();
         if self.store.fire_step(step, &recipients, &messages, now).await? {
+            self.telemetry.step_fired(recipients.len());
             if recipients.is_empty() {
                 tracing::error!(escalation = %step.escalation_id, step = step.order, "an escalation step had nobody to tell");
             }
@@ -134,6 +138,7 @@ impl Worker {
             })
             .collect();
         if self.store.send_reminder(due, &messages, now).await? {
+            self.telemetry.reminder_sent();
             tracing::info!(escalation = %due.escalation_id, told = messages.len(), "reminder: acknowledged, not resolved");
         }
         Ok(())
@@ -141,18 +146,21 @@ impl Worker {
 
     async fn deliver(&self, message: &OutboxMessage) -> anyhow::Result<()> {
         let Some(channel) = self.channels.iter().find(|c| c.name() == message.channel) else {
+            self.telemetry.message_failed(&message.channel);
             let error = format!("no channel '{}' is configured", message.channel);
             let retry_at = self.clock.now().plus_seconds(retry_delay_s(message.attempts));
             return Ok(self.store.message_failed(message, &error, retry_at, self.clock.now()).await?);
         };
         match channel.deliver(message).await {
             Ok(()) => {
+                self.telemetry.message_sent(&message.channel);
                 self.store.message_sent(message, self.clock.now()).await?;
                 tracing::info!(to = %message.recipient.email, subject = %message.subject, "message delivered");
             }
             Err(error) => {
                 let retry_s = retry_delay_s(message.attempts);
                 let now = self.clock.now();
+                self.telemetry.message_failed(&message.channel);
                 self.store.message_failed(message, &error, now.plus_seconds(retry_s), now).await?;
                 tracing::warn!(to = %message.recipient.email, %error, retry_s, "message not delivered; will retry");
             }

@@ -101,3 +101,71 @@ impl Store {
         })
     }
 }
+
+/// What the alerts and the service-level figures need beyond [`MetricCounts`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WatchCounts {
+    /// Live calls taken by an operator since `since` within the longer service-level threshold.
+    pub answered_within_long_sl: i64,
+    /// Hazard live calls since `since` that an operator took, or whose caller gave up waiting.
+    pub hazard_calls: i64,
+    /// Of those, the ones an operator took within the hazard threshold.
+    pub hazard_answered_within_sl: i64,
+    /// When the oldest escalation nobody has acknowledged started.
+    pub oldest_unacknowledged_at: Option<Timestamp>,
+    /// Escalations nobody has acknowledged whose every step has fired: the policy has told
+    /// everyone it names.
+    pub escalations_exhausted: i64,
+    /// When the oldest message still owed by the outbox was queued.
+    pub oldest_undelivered_at: Option<Timestamp>,
+}
+
+impl Store {
+    /// Counts since `since`: live calls answered within `long_sl_ms`, hazard calls and those
+    /// answered within `hazard_sl_ms`; and, whenever they began, unacknowledged escalations and
+    /// undelivered messages.
+    pub async fn watch_counts(&self, since: Timestamp, long_sl_ms: i64, hazard_sl_ms: i64) -> StoreResult<WatchCounts> {
+        let mut conn = self.pool.acquire().await?;
+        let answered: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM queue_items \
+             WHERE kind = 'live_call' AND assigned_at >= $1 AND assigned_at - enqueued_at <= $2",
+        )
+        .bind(since.millis())
+        .bind(long_sl_ms)
+        .fetch_one(&mut *conn)
+        .await?;
+        // An abandoned hazard call counts against the figure, as an emergency line counts it.
+        let hazards = sqlx::query(
+            "SELECT COUNT(*) AS n, \
+             CAST(COALESCE(SUM(CASE WHEN assigned_at IS NOT NULL AND assigned_at - enqueued_at <= $2 THEN 1 ELSE 0 END), 0) AS BIGINT) AS within \
+             FROM queue_items WHERE kind = 'live_call' AND category = 'hazard' \
+             AND (assigned_at >= $1 OR (state = 'abandoned' AND operator_id IS NULL AND finished_at >= $1))",
+        )
+        .bind(since.millis())
+        .bind(hazard_sl_ms)
+        .fetch_one(&mut *conn)
+        .await?;
+        let oldest_unacknowledged: Option<i64> =
+            sqlx::query_scalar("SELECT MIN(created_at) FROM escalations WHERE state = 'active'")
+                .fetch_one(&mut *conn)
+                .await?;
+        let exhausted: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM escalations e WHERE e.state = 'active' \
+             AND NOT EXISTS (SELECT 1 FROM escalation_steps s WHERE s.escalation_id = e.id AND s.fired_at IS NULL)",
+        )
+        .fetch_one(&mut *conn)
+        .await?;
+        let oldest_undelivered: Option<i64> =
+            sqlx::query_scalar("SELECT MIN(created_at) FROM outbox WHERE sent_at IS NULL")
+                .fetch_one(&mut *conn)
+                .await?;
+        Ok(WatchCounts {
+            answered_within_long_sl: answered,
+            hazard_calls: hazards.try_get("n")?,
+            hazard_answered_within_sl: hazards.try_get("within")?,
+            oldest_unacknowledged_at: oldest_unacknowledged.map(Timestamp),
+            escalations_exhausted: exhausted,
+            oldest_undelivered_at: oldest_undelivered.map(Timestamp),
+        })
+    }
+}

@@ -29,7 +29,7 @@ mod users;
 pub use calls::{CallRecord, CallTx, NewCall, StoredAnswer, TicketUpdate};
 pub use escalations::{DueReminder, DueStep};
 pub use events::DomainEvent;
-pub use metrics::MetricCounts;
+pub use metrics::{MetricCounts, WatchCounts};
 pub use outages::Application;
 pub use queue::{OperatorState, QueueFigures};
 pub use reception::{WebLimit, WebLimits, WebSender, WebSubmission};

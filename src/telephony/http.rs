@@ -1,6 +1,8 @@
 //! The webhook endpoints of SPEC §3: each dialect verifies the signature before reading
 //! anything, normalises the request and renders the call step's answer in its own format.
 
+use std::time::Duration;
+
 use axum::Router;
 use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
@@ -10,7 +12,7 @@ use axum::routing::post;
 
 use super::{Action, Dialect, Inbound, jambonz, twilio};
 use crate::app::{AppState, BODY_LIMIT};
-use crate::calls::{self, StepKind};
+use crate::calls::{self, StepKind, StepNumber};
 use crate::config::Settings;
 use crate::error::{ApiError, ErrorBody, read_body};
 use crate::store::StoredAnswer;
@@ -29,6 +31,48 @@ pub fn router() -> Router<AppState> {
 
 fn answer(stored: StoredAnswer) -> Response {
     ([(CONTENT_TYPE, stored.content_type)], stored.body).into_response()
+}
+
+/// How long a voice webhook may wait for its step before the caller gets the fallback instead:
+/// providers give up on a webhook after about 15 s, and until then the caller hears silence.
+const STEP_DEADLINE: Duration = Duration::from_secs(8);
+
+/// What a caller hears when the step cannot be carried out (the database is down, or the step
+/// failed): it needs nothing but the settings, so it is said whatever else is broken (SPEC §6).
+fn fallback(settings: &Settings) -> Vec<Action> {
+    let voice = super::Voice { language: "ru-RU".into(), name: None };
+    let say = |text: &str| Action::Say { text: text.into(), voice: voice.clone() };
+    let mut actions = vec![say(
+        "Извините, горячая линия сейчас не может принять обращение. Если жизни угрожает опасность, звоните сто двенадцать.",
+    )];
+    match &settings.duty_phone {
+        Some(duty) => {
+            actions.push(say("Соединяю с дежурным диспетчером."));
+            actions.push(Action::Dial { target: duty.clone(), caller_id: None, timeout_s: 30, action_url: None });
+        }
+        None => {
+            actions.push(say("Пожалуйста, позвоните ещё раз через несколько минут. До свидания."));
+            actions.push(Action::Hangup);
+        }
+    }
+    actions
+}
+
+/// Runs a voice webhook's work within [`STEP_DEADLINE`]; a refusal of the request itself (a bad
+/// webhook) stands, but a failure of ours is never the caller's to hear as a provider error.
+async fn or_fallback(
+    state: &AppState,
+    render: fn(&Settings, &[Action]) -> StoredAnswer,
+    work: impl Future<Output = Result<StoredAnswer, ApiError>>,
+) -> Result<Response, ApiError> {
+    let failure = match tokio::time::timeout(STEP_DEADLINE, work).await {
+        Ok(Ok(stored)) => return Ok(answer(stored)),
+        Ok(Err(e @ (ApiError::Internal(_) | ApiError::Unavailable(_)))) => format!("{:#}", anyhow::Error::new(e)),
+        Ok(Err(refused)) => return Err(refused),
+        Err(_) => format!("no answer within {} s", STEP_DEADLINE.as_secs()),
+    };
+    tracing::error!(error = %failure, "a voice webhook failed: the caller gets the fallback message");
+    Ok(answer(render(&state.settings, &fallback(&state.settings))))
 }
 
 fn twilio_answer(_: &Settings, actions: &[Action]) -> StoredAnswer {
@@ -118,8 +162,8 @@ async fn jambonz_inbound(state: &AppState, req: Request) -> Result<(Inbound, Str
 )]
 async fn twilio_entry(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
     let (inbound, raw) = twilio_inbound(&state, req).await?;
-    let stored = calls::handle_step(&state, Dialect::Twilio, StepKind::Entry, &inbound, &raw, twilio_answer).await?;
-    Ok(answer(stored))
+    let step = calls::handle_step(&state, Dialect::Twilio, StepKind::Entry, &inbound, &raw, twilio_answer);
+    or_fallback(&state, twilio_answer, step).await
 }
 
 #[utoipa::path(
@@ -127,7 +171,7 @@ async fn twilio_entry(State(state): State<AppState>, req: Request) -> Result<Res
     path = "/telephony/twilio/step/{seq}",
     tag = "telephony",
     summary = "Twilio: the caller's input to an IVR step; answer with the next",
-    params(("seq" = i64, Path, description = "The step number the previous answer asked to come back to"), ("X-Twilio-Signature" = Option<String>, Header, description = "Checked when a Twilio auth token is configured")),
+    params(("seq" = u32, Path, minimum = 1, maximum = 100_000, description = "The step number the previous answer asked to come back to"), ("X-Twilio-Signature" = Option<String>, Header, description = "Checked when a Twilio auth token is configured")),
     request_body(
         content = std::collections::HashMap<String, String>,
         content_type = "application/x-www-form-urlencoded",
@@ -140,11 +184,15 @@ async fn twilio_entry(State(state): State<AppState>, req: Request) -> Result<Res
         (status = 413, description = "The body is larger than the limit", body = ErrorBody),
     )
 )]
-async fn twilio_step(State(state): State<AppState>, Path(seq): Path<i64>, req: Request) -> Result<Response, ApiError> {
+async fn twilio_step(
+    State(state): State<AppState>,
+    Path(seq): Path<String>,
+    req: Request,
+) -> Result<Response, ApiError> {
+    let seq: StepNumber = seq.parse().map_err(bad_webhook)?;
     let (inbound, raw) = twilio_inbound(&state, req).await?;
-    let stored =
-        calls::handle_step(&state, Dialect::Twilio, StepKind::Step(seq), &inbound, &raw, twilio_answer).await?;
-    Ok(answer(stored))
+    let step = calls::handle_step(&state, Dialect::Twilio, StepKind::Step(seq), &inbound, &raw, twilio_answer);
+    or_fallback(&state, twilio_answer, step).await
 }
 
 #[utoipa::path(
@@ -167,8 +215,23 @@ async fn twilio_step(State(state): State<AppState>, Path(seq): Path<i64>, req: R
 )]
 async fn twilio_status(State(state): State<AppState>, req: Request) -> Result<StatusCode, ApiError> {
     let (inbound, raw) = twilio_inbound(&state, req).await?;
-    calls::handle_status(&state, Dialect::Twilio, &inbound, &raw).await?;
-    // 200, as for every webhook whose effects are committed (SPEC §3); providers read no body.
+    record_status(&state, Dialect::Twilio, &inbound, &raw).await
+}
+
+/// 200 as for every webhook whose effects are committed (SPEC §3); providers read no body. With
+/// the database down the callback is accepted all the same (SPEC §6): a provider retrying it
+/// would only add load, and the call's end is also seen on its next webhook or the queue's reaper.
+async fn record_status(
+    state: &AppState,
+    dialect: Dialect,
+    inbound: &Inbound,
+    raw: &str,
+) -> Result<StatusCode, ApiError> {
+    match tokio::time::timeout(STEP_DEADLINE, calls::handle_status(state, dialect, inbound, raw)).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => tracing::error!(error = %e, call = %inbound.call_id, "a status callback could not be recorded"),
+        Err(_) => tracing::error!(call = %inbound.call_id, "a status callback timed out and was not recorded"),
+    }
     Ok(StatusCode::OK)
 }
 
@@ -192,8 +255,10 @@ async fn twilio_status(State(state): State<AppState>, req: Request) -> Result<St
 )]
 async fn twilio_wait(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
     let (inbound, raw) = twilio_inbound(&state, req).await?;
-    let actions = calls::handle_wait(&state, Dialect::Twilio, &inbound, &raw).await?;
-    Ok(answer(twilio_answer(&state.settings, &actions)))
+    let wait = async {
+        Ok(twilio_answer(&state.settings, &calls::handle_wait(&state, Dialect::Twilio, &inbound, &raw).await?))
+    };
+    or_fallback(&state, twilio_answer, wait).await
 }
 
 #[utoipa::path(
@@ -216,8 +281,8 @@ async fn twilio_wait(State(state): State<AppState>, req: Request) -> Result<Resp
 )]
 async fn jambonz_entry(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
     let (inbound, raw) = jambonz_inbound(&state, req).await?;
-    let stored = calls::handle_step(&state, Dialect::Jambonz, StepKind::Entry, &inbound, &raw, jambonz_answer).await?;
-    Ok(answer(stored))
+    let step = calls::handle_step(&state, Dialect::Jambonz, StepKind::Entry, &inbound, &raw, jambonz_answer);
+    or_fallback(&state, jambonz_answer, step).await
 }
 
 #[utoipa::path(
@@ -225,7 +290,7 @@ async fn jambonz_entry(State(state): State<AppState>, req: Request) -> Result<Re
     path = "/telephony/jambonz/step/{seq}",
     tag = "telephony",
     summary = "jambonz: the caller's input to an IVR step; answer with the next",
-    params(("seq" = i64, Path, description = "The step number the previous answer asked to come back to"), ("jambonz-signature" = Option<String>, Header, description = "Checked when a jambonz secret is configured")),
+    params(("seq" = u32, Path, minimum = 1, maximum = 100_000, description = "The step number the previous answer asked to come back to"), ("jambonz-signature" = Option<String>, Header, description = "Checked when a jambonz secret is configured")),
     request_body(
         content = serde_json::Value,
         content_type = "application/json",
@@ -238,11 +303,15 @@ async fn jambonz_entry(State(state): State<AppState>, req: Request) -> Result<Re
         (status = 413, description = "The body is larger than the limit", body = ErrorBody),
     )
 )]
-async fn jambonz_step(State(state): State<AppState>, Path(seq): Path<i64>, req: Request) -> Result<Response, ApiError> {
+async fn jambonz_step(
+    State(state): State<AppState>,
+    Path(seq): Path<String>,
+    req: Request,
+) -> Result<Response, ApiError> {
+    let seq: StepNumber = seq.parse().map_err(bad_webhook)?;
     let (inbound, raw) = jambonz_inbound(&state, req).await?;
-    let stored =
-        calls::handle_step(&state, Dialect::Jambonz, StepKind::Step(seq), &inbound, &raw, jambonz_answer).await?;
-    Ok(answer(stored))
+    let step = calls::handle_step(&state, Dialect::Jambonz, StepKind::Step(seq), &inbound, &raw, jambonz_answer);
+    or_fallback(&state, jambonz_answer, step).await
 }
 
 #[utoipa::path(
@@ -265,9 +334,7 @@ async fn jambonz_step(State(state): State<AppState>, Path(seq): Path<i64>, req: 
 )]
 async fn jambonz_status(State(state): State<AppState>, req: Request) -> Result<StatusCode, ApiError> {
     let (inbound, raw) = jambonz_inbound(&state, req).await?;
-    calls::handle_status(&state, Dialect::Jambonz, &inbound, &raw).await?;
-    // 200, as for every webhook whose effects are committed (SPEC §3); providers read no body.
-    Ok(StatusCode::OK)
+    record_status(&state, Dialect::Jambonz, &inbound, &raw).await
 }
 
 #[utoipa::path(
@@ -290,6 +357,8 @@ async fn jambonz_status(State(state): State<AppState>, req: Request) -> Result<S
 )]
 async fn jambonz_wait(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
     let (inbound, raw) = jambonz_inbound(&state, req).await?;
-    let actions = calls::handle_wait(&state, Dialect::Jambonz, &inbound, &raw).await?;
-    Ok(answer(jambonz_answer(&state.settings, &actions)))
+    let wait = async {
+        Ok(jambonz_answer(&state.settings, &calls::handle_wait(&state, Dialect::Jambonz, &inbound, &raw).await?))
+    };
+    or_fallback(&state, jambonz_answer, wait).await
 }

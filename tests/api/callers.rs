@@ -159,7 +159,7 @@ async fn a_put_through_that_fails_returns_the_caller_to_the_head_and_pauses_the_
         assert!(matches!(&dialed.waiting, Waiting::Dialed { action_url: Some(_), .. }), "{dialed:?}");
 
         let back = first.dial_ends("no-answer").await.unwrap();
-        assert!(back.text().contains("Вы первый в очереди"), "{}", back.text());
+        assert!(back.text().contains("Вы снова в начале очереди"), "{}", back.text());
         assert!(matches!(back.waiting, Waiting::Queue { .. }), "{back:?}");
         let (_, me) = app.get("/api/operators/me", &operator).await;
         assert_eq!(me["operator"]["status"], "paused", "{me}");
@@ -418,4 +418,38 @@ async fn every_menu_obeys_one_navigation_grammar() {
         let twice = self::press(&flow, &urls, wrong.state, "#").await;
         assert_ne!(&twice.state.node, id, "{id}: ... and only once");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_key_in_the_list_of_a_shared_postcode_is_asked_again() {
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    let admin = app.login_as(Role::Admin).await;
+    let csv =
+        "name,type,district,postcode\nПокровское,село,Угличский район,152615\nИвановское,село,Угличский район,152615\n";
+    let response = app
+        .http
+        .post(app.url("/api/settlements/import"))
+        .bearer_auth(&admin)
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let mut caller = Caller::new(&app.base, Dialect::Twilio, "+79101234567");
+    caller.dial().await.unwrap();
+    caller.press("2").await.unwrap();
+    let list = caller.press("152615").await.unwrap().text();
+    assert!(list.contains("несколько населённых пунктов") && list.contains("нажмите 2"), "{list}");
+    let again = caller.press("7").await.unwrap();
+    assert!(again.text().starts_with("Такого номера нет в списке."), "{}", again.text());
+    assert!(matches!(again.waiting, Waiting::Input { .. }));
+    let chosen = caller.press("2").await.unwrap().text();
+    let second = if list.find("Ивановское") < list.find("Покровское") {
+        "Покровское"
+    } else {
+        "Ивановское"
+    };
+    assert!(chosen.starts_with(&format!("{second}.")), "{chosen}");
+    app.stop().await;
 }

@@ -216,6 +216,8 @@ async fn mail_waits_out_an_smtp_outage_and_arrives_once(db: TestDb) {
     let metrics = app.http.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
     assert!(metrics.contains("hotline_messages_undelivered 1"), "{metrics}");
     assert!(metrics.contains("hotline_escalations_active 1"), "{metrics}");
+    assert!(counted(&metrics, r#"hotline_outbox_delivery_failures_total{channel="email"}"#) >= 1.0, "{metrics}");
+    assert!(counted(&metrics, "hotline_escalation_steps_fired_total") >= 1.0, "{metrics}");
 
     // The server comes back: the message arrives, once.
     let smtp = SmtpSink::start_on(port).await;
@@ -226,10 +228,17 @@ async fn mail_waits_out_an_smtp_outage_and_arrives_once(db: TestDb) {
         (escalation["steps"][0]["notifications"][0]["status"] == "sent").then_some(())
     })
     .await;
+    let metrics = app.http.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(counted(&metrics, r#"hotline_outbox_messages_sent_total{channel="email"}"#) >= 1.0, "{metrics}");
     // A later message through the same worker shows it has moved on; the first is still single.
     smtp.wait_for("second@drill.example", 1).await;
     assert_eq!(smtp.to("first@drill.example").len(), 1);
     app.stop().await;
+}
+
+/// A counter's value in a /metrics text; 0 when it is not there.
+fn counted(metrics: &str, name: &str) -> f64 {
+    metrics.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok()).unwrap_or(0.0)
 }
 
 async fn a_crew_sent_with_a_restoration_time_changes_what_the_next_caller_hears(db: TestDb) {

@@ -87,6 +87,55 @@ impl TestDb {
     pub async fn store(&self) -> Store {
         Store::open(&self.url).await.unwrap()
     }
+
+    /// Takes the database away from the app until the returned guard is given to `restore`:
+    /// PostgreSQL refuses new connections and drops the app's sessions; SQLite, whose file
+    /// cannot be taken from a process that has it open, is locked for writing by another
+    /// connection (as a stuck backup or a hand-run `sqlite3` would).
+    pub async fn take_away(&self) -> Outage {
+        sqlx::any::install_default_drivers();
+        match &self.postgres {
+            Some((server, name)) => {
+                let mut admin = sqlx::AnyConnection::connect(server).await.unwrap();
+                admin.execute(format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false").as_str()).await.unwrap();
+                let terminate = format!(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+                );
+                admin.execute(terminate.as_str()).await.unwrap();
+                Outage::Postgres(admin, name.clone())
+            }
+            None => {
+                let mut lock = sqlx::AnyConnection::connect(&self.url).await.unwrap();
+                lock.execute("BEGIN EXCLUSIVE").await.unwrap();
+                Outage::Sqlite(lock)
+            }
+        }
+    }
+}
+
+/// A database taken away by [`TestDb::take_away`].
+pub enum Outage {
+    Postgres(sqlx::AnyConnection, String),
+    Sqlite(sqlx::AnyConnection),
+}
+
+impl Outage {
+    pub async fn restore(self) {
+        match self {
+            Outage::Postgres(mut admin, name) => {
+                admin.execute(format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true").as_str()).await.unwrap();
+                admin.close().await.unwrap();
+            }
+            Outage::Sqlite(mut lock) => {
+                lock.execute("ROLLBACK").await.unwrap();
+                lock.close().await.unwrap();
+            }
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, Outage::Postgres(..))
+    }
 }
 
 impl Drop for TestDb {

@@ -8,6 +8,7 @@ use hotline::telephony::Dialect;
 use serde_json::json;
 
 use crate::helpers::{TestApp, TestDb, status_and_json};
+use crate::on_both_backends;
 
 /// Reads an SSE response until an event with `needle` in it arrives, or the deadline passes.
 /// Returns everything read and the last event id seen.
@@ -111,9 +112,114 @@ async fn supervisor_metrics_move_with_answered_and_abandoned_calls() {
     assert_eq!(after["calls_ended"], 2, "{after}");
     assert_eq!(after["ivr_containment"], 0.5, "{after}");
 
-    let text = app.http.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    // A webhook the server refuses is counted under its route too.
+    let refused =
+        app.http.post(app.url("/telephony/twilio/voice")).form(&[("Nothing", "useful")]).send().await.unwrap();
+    assert!(refused.status().is_client_error(), "{}", refused.status());
+
+    let response = app.http.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(response.headers()["content-type"], "text/plain; version=0.0.4; charset=utf-8");
+    let text = response.text().await.unwrap();
     assert!(text.contains("hotline_calls_abandoned_today 1"), "{text}");
     assert!(text.contains("hotline_service_level_ratio 1"), "{text}");
     assert!(text.contains("# TYPE hotline_queue_waiting gauge"), "{text}");
+    assert!(text.contains("hotline_service_level_30s_ratio 1"), "{text}");
+    assert!(text.contains("hotline_abandon_rate_ratio 0.5"), "{text}");
+    assert!(text.contains("hotline_ready 1"), "{text}");
+    assert!(!text.contains("hotline_hazard_service_level_ratio"), "no hazard call yet, no rate: {text}");
+    // Webhooks by dialect, route template and status: two Twilio calls and one jambonz call came in.
+    let twilio_voice =
+        r#"hotline_webhook_requests_total{dialect="twilio",route="/telephony/twilio/voice",status="200"} 2"#;
+    assert!(text.contains(twilio_voice), "{text}");
+    let jambonz_voice =
+        r#"hotline_webhook_requests_total{dialect="jambonz",route="/telephony/jambonz/voice",status="200"} 1"#;
+    assert!(text.contains(jambonz_voice), "{text}");
+    assert!(text.contains(r#"dialect="jambonz",route="/telephony/jambonz/step/{seq}",status="200"}"#), "{text}");
+    assert!(text.contains(r#"dialect="twilio",route="/telephony/twilio/status",status="200"} 1"#), "{text}");
+    assert!(text.contains(r#"route="/telephony/twilio/voice",status="4"#), "the refused webhook: {text}");
+    assert!(!text.contains("/step/1"), "templates, never raw paths: {text}");
+    assert!(text.contains("# TYPE hotline_webhook_duration_seconds histogram"), "{text}");
+    let count = r#"hotline_webhook_duration_seconds_count{dialect="jambonz",route="/telephony/jambonz/status"} 1"#;
+    assert!(text.contains(count), "{text}");
+    assert!(
+        text.contains(
+            r#"hotline_webhook_duration_seconds_bucket{dialect="twilio",route="/telephony/twilio/voice",le="+Inf"} 3"#
+        ),
+        "{text}"
+    );
+    // Escalation and outbox counters are there from the start.
+    for counter in [
+        "hotline_escalation_steps_fired_total 0",
+        "hotline_hazards_escalated_by_timer_total 0",
+        r#"hotline_outbox_messages_sent_total{channel="email"} 0"#,
+        r#"hotline_outbox_delivery_failures_total{channel="email"} 0"#,
+    ] {
+        assert!(text.contains(counter), "{counter}: {text}");
+    }
+    app.stop().await;
+}
+
+on_both_backends!(the_service_levels_and_what_the_alerts_watch_are_in_prometheus);
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
+}
+
+/// A metric's value as printed, or `None` when it is not in the text.
+fn metric<'a>(text: &'a str, name: &str) -> Option<&'a str> {
+    text.lines().find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
+}
+
+async fn the_service_levels_and_what_the_alerts_watch_are_in_prometheus(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let operator = app.login_as(Role::Operator).await;
+    // Live calls that waited 26 s (outage), 5 s and 28 s (hazards), and a hazard caller who gave up.
+    let now = now_ms();
+    for (id, category, tier, waited_s, state) in [
+        ("sl-outage", "outage", 1, 26, "done"),
+        ("sl-hazard-fast", "hazard", 0, 5, "done"),
+        ("sl-hazard-slow", "hazard", 0, 28, "done"),
+    ] {
+        let (assigned, enqueued) = (now - 1000, now - 1000 - waited_s * 1000);
+        app.execute(&format!(
+            "INSERT INTO queue_items (id, kind, category, priority, tier, sort_key, enqueued_at, state, assigned_at, finished_at) \
+             VALUES ('{id}', 'live_call', '{category}', 1, {tier}, {enqueued}, {enqueued}, '{state}', {assigned}, {now})"
+        ))
+        .await;
+    }
+    app.execute(&format!(
+        "INSERT INTO queue_items (id, kind, category, priority, tier, sort_key, enqueued_at, state, finished_at) \
+         VALUES ('sl-hazard-gone', 'live_call', 'hazard', 1, 0, {0}, {0}, 'abandoned', {now})",
+        now - 40_000
+    ))
+    .await;
+    // A hazard whose escalation has fired every step without an acknowledgement.
+    let (status, ticket) = app
+        .post(
+            "/api/tickets",
+            &operator,
+            json!({"category": "hazard", "settlement_id": 13, "description": "Провод на земле"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{ticket}");
+
+    let text = app.http.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(metric(&text, "hotline_calls_answered_today"), Some("3"), "{text}");
+    assert_eq!(metric(&text, "hotline_service_level_ratio"), Some("0.3333333333333333"), "5 s of 26, 5, 28: {text}");
+    assert_eq!(metric(&text, "hotline_service_level_30s_ratio"), Some("1.0"), "{text}");
+    assert_eq!(metric(&text, "hotline_abandon_rate_ratio"), Some("0.25"), "{text}");
+    assert_eq!(metric(&text, "hotline_hazard_calls_today"), Some("3"), "answered or given up: {text}");
+    assert_eq!(metric(&text, "hotline_hazard_service_level_ratio"), Some("0.3333333333333333"), "{text}");
+    assert_eq!(metric(&text, "hotline_escalations_active"), Some("1"), "{text}");
+    assert_eq!(metric(&text, "hotline_escalations_exhausted"), Some("0"), "steps are still to come: {text}");
+    assert!(metric(&text, "hotline_escalation_oldest_unacknowledged_seconds").is_some(), "{text}");
+    assert!(metric(&text, "hotline_outbox_oldest_undelivered_seconds").is_some(), "{text}");
+
+    app.execute(&format!("UPDATE escalation_steps SET fired_at = {now} WHERE fired_at IS NULL")).await;
+    app.execute(&format!("UPDATE escalations SET created_at = {} WHERE state = 'active'", now - 3_600_000)).await;
+    let text = app.http.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(metric(&text, "hotline_escalations_exhausted"), Some("1"), "every step fired, nobody answered: {text}");
+    let age: i64 = metric(&text, "hotline_escalation_oldest_unacknowledged_seconds").unwrap().parse().unwrap();
+    assert!((3600..3700).contains(&age), "{text}");
     app.stop().await;
 }

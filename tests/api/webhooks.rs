@@ -12,6 +12,7 @@ use crate::helpers::{TestApp, TestDb};
 use crate::on_both_backends;
 
 on_both_backends!(
+    with_the_database_down_callers_still_hear_what_to_do_and_the_service_recovers,
     a_failing_step_undoes_only_itself,
     replaying_every_step_of_a_twilio_call_changes_nothing,
     replaying_every_step_of_a_jambonz_call_changes_nothing
@@ -242,4 +243,76 @@ async fn a_failing_step_undoes_only_itself(db: TestDb) {
     }
     step_creating(&store, "CA-after".into(), "ok").await.expect("the writer still serves after a panic");
     assert!(store.call_by_provider_id("twilio", "CA-after").await.unwrap().is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_malformed_step_number_is_refused_and_changes_nothing() {
+    let app = TestApp::spawn_with(TestDb::sqlite().await, &[("HOTLINE_TWILIO_AUTH_TOKEN", "twilio-token")]).await;
+    let mut caller = Caller::new(&app.base, Dialect::Twilio, "+79101234567").with_secret(Some("twilio-token".into()));
+    caller.dial().await.unwrap();
+    let counts = app.store.call_table_counts().await.unwrap();
+    let params: Vec<(String, String)> = [
+        ("CallSid", caller.call_id.as_str()),
+        ("From", "+79101234567"),
+        ("Digits", "1"),
+        ("CallStatus", "in-progress"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let body =
+        form_urlencoded::Serializer::new(String::new()).extend_pairs(params.iter().map(|(k, v)| (k, v))).finish();
+    for step in ["-5", "-5", "0", "abc", "+1", "9223372036854775807", "100001", "1.5"] {
+        let url = app.url(&format!("/telephony/twilio/step/{step}"));
+        let response = app
+            .http
+            .post(&url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("X-Twilio-Signature", twilio::signature("twilio-token", &url, &params))
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        let (status, answer) = crate::helpers::status_and_json(response).await;
+        assert_eq!(status, 400, "step {step}: {answer}");
+        assert_eq!(answer["error"]["code"], "bad_webhook", "step {step}: {answer}");
+    }
+    assert_eq!(app.store.call_table_counts().await.unwrap(), counts, "a refused step changes nothing");
+    // The call goes on as if nothing had happened.
+    assert!(caller.press("2").await.unwrap().text().contains("почтовый индекс"));
+    app.stop().await;
+}
+
+/// SPEC §6: the database down, a webhook still answers 200 with a message that needs no
+/// database, status callbacks are accepted, /readyz says 503, and all comes back by itself.
+async fn with_the_database_down_callers_still_hear_what_to_do_and_the_service_recovers(db: TestDb) {
+    let app = TestApp::spawn_with(db, &[("HOTLINE_DUTY_PHONE", "+74852790000")]).await;
+    let mut twilio = Caller::new(&app.base, Dialect::Twilio, "+79101234567");
+    twilio.dial().await.unwrap();
+    let outage = app.db.take_away().await;
+
+    let started = std::time::Instant::now();
+    let fallback = twilio.press("1").await.unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(12), "answered in time: {:?}", started.elapsed());
+    assert!(fallback.text().contains("сто двенадцать"), "{}", fallback.text());
+    assert!(fallback.text().contains("Соединяю с дежурным диспетчером"), "{}", fallback.text());
+    assert!(matches!(&fallback.waiting, Waiting::Dialed { target, .. } if target == "+74852790000"), "{fallback:?}");
+    let mut jambonz = Caller::new(&app.base, Dialect::Jambonz, "+79101234568");
+    let new_call = jambonz.dial().await.unwrap();
+    assert!(new_call.text().contains("сто двенадцать"), "{}", new_call.text());
+    assert_eq!(jambonz.status("completed", 3).await.unwrap(), 200, "status callbacks are accepted");
+    if outage.is_postgres() {
+        let ready = app.http.get(app.url("/readyz")).send().await.unwrap();
+        assert_eq!(ready.status(), 503);
+    }
+
+    outage.restore().await;
+    crate::helpers::eventually("the service to recover by itself", std::time::Duration::from_secs(30), || async {
+        let ready = app.http.get(app.url("/readyz")).send().await.ok()?;
+        let mut caller = Caller::new(&app.base, Dialect::Twilio, "+79101234569");
+        let greeting = caller.dial().await.ok()?;
+        (ready.status() == 200 && greeting.text().contains("Ярэнерго")).then_some(())
+    })
+    .await;
+    app.stop().await;
 }
