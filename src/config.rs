@@ -79,6 +79,8 @@ pub struct Settings {
     /// Reverse proxies whose `X-Forwarded-For` names the client (see `client_addr`); empty:
     /// the peer address is the client.
     pub trusted_proxies: Vec<IpAddr>,
+    /// The text-to-speech vendor and voice every jambonz `say` names.
+    pub jambonz_tts: crate::telephony::jambonz::Tts,
 }
 
 /// Every setting by its environment variable name; `hotline.toml` may use the same name or the
@@ -106,6 +108,8 @@ pub const VARIABLES: &[&str] = &[
     "HOTLINE_ESCALATION_POLICIES",
     "HOTLINE_DUTY_PHONE",
     "HOTLINE_TRUSTED_PROXIES",
+    "HOTLINE_JAMBONZ_TTS_VENDOR",
+    "HOTLINE_JAMBONZ_TTS_VOICE",
 ];
 
 impl Settings {
@@ -257,6 +261,15 @@ impl Settings {
                 .collect::<Result<_, _>>()?,
         };
 
+        let tts_vendor = get("HOTLINE_JAMBONZ_TTS_VENDOR").unwrap_or(crate::telephony::jambonz::DEFAULT_TTS_VENDOR);
+        if tts_vendor.contains(char::is_whitespace) {
+            return Err(invalid(
+                "HOTLINE_JAMBONZ_TTS_VENDOR",
+                format!("'{tts_vendor}' is not a jambonz vendor name (google, aws, microsoft, custom:NAME, ...)"),
+            ));
+        }
+        let jambonz_tts = crate::telephony::jambonz::Tts::new(tts_vendor, get("HOTLINE_JAMBONZ_TTS_VOICE"));
+
         Ok(Settings {
             listen,
             database_url: Secret::new(database_url),
@@ -280,6 +293,7 @@ impl Settings {
             escalation_policies: get("HOTLINE_ESCALATION_POLICIES").map(PathBuf::from),
             duty_phone,
             trusted_proxies,
+            jambonz_tts,
         })
     }
 
@@ -364,6 +378,8 @@ mod tests {
         assert_eq!(s.public_url, "http://127.0.0.1:8080");
         assert_eq!(s.mail_dir, PathBuf::from("mail-outbox"));
         assert_eq!(s.timezone.iana_name(), Some("Europe/Moscow"));
+        assert_eq!(s.jambonz_tts.vendor, "google");
+        assert_eq!(s.jambonz_tts.voice_for("ru-RU"), Some("ru-RU-Wavenet-A"));
         s.check_exposure(s.listen).unwrap();
     }
 
@@ -377,6 +393,8 @@ mod tests {
             ("HOTLINE_BOOTSTRAP_ADMIN", "admin"),
             ("HOTLINE_SESSION_HOURS", "0"),
             ("HOTLINE_TRUSTED_PROXIES", "10.0.0.1, proxy.local"),
+            ("HOTLINE_TRUSTED_PROXIES", "10.0.0.0/8"),
+            ("HOTLINE_JAMBONZ_TTS_VENDOR", "google cloud"),
         ] {
             let err = settings(&[(name, value)]).unwrap_err();
             assert_eq!(err.variable, name, "{err}");

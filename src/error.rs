@@ -30,15 +30,15 @@ pub enum ApiError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// A limit is used up; `Retry-After` says when to come back.
+    #[error("{message}")]
+    TooManyRequests { message: String, retry_after_s: u64 },
     #[error("request body is larger than the limit")]
     PayloadTooLarge,
     #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("{message}")]
     Unprocessable { message: String, details: Vec<LineError> },
-    /// Too many attempts: try again in `retry_after_s` seconds (sent as `Retry-After`).
-    #[error("{message}")]
-    TooManyRequests { retry_after_s: u64, message: String },
     #[error("the service is temporarily unavailable")]
     Unavailable(#[source] anyhow::Error),
     #[error("internal error")]
@@ -75,10 +75,10 @@ impl ApiError {
             Self::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             Self::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            Self::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
             Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             Self::UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
             Self::Unprocessable { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
-            Self::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
             Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
@@ -120,7 +120,7 @@ impl IntoResponse for ApiError {
         let body = ErrorBody { error: ErrorDetail { code, message: self.to_string(), details } };
         let mut response = (status, axum::Json(body)).into_response();
         if let Self::TooManyRequests { retry_after_s, .. } = &self {
-            response.headers_mut().insert(axum::http::header::RETRY_AFTER, (*retry_after_s).into());
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, (*retry_after_s).max(1).into());
         }
         response
     }

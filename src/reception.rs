@@ -8,11 +8,12 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
+use crate::client_addr::ClientAddr;
 use crate::error::{ApiError, ApiJson, ApiQuery, ErrorBody, optional_text, required_text};
 use crate::outages::{Incident, PlannedOutage};
 use crate::phone::PhoneNumber;
 use crate::settlements::{Postcode, Settlement};
-use crate::store::SettlementQuery;
+use crate::store::{SettlementQuery, WebLimit, WebLimits, WebSender, WebSubmission};
 use crate::tickets::{Category, Channel, NewTicket, Status};
 
 pub fn router() -> Router<AppState> {
@@ -143,16 +144,25 @@ struct Accepted {
     tag = "reception",
     summary = "Send an appeal or a question from the website; it becomes a ticket",
     request_body = Appeal,
+    description = "Limited per SPEC §7: at most 10 submissions an hour from one client address (the peer, or \
+        X-Forwarded-For from a proxy in HOTLINE_TRUSTED_PROXIES) and 3 an hour for one phone number. The same \
+        text from the same phone within 24 hours answers 200 with the number it got the first time and creates \
+        nothing.",
     responses(
         (status = 201, description = "Accepted; the number to quote", body = Accepted),
+        (status = 200, description = "The same text from the same phone came in within 24 hours: its number; nothing new was created", body = Accepted),
         (status = 400, description = "The body is not valid JSON", body = ErrorBody),
         (status = 413, description = "The body is larger than the limit", body = ErrorBody),
         (status = 415, description = "The body is not application/json", body = ErrorBody),
         (status = 422, description = "A field is missing, too long or not allowed", body = ErrorBody),
+        (status = 429, description = "Too many submissions from this address or for this phone in the last hour; \
+            nothing was created", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds until a submission can get through"))),
     )
 )]
 async fn appeal(
     State(state): State<AppState>,
+    client: ClientAddr,
     ApiJson(req): ApiJson<Appeal>,
 ) -> Result<(StatusCode, Json<Accepted>), ApiError> {
     if !matches!(req.category, Category::Appeal | Category::Question) {
@@ -169,6 +179,11 @@ async fn appeal(
         .map_err(|e| ApiError::invalid(format!("phone: {e}")))?;
     let name = optional_text("name", req.name.as_deref(), 200)?;
     let address = optional_text("address", req.address.as_deref(), 500)?;
+    let sender = WebSender {
+        client: client.limit_key(),
+        phone: phone.as_ref().map(|p| p.as_str().to_string()),
+        text_digest: text_digest(&text),
+    };
     let description = match name {
         Some(name) => format!("{text}\n\nОт: {name}"),
         None => text,
@@ -190,7 +205,67 @@ async fn appeal(
         incident_window_s: None,
         escalation: None,
     };
-    let ticket = state.store.create_queued_ticket(&new, &state.settings.queue_ordering, state.clock.now()).await?;
-    tracing::info!(number = %ticket.number, "appeal received from the web");
-    Ok((StatusCode::CREATED, Json(Accepted { number: ticket.number })))
+    let limits = WebLimits::default();
+    let outcome = state
+        .store
+        .submit_web_ticket(&new, &sender, &limits, &state.settings.queue_ordering, state.clock.now())
+        .await?;
+    match outcome {
+        WebSubmission::Created(ticket) => {
+            tracing::info!(number = %ticket.number, "appeal received from the web");
+            Ok((StatusCode::CREATED, Json(Accepted { number: ticket.number })))
+        }
+        WebSubmission::Repeat { number } => {
+            tracing::info!(%number, "the same appeal again from the web: answered with its number");
+            Ok((StatusCode::OK, Json(Accepted { number })))
+        }
+        WebSubmission::Limited { limit, retry_after_s } => {
+            tracing::info!(?limit, retry_after_s, client = %sender.client, "web appeal refused: limit reached");
+            Err(too_many(limit, &limits, retry_after_s))
+        }
+    }
+}
+
+/// The refusal a visitor over a limit reads, in Russian, with where to turn meanwhile: a
+/// hazard must never wait for a web form.
+fn too_many(limit: WebLimit, limits: &WebLimits, retry_after_s: i64) -> ApiError {
+    let whose = match limit {
+        WebLimit::Client => format!("с вашего адреса: не больше {} в час", limits.per_client),
+        WebLimit::Phone => format!("с этим номером телефона: не больше {} в час", limits.per_phone),
+    };
+    let minutes = (retry_after_s + 59) / 60;
+    ApiError::TooManyRequests {
+        message: format!(
+            "Слишком много обращений {whose}. Повторите попытку через {minutes} мин. Если оборван провод, искрит \
+             или есть угроза жизни — звоните 8-800-50-50-115 (бесплатно, круглосуточно) или 112."
+        ),
+        retry_after_s: u64::try_from(retry_after_s).unwrap_or(1),
+    }
+}
+
+/// What makes two texts "the same" for the repeat check: letters in one case and runs of
+/// white space as one, so a resubmission with a stray space or capital is still recognised.
+fn text_digest(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let folded = text.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+    hex::encode(Sha256::digest(folded.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn texts_differing_in_spaces_or_case_are_the_same_text() {
+        assert_eq!(text_digest("Нет света  на ул. Ленина\n"), text_digest("нет света на УЛ. ленина"));
+        assert_ne!(text_digest("Нет света на ул. Ленина"), text_digest("Нет света на ул. Мира"));
+    }
+
+    #[test]
+    fn the_refusal_is_russian_and_says_when_to_come_back() {
+        let error = too_many(WebLimit::Phone, &WebLimits::default(), 61);
+        assert!(error.to_string().starts_with("Слишком много обращений с этим номером телефона"), "{error}");
+        assert!(error.to_string().contains("через 2 мин."), "{error}");
+        assert!(matches!(error, ApiError::TooManyRequests { retry_after_s: 61, .. }));
+    }
 }

@@ -79,6 +79,8 @@ pub struct Caller {
     /// Every webhook sent, when asked for with [`Caller::keeping_journal`].
     journal: Option<Vec<SentWebhook>>,
     pub waiting: Waiting,
+    /// The body of the server's last answer, as sent.
+    pub last_answer: Option<String>,
 }
 
 impl Caller {
@@ -105,6 +107,7 @@ impl Caller {
             last: None,
             journal: None,
             waiting: Waiting::Ended,
+            last_answer: None,
         }
     }
 
@@ -339,6 +342,7 @@ impl Caller {
         if !status.is_success() {
             bail!("the server answered {status}: {text}");
         }
+        self.last_answer = Some(text.clone());
         let turn = match self.dialect {
             Dialect::Twilio => parse_twiml(&text)?,
             Dialect::Jambonz => parse_jambonz(&text)?,

@@ -200,7 +200,10 @@ impl StepEffects<'_> {
         if figures.operators_on_shift == 0 {
             return Ok("nobody".into());
         }
-        let wait = figures.wait_for(figures.waiting, None);
+        // Only what would be served before this caller counts: web work waits behind callers.
+        let ticket_number = vars.get("ticket_number").and_then(|n| n.parse().ok());
+        let ahead = self.tx.waiting_ahead_of_call(ticket_number, &self.settings.queue_ordering, self.now).await?;
+        let wait = figures.wait_for(ahead, None);
         vars.insert("wait_range".into(), wait.spoken());
         // In a storm every caller who reaches this point (hazards never do) is offered a call back.
         let storm = self.storm_mode().await? == "storm";

@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use crate::app::AppState;
 use crate::clock::Timestamp;
+use crate::config::Settings;
 use crate::error::ApiError;
 use crate::ivr::engine::{self, CallState, Input, StepUrls};
 use crate::phone::PhoneNumber;
@@ -149,7 +150,7 @@ pub async fn handle_step(
     kind: StepKind,
     inbound: &Inbound,
     raw: &str,
-    render: fn(&[Action]) -> StoredAnswer,
+    render: fn(&Settings, &[Action]) -> StoredAnswer,
 ) -> Result<StoredAnswer, ApiError> {
     let step = Arc::new((app.clone(), inbound.clone(), raw.to_string()));
     app.store
@@ -170,7 +171,7 @@ async fn step_in(
     kind: StepKind,
     inbound: &Inbound,
     raw: &str,
-    render: fn(&[Action]) -> StoredAnswer,
+    render: fn(&Settings, &[Action]) -> StoredAnswer,
 ) -> Result<StoredAnswer, ApiError> {
     let now = app.clock.now();
     let fresh = serde_json::to_string(&CallState::default()).map_err(|e| StoreError::Invalid(e.to_string()))?;
@@ -217,7 +218,7 @@ async fn step_in(
             (step.actions, events)
         }
     };
-    let answer = render(&actions);
+    let answer = render(&app.settings, &actions);
     advance(&mut call, &events, now);
     call.seq = seq + 1;
     call.state = serde_json::to_string(&state).map_err(|e| StoreError::Invalid(e.to_string()))?;

@@ -35,6 +35,7 @@ pub struct ScriptFile {
 pub struct FlowHeader {
     pub start: Option<String>,
     pub language: Option<String>,
+    /// Twilio's voice name (`Polly.Tatyana`); jambonz speaks with HOTLINE_JAMBONZ_TTS_VENDOR's voice.
     pub voice: Option<String>,
     /// The main menu: key 9 on any other menu goes there.
     pub menu: Option<String>,

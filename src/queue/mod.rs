@@ -109,9 +109,15 @@ impl Ordering {
         Ok(Self { offsets })
     }
 
-    /// Hazards are a tier of their own; everything else shares tier 1.
-    pub fn tier(&self, category: Category) -> i64 {
-        if category == Category::Hazard { 0 } else { 1 }
+    /// The tier an item waits in; a lower tier is served first, whatever the wait. Hazards come
+    /// before everything else; within hazards and within the rest, people (a caller on the line,
+    /// a caller to ring back) come before work without a caller (web appeals, theft recordings,
+    /// tickets made by hand), so no amount of web submissions can delay a caller (SPEC §6):
+    /// 0 hazard callers, 1 hazard tickets, 2 other callers, 3 other tickets.
+    pub fn tier(&self, kind: Kind, category: Category) -> i64 {
+        let hazard = if category == Category::Hazard { 0 } else { 2 };
+        let without_caller = if kind == Kind::Ticket { 1 } else { 0 };
+        hazard + without_caller
     }
 
     /// The key that orders a tier: earlier is served first.
@@ -213,7 +219,18 @@ mod tests {
         let t = Timestamp(1_000_000_000);
         assert!(ordering.sort_key(Category::Outage, t) < ordering.sort_key(Category::Theft, t));
         assert!(ordering.sort_key(Category::Question, t.plus_seconds(-200)) > ordering.sort_key(Category::Outage, t));
-        assert_eq!(ordering.tier(Category::Hazard), 0);
+        assert_eq!(ordering.tier(Kind::LiveCall, Category::Hazard), 0);
+        assert_eq!(ordering.tier(Kind::Ticket, Category::Hazard), 1, "a hazard from the web: after hazard callers");
+        assert!(ordering.tier(Kind::Ticket, Category::Hazard) < ordering.tier(Kind::LiveCall, Category::Question));
+        for kind in [Kind::LiveCall, Kind::Callback] {
+            for category in [Category::Outage, Category::Theft, Category::Question, Category::Appeal] {
+                assert!(
+                    ordering.tier(kind, category) < ordering.tier(Kind::Ticket, Category::Appeal),
+                    "a {kind} of {category} comes before web work"
+                );
+            }
+        }
+        assert_eq!(ordering.tier(Kind::LiveCall, Category::Outage), ordering.tier(Kind::Callback, Category::Question));
         assert!(Ordering::parse("lightning=5").is_err());
         assert!(Ordering::parse("outage=-5").is_err());
     }

@@ -384,6 +384,24 @@ impl CallTx {
         queue::enqueue_in(&mut self.tx, &item, ordering, now).await
     }
 
+    /// How many waiting items this call would wait behind if it joined the queue now, as the
+    /// live call `enqueue_call` would make of it (of its ticket's category, or a question):
+    /// what its wait is estimated from. Web work queued behind callers does not count.
+    pub async fn waiting_ahead_of_call(
+        &mut self,
+        ticket_number: Option<i64>,
+        ordering: &Ordering,
+        now: Timestamp,
+    ) -> StoreResult<i64> {
+        let category = match ticket_number {
+            Some(n) => tickets::fetch_ticket(&mut self.tx, &TicketKey::Number(n)).await?.map(|t| t.category),
+            None => None,
+        }
+        .unwrap_or(Category::Question);
+        let (tier, sort_key) = (ordering.tier(Kind::LiveCall, category), ordering.sort_key(category, now));
+        queue::waiting_ahead_in(&mut self.tx, tier, sort_key).await
+    }
+
     /// A callback request: a queue item to ring the caller back, in the place they asked from.
     pub async fn request_callback(
         &mut self,

@@ -125,7 +125,7 @@ pub(super) async fn enqueue_in(
     .bind(new.caller_number.as_deref())
     .bind(new.category.as_str())
     .bind(new.priority.get())
-    .bind(ordering.tier(new.category))
+    .bind(ordering.tier(new.kind, new.category))
     .bind(ordering.sort_key(new.category, new.enqueued_at))
     .bind(new.enqueued_at.millis())
     .execute(&mut *tx)
@@ -134,6 +134,18 @@ pub(super) async fn enqueue_in(
     let item = item_in(tx, &id).await?;
     publish_item(tx, now, "enqueued", &item).await?;
     Ok(item)
+}
+
+/// How many waiting items an item entering the queue now in `tier` with `sort_key` would wait
+/// behind (an item already there with the same key goes first).
+pub(super) async fn waiting_ahead_in(tx: &mut WriteTx, tier: i64, sort_key: i64) -> StoreResult<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM queue_items WHERE state = 'waiting' AND (tier < $1 OR (tier = $1 AND sort_key <= $2))",
+    )
+    .bind(tier)
+    .bind(sort_key)
+    .fetch_one(&mut *tx)
+    .await?)
 }
 
 /// The live-call item of a call that an operator has taken, with that operator's contact.

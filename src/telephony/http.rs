@@ -62,7 +62,7 @@ fn fallback(settings: &Settings) -> Vec<Action> {
 /// webhook) stands, but a failure of ours is never the caller's to hear as a provider error.
 async fn or_fallback(
     state: &AppState,
-    render: fn(&[Action]) -> StoredAnswer,
+    render: fn(&Settings, &[Action]) -> StoredAnswer,
     work: impl Future<Output = Result<StoredAnswer, ApiError>>,
 ) -> Result<Response, ApiError> {
     let failure = match tokio::time::timeout(STEP_DEADLINE, work).await {
@@ -72,20 +72,25 @@ async fn or_fallback(
         Err(_) => format!("no answer within {} s", STEP_DEADLINE.as_secs()),
     };
     tracing::error!(error = %failure, "a voice webhook failed: the caller gets the fallback message");
-    Ok(answer(render(&fallback(&state.settings))))
+    Ok(answer(render(&state.settings, &fallback(&state.settings))))
 }
 
-fn twilio_answer(actions: &[Action]) -> StoredAnswer {
+fn twilio_answer(_: &Settings, actions: &[Action]) -> StoredAnswer {
     StoredAnswer { content_type: "text/xml; charset=utf-8".into(), body: twilio::render(actions) }
 }
 
-fn jambonz_answer(actions: &[Action]) -> StoredAnswer {
+/// What jambonz gets for a step's actions, spoken through the configured TTS vendor.
+pub fn jambonz_answer(settings: &Settings, actions: &[Action]) -> StoredAnswer {
+    let tts = &settings.jambonz_tts;
     // jambonz has no verb that records to a URL: such a step goes to an operator instead.
     if actions.iter().any(|a| !jambonz::supports(a)) {
         let fallback = unsupported_fallback();
-        return StoredAnswer { content_type: "application/json".into(), body: jambonz::render(&fallback).to_string() };
+        return StoredAnswer {
+            content_type: "application/json".into(),
+            body: jambonz::render(&fallback, tts).to_string(),
+        };
     }
-    StoredAnswer { content_type: "application/json".into(), body: jambonz::render(actions).to_string() }
+    StoredAnswer { content_type: "application/json".into(), body: jambonz::render(actions, tts).to_string() }
 }
 
 /// What a jambonz caller hears where a script asks for something jambonz cannot do (the default
@@ -250,7 +255,9 @@ async fn record_status(
 )]
 async fn twilio_wait(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
     let (inbound, raw) = twilio_inbound(&state, req).await?;
-    let wait = async { Ok(twilio_answer(&calls::handle_wait(&state, Dialect::Twilio, &inbound, &raw).await?)) };
+    let wait = async {
+        Ok(twilio_answer(&state.settings, &calls::handle_wait(&state, Dialect::Twilio, &inbound, &raw).await?))
+    };
     or_fallback(&state, twilio_answer, wait).await
 }
 
@@ -350,6 +357,8 @@ async fn jambonz_status(State(state): State<AppState>, req: Request) -> Result<S
 )]
 async fn jambonz_wait(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
     let (inbound, raw) = jambonz_inbound(&state, req).await?;
-    let wait = async { Ok(jambonz_answer(&calls::handle_wait(&state, Dialect::Jambonz, &inbound, &raw).await?)) };
+    let wait = async {
+        Ok(jambonz_answer(&state.settings, &calls::handle_wait(&state, Dialect::Jambonz, &inbound, &raw).await?))
+    };
     or_fallback(&state, jambonz_answer, wait).await
 }

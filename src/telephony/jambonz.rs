@@ -143,16 +143,83 @@ pub fn supports(action: &Action) -> bool {
     !matches!(action, Action::Record { .. })
 }
 
-fn synthesizer(voice: &Voice) -> Value {
+/// How jambonz speaks: the text-to-speech vendor configured on the jambonz account and the
+/// voice to ask it for. jambonz refuses a `say` whose synthesizer names no vendor, and voice
+/// names belong to their vendor (the scripts' `voice`, such as `Polly.Tatyana`, is Twilio's
+/// and means nothing here), so both come from the settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tts {
+    /// `google`, `aws`, `microsoft`, `elevenlabs`, `custom:NAME`, ... as jambonz spells it.
+    pub vendor: String,
+    pub voice: TtsVoice,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TtsVoice {
+    /// The vendor's voice for the prompt's language from [`known_voice`]; left out where there
+    /// is none, so jambonz takes the application's default.
+    Known,
+    /// This voice, whatever the language.
+    Named(String),
+    /// Never named: jambonz takes the application's default voice for the vendor.
+    ApplicationDefault,
+}
+
+/// The vendor jambonz speaks through unless HOTLINE_JAMBONZ_TTS_VENDOR says otherwise.
+pub const DEFAULT_TTS_VENDOR: &str = "google";
+
+impl Default for Tts {
+    fn default() -> Self {
+        Self { vendor: DEFAULT_TTS_VENDOR.into(), voice: TtsVoice::Known }
+    }
+}
+
+impl Tts {
+    /// From the settings: the vendor, and the voice (`None`: the vendor's known voice;
+    /// `default`: the application's default voice; anything else: that voice).
+    pub fn new(vendor: &str, voice: Option<&str>) -> Self {
+        let voice = match voice.map(str::trim).filter(|v| !v.is_empty()) {
+            None => TtsVoice::Known,
+            Some("default") => TtsVoice::ApplicationDefault,
+            Some(name) => TtsVoice::Named(name.to_string()),
+        };
+        Self { vendor: vendor.trim().to_string(), voice }
+    }
+
+    /// The voice a prompt in `language` is spoken with, if one is named.
+    pub fn voice_for(&self, language: &str) -> Option<&str> {
+        match &self.voice {
+            TtsVoice::Known => known_voice(&self.vendor, language),
+            TtsVoice::Named(name) => Some(name),
+            TtsVoice::ApplicationDefault => None,
+        }
+    }
+}
+
+/// A female Russian voice of each vendor we know, in that vendor's own naming.
+pub fn known_voice(vendor: &str, language: &str) -> Option<&'static str> {
+    if !language.eq_ignore_ascii_case("ru-RU") {
+        return None;
+    }
+    match vendor {
+        "google" => Some("ru-RU-Wavenet-A"),
+        "aws" | "polly" => Some("Tatyana"),
+        "microsoft" => Some("ru-RU-SvetlanaNeural"),
+        _ => None,
+    }
+}
+
+fn synthesizer(voice: &Voice, tts: &Tts) -> Value {
     let mut s = Map::new();
+    s.insert("vendor".into(), json!(tts.vendor));
     s.insert("language".into(), json!(voice.language));
-    if let Some(name) = &voice.name {
+    if let Some(name) = tts.voice_for(&voice.language) {
         s.insert("voice".into(), json!(name));
     }
     Value::Object(s)
 }
 
-fn gather_verb(g: &Gather) -> Value {
+fn gather_verb(g: &Gather, tts: &Tts) -> Value {
     let mut input = Vec::new();
     // jambonz spells dtmf "digits"; a gather that listens for nothing falls back to its default.
     if g.dtmf || !g.speech {
@@ -187,7 +254,7 @@ fn gather_verb(g: &Gather) -> Value {
         .collect();
     if let Some((_, voice)) = says.first() {
         let text = says.iter().map(|(t, _)| *t).collect::<Vec<_>>().join(" ");
-        verb.insert("say".into(), json!({"text": text, "synthesizer": synthesizer(voice)}));
+        verb.insert("say".into(), json!({"text": text, "synthesizer": synthesizer(voice, tts)}));
     } else if let Some(url) = g.prompts.iter().find_map(|p| match p {
         Prompt::Play { url } => Some(url),
         _ => None,
@@ -197,18 +264,19 @@ fn gather_verb(g: &Gather) -> Value {
     Value::Object(verb)
 }
 
-/// Renders the actions as a jambonz verb array; actions jambonz cannot do (see [`supports`]) are skipped.
-pub fn render(actions: &[Action]) -> Value {
+/// Renders the actions as a jambonz verb array, spoken through `tts`; actions jambonz cannot do
+/// (see [`supports`]) are skipped.
+pub fn render(actions: &[Action], tts: &Tts) -> Value {
     let verbs = actions
         .iter()
         .filter_map(|action| {
             Some(match action {
                 Action::Say { text, voice } => {
-                    json!({"verb": "say", "text": text, "synthesizer": synthesizer(voice)})
+                    json!({"verb": "say", "text": text, "synthesizer": synthesizer(voice, tts)})
                 }
                 Action::Play { url } => json!({"verb": "play", "url": url}),
                 Action::Pause { seconds } => json!({"verb": "pause", "length": seconds}),
-                Action::Gather(g) => gather_verb(g),
+                Action::Gather(g) => gather_verb(g, tts),
                 Action::Record { .. } => return None,
                 Action::Enqueue { queue, wait_url, action_url } => json!({
                     "verb": "enqueue",
@@ -487,13 +555,13 @@ mod tests {
         ];
         let expected: Value = serde_json::from_str(
             r##"[
-              {"verb":"say","text":"Ток <220 В> & \"фаза\" 'ноль'","synthesizer":{"language":"ru-RU","voice":"Polly.Tatyana"}},
+              {"verb":"say","text":"Ток <220 В> & \"фаза\" 'ноль'","synthesizer":{"vendor":"google","language":"ru-RU","voice":"ru-RU-Wavenet-A"}},
               {"verb":"play","url":"https://h.example/a.mp3?x=1&y=2"},
               {"verb":"pause","length":2},
               {"verb":"gather","input":["digits","speech"],"actionHook":"https://h.example/t/jambonz/g?step=menu",
                "timeout":5,"numDigits":1,"finishOnKey":"#",
                "recognizer":{"vendor":"default","language":"ru-RU","hints":["Берёзовка","Липки"]},
-               "say":{"text":"Нажмите 1. Или назовите посёлок.","synthesizer":{"language":"ru-RU","voice":"Polly.Tatyana"}}},
+               "say":{"text":"Нажмите 1. Или назовите посёлок.","synthesizer":{"vendor":"google","language":"ru-RU","voice":"ru-RU-Wavenet-A"}}},
               {"verb":"gather","input":["digits"],"actionHook":"https://h.example/g2","timeout":7,
                "play":{"url":"https://h.example/b.mp3"}},
               {"verb":"enqueue","name":"operators","waitHook":"https://h.example/wait","actionHook":"https://h.example/left"},
@@ -508,11 +576,36 @@ mod tests {
             ]"##,
         )
         .expect("the expected document is JSON");
-        assert_eq!(render(&actions), expected);
+        assert_eq!(render(&actions, &Tts::default()), expected);
     }
 
     #[test]
     fn render_nothing_is_an_empty_array() {
-        assert_eq!(render(&[]), json!([]));
+        assert_eq!(render(&[], &Tts::default()), json!([]));
+    }
+
+    #[test]
+    fn every_say_names_the_vendor_and_a_voice_of_that_vendor() {
+        let say = |tts: &Tts, language: &str| {
+            let voice = Voice { language: language.into(), name: Some("Polly.Tatyana".into()) };
+            render(&[Action::Say { text: "Алло".into(), voice }], tts)[0]["synthesizer"].clone()
+        };
+        assert_eq!(
+            say(&Tts::new("aws", None), "ru-RU"),
+            json!({"vendor": "aws", "language": "ru-RU", "voice": "Tatyana"}),
+            "the script's Twilio voice name is not sent to jambonz"
+        );
+        assert_eq!(say(&Tts::new("microsoft", None), "ru-RU")["voice"], "ru-RU-SvetlanaNeural");
+        assert_eq!(
+            say(&Tts::new("custom:yandex", None), "ru-RU"),
+            json!({"vendor": "custom:yandex", "language": "ru-RU"}),
+            "no voice known for the vendor: jambonz takes the application's default"
+        );
+        assert_eq!(say(&Tts::new("google", None), "en-US"), json!({"vendor": "google", "language": "en-US"}));
+        assert_eq!(say(&Tts::new("google", Some("ru-RU-Standard-C")), "ru-RU")["voice"], "ru-RU-Standard-C");
+        assert_eq!(
+            say(&Tts::new("google", Some("default")), "ru-RU"),
+            json!({"vendor": "google", "language": "ru-RU"})
+        );
     }
 }

@@ -26,7 +26,8 @@ impl Dialect {
 pub struct Voice {
     /// BCP-47 language tag, `ru-RU` by default.
     pub language: String,
-    /// Provider voice name (for example `Polly.Tatyana`); `None` leaves it to the provider.
+    /// Twilio's voice name (for example `Polly.Tatyana`); `None` leaves it to Twilio. jambonz
+    /// names its voices per TTS vendor and takes them from the settings (`jambonz::Tts`).
     pub name: Option<String>,
 }
 

@@ -164,7 +164,6 @@ async fn supervisor_metrics_move_with_answered_and_abandoned_calls() {
     app.stop().await;
 }
 
-
 fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
 }

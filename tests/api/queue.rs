@@ -23,10 +23,13 @@ const T0: Timestamp = Timestamp(1_796_000_000_000);
 const CATEGORIES: [Category; 5] =
     [Category::Hazard, Category::Outage, Category::Theft, Category::Question, Category::Appeal];
 
+const KINDS: [Kind; 3] = [Kind::LiveCall, Kind::Callback, Kind::Ticket];
+
 #[derive(Debug, Clone)]
 enum Op {
-    /// A live call (so it can hang up) of a category, `age_s` seconds before now.
+    /// An item of a kind (a live call can hang up) and a category, `age_s` seconds before now.
     Enqueue {
+        kind: usize,
         category: usize,
         age_s: i64,
     },
@@ -46,13 +49,28 @@ enum Op {
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        3 => (0..CATEGORIES.len(), 0..900i64).prop_map(|(category, age_s)| Op::Enqueue { category, age_s }),
+        3 => (0..KINDS.len(), 0..CATEGORIES.len(), 0..900i64)
+            .prop_map(|(kind, category, age_s)| Op::Enqueue { kind, category, age_s }),
         3 => (0..3usize).prop_map(|operator| Op::Next { operator }),
         1 => (0..3usize).prop_map(|operator| Op::Release { operator }),
         2 => (0..3usize).prop_map(|operator| Op::Complete { operator }),
         1 => (0..40usize).prop_map(|call| Op::HangUp { call }),
     ]
 }
+
+/// The serving order as SPEC §4 and §6 state it, written out apart from `Ordering::tier`:
+/// hazards before everything; then, within hazards and within the rest, a caller (on the line
+/// or to ring back) before work without one; then by the wait with the category's offset.
+fn model_key(kind: Kind, category: Category, enqueued_at: Timestamp, id: &str) -> (bool, bool, i64, String) {
+    let offset = match category {
+        Category::Outage => 300,
+        Category::Theft => 120,
+        _ => 0,
+    };
+    (category != Category::Hazard, kind == Kind::Ticket, enqueued_at.millis() - offset * 1000, id.to_string())
+}
+
+type ModelKey = (bool, bool, i64, String);
 
 /// Runs one sequence against a fresh store and a model of what the order must be.
 async fn check_sequence(ops: Vec<Op>) {
@@ -63,17 +81,19 @@ async fn check_sequence(ops: Vec<Op>) {
     for i in 0..3 {
         operators.push(store.create_user(&format!("op{i}"), "x", Role::Operator, T0).await.unwrap());
     }
-    // The model: waiting items by (tier, sort key, id); who holds what; what is finished.
-    let mut waiting: BTreeSet<(i64, i64, String)> = BTreeSet::new();
-    let mut keys: HashMap<String, (i64, i64, String)> = HashMap::new();
+    // The model: waiting items in serving order; who holds what; what is finished.
+    let mut waiting: BTreeSet<ModelKey> = BTreeSet::new();
+    let mut keys: HashMap<String, ModelKey> = HashMap::new();
+    let mut items: HashMap<String, (Kind, Category)> = HashMap::new();
     let mut held: HashMap<usize, String> = HashMap::new();
     let mut finished: HashSet<String> = HashSet::new();
-    let mut calls: Vec<(String, String)> = Vec::new(); // (call id, item id)
+    let mut calls: Vec<(String, String)> = Vec::new(); // (call id, live-call item id)
     let mut handed_out: HashSet<String> = HashSet::new();
     for (step, op) in ops.into_iter().enumerate() {
         let now = T0.plus_seconds(1000 + step as i64);
         match op {
-            Op::Enqueue { category, age_s } => {
+            Op::Enqueue { kind, category, age_s } => {
+                let kind = KINDS[kind];
                 let provider_id = format!("CA{step}");
                 let call = store
                     .in_call_tx(move |tx| {
@@ -95,19 +115,23 @@ async fn check_sequence(ops: Vec<Op>) {
                 let category = CATEGORIES[category];
                 let enqueued_at = now.plus_seconds(-age_s);
                 let item = NewItem {
-                    kind: Kind::LiveCall,
+                    kind,
                     ticket_id: None,
-                    call_id: Some(call.id.clone()),
-                    caller_number: None,
+                    call_id: (kind != Kind::Ticket).then(|| call.id.clone()),
+                    // One number per step: a number has one call back waiting at most.
+                    caller_number: (kind == Kind::Callback).then(|| format!("+7910{step:07}")),
                     category,
                     priority: category.default_priority(),
                     enqueued_at,
                 };
                 let item = store.enqueue(&item, &ordering, now).await.unwrap();
-                let key = (ordering.tier(category), ordering.sort_key(category, enqueued_at), item.id.clone());
+                let key = model_key(kind, category, enqueued_at, &item.id);
                 waiting.insert(key.clone());
                 keys.insert(item.id.clone(), key);
-                calls.push((call.id, item.id));
+                items.insert(item.id.clone(), (kind, category));
+                if kind == Kind::LiveCall {
+                    calls.push((call.id, item.id));
+                }
             }
             Op::Next { operator } => {
                 let result = store.take_next(&operators[operator], true, now.plus_seconds(3600), now).await;
@@ -120,7 +144,23 @@ async fn check_sequence(ops: Vec<Op>) {
                 match (item, expected) {
                     (None, None) => {}
                     (Some(item), Some(key)) => {
-                        assert_eq!(item.id, key.2, "the serving order holds");
+                        // The promises themselves, whatever the model: no hazard waits behind
+                        // anything else, no caller behind web work of the same priority.
+                        let (kind, category) = items[&item.id];
+                        for other in waiting.iter().filter(|k| k.3 != item.id) {
+                            let (other_kind, other_category) = items[&other.3];
+                            assert!(
+                                !(other_category == Category::Hazard && category != Category::Hazard),
+                                "a {kind} of {category} was handed out while a hazard waited"
+                            );
+                            assert!(
+                                !(kind == Kind::Ticket
+                                    && other_kind != Kind::Ticket
+                                    && other_category.default_priority() == category.default_priority()),
+                                "web work of {category} was handed out while a {other_kind} of {other_category} waited"
+                            );
+                        }
+                        assert_eq!(item.id, key.3, "the serving order holds");
                         assert!(!finished.contains(&item.id), "a finished item is never handed out");
                         waiting.remove(&key);
                         held.insert(operator, item.id.clone());
@@ -158,7 +198,7 @@ async fn check_sequence(ops: Vec<Op>) {
             }
         }
         let listed: Vec<String> = store.waiting_items().await.unwrap().into_iter().map(|i| i.id).collect();
-        let model: Vec<String> = waiting.iter().map(|k| k.2.clone()).collect();
+        let model: Vec<String> = waiting.iter().map(|k| k.3.clone()).collect();
         assert_eq!(listed, model, "GET /api/queue lists the model's order");
     }
 }
