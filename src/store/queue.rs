@@ -91,6 +91,19 @@ async fn publish_item(tx: &mut WriteTx, now: Timestamp, kind: &str, item: &Queue
     events::publish(tx, now, "queue", kind, &item.id, &payload).await
 }
 
+/// Whether this number already waits for a call back of this category (one at a time).
+async fn callback_waits(tx: &mut WriteTx, caller_number: Option<&str>, category: Category) -> StoreResult<bool> {
+    let waiting: Option<String> = sqlx::query_scalar(
+        "SELECT id FROM queue_items WHERE kind = 'callback' AND caller_number = $1 AND category = $2 \
+         AND state IN ('waiting', 'assigned')",
+    )
+    .bind(caller_number)
+    .bind(category.as_str())
+    .fetch_optional(&mut *tx)
+    .await?;
+    Ok(waiting.is_some())
+}
+
 /// Puts an item in the queue inside `tx`. A second active callback for the same number and
 /// category is refused as a conflict.
 pub(super) async fn enqueue_in(
@@ -100,18 +113,8 @@ pub(super) async fn enqueue_in(
     now: Timestamp,
 ) -> StoreResult<QueueItem> {
     // Checked before the insert: on PostgreSQL a failed insert would spoil the whole transaction.
-    if new.kind == Kind::Callback {
-        let waiting: Option<String> = sqlx::query_scalar(
-            "SELECT id FROM queue_items WHERE kind = 'callback' AND caller_number = $1 AND category = $2 \
-             AND state IN ('waiting', 'assigned')",
-        )
-        .bind(new.caller_number.as_deref())
-        .bind(new.category.as_str())
-        .fetch_optional(&mut *tx)
-        .await?;
-        if waiting.is_some() {
-            return Err(StoreError::Conflict("a callback for this number is already waiting".into()));
-        }
+    if new.kind == Kind::Callback && callback_waits(tx, new.caller_number.as_deref(), new.category).await? {
+        return Err(StoreError::Conflict("a callback for this number is already waiting".into()));
     }
     let id = new_id();
     sqlx::query(
@@ -181,18 +184,9 @@ pub(super) async fn live_call_to_callback_in(
     let sql = format!("{SELECT_ITEMS} WHERE q.call_id = $1 AND q.kind = 'live_call' AND q.state = 'waiting'");
     let Some(row) = sqlx::query(&sql).bind(call_id).fetch_optional(&mut *tx).await? else { return Ok(None) };
     let item = item_from(&row)?;
-    let duplicate: Option<String> = sqlx::query_scalar(
-        "SELECT id FROM queue_items WHERE kind = 'callback' AND caller_number = $1 AND category = $2 \
-         AND state IN ('waiting', 'assigned')",
-    )
-    .bind(item.caller_number.as_deref())
-    .bind(item.category.as_str())
-    .fetch_optional(&mut *tx)
-    .await?;
-    let (state, kind, event) = match duplicate {
-        Some(_) => ("cancelled", Kind::LiveCall, "cancelled"),
-        None => ("waiting", Kind::Callback, "to_callback"),
-    };
+    let duplicate = callback_waits(tx, item.caller_number.as_deref(), item.category).await?;
+    let (state, kind, event) =
+        if duplicate { ("cancelled", Kind::LiveCall, "cancelled") } else { ("waiting", Kind::Callback, "to_callback") };
     sqlx::query("UPDATE queue_items SET kind = $1, state = $2, finished_at = CASE WHEN $2 = 'cancelled' THEN $3 END WHERE id = $4")
         .bind(kind.as_str())
         .bind(state)
@@ -202,10 +196,10 @@ pub(super) async fn live_call_to_callback_in(
         .await?;
     let item = item_in(tx, &item.id).await?;
     publish_item(tx, now, event, &item).await?;
-    match duplicate {
-        Some(_) => Err(StoreError::Conflict("a callback for this number is already waiting".into())),
-        None => Ok(Some(item)),
+    if duplicate {
+        return Err(StoreError::Conflict("a callback for this number is already waiting".into()));
     }
+    Ok(Some(item))
 }
 
 /// The operator a call was put through to was busy, did not answer or could not be reached:
