@@ -26,7 +26,7 @@ mod tx;
 mod users;
 
 pub use calls::{CallRecord, CallTx, NewCall, StoredAnswer, TicketUpdate};
-pub use escalations::{DueReminder, DueStep};
+pub use escalations::{DueReminder, DueStep, StepFirings};
 pub use events::DomainEvent;
 pub use metrics::MetricCounts;
 pub use outages::Application;
