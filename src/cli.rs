@@ -52,7 +52,8 @@ enum Command {
     },
     /// Load test: start `hotline serve` on a free loopback port, walk many concurrent simulated
     /// callers through its signed Twilio webhooks, and report calls/s, webhooks/s, latency, peak
-    /// memory, start-up time and any ticket a caller was told that the database lacks.
+    /// memory, start-up time and any ticket a caller was told that the database lacks. With
+    /// --target, drive a running deployment instead (see --target).
     Storm(StormArgs),
     /// The fixed-TwiML server `storm` measures the framework's ceiling with.
     #[command(hide = true)]
@@ -92,6 +93,28 @@ struct StormArgs {
     /// Skip the second phase at half the full-speed call rate.
     #[arg(long)]
     no_half_rate: bool,
+    /// Drive the running deployment at this URL (its HOTLINE_PUBLIC_URL, say a load balancer)
+    /// instead of starting a server: one phase, no ceilings. A webhook that fails (connection
+    /// error or 5xx) is sent once more, as providers do; operators take queue items through the
+    /// URL meanwhile. Afterwards the tickets callers heard are looked up and the escalation steps
+    /// checked in --database-url (required), the deployment's database. Fails on a lost ticket,
+    /// a queue item handed out twice, a step fired twice or a webhook that failed twice.
+    #[arg(long, requires = "database_url")]
+    target: Option<String>,
+    /// With --target: the Twilio auth token the instances check signatures with (default:
+    /// HOTLINE_TWILIO_AUTH_TOKEN; neither: unsigned, which instances on loopback accept).
+    #[arg(long, requires = "target")]
+    secret: Option<String>,
+    /// With --target: operator accounts to add to the database, log in through the URL and take
+    /// queue items with during the run.
+    #[arg(long, default_value_t = 4, requires = "target")]
+    operators: u32,
+    /// With --target: a process (one instance of the deployment) to kill with SIGKILL mid-run.
+    #[arg(long, requires = "target")]
+    kill_pid: Option<u32>,
+    /// With --kill-pid: kill it as this call starts (default: half of --calls).
+    #[arg(long, requires = "kill_pid")]
+    kill_after: Option<u32>,
 }
 
 #[derive(clap::Args)]
@@ -258,6 +281,14 @@ async fn execute(command: Command) -> Result<(), Failure> {
             database_url: args.database_url,
             ceiling: !args.no_ceiling,
             half_rate: !args.no_half_rate,
+            target: args.target.map(|url| crate::storm::Target {
+                url,
+                secret: args
+                    .secret
+                    .or_else(|| std::env::var("HOTLINE_TWILIO_AUTH_TOKEN").ok().filter(|s| !s.is_empty())),
+                operators: args.operators as usize,
+                kill: args.kill_pid.map(|pid| (pid, args.kill_after.map_or(args.calls as usize / 2, |n| n as usize))),
+            }),
         })
         .await
         .map_err(Failure::Run),

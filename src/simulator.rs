@@ -2,6 +2,9 @@
 //! (signing its webhooks when given the secret), follows gathers, redirects, recordings and
 //! the queue, and reports what the caller hears. `hotline call` and the tests both use it.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use anyhow::{Context, bail};
 use quick_xml::events::Event;
 
@@ -64,6 +67,16 @@ pub struct SentWebhook {
     pub body: Vec<u8>,
 }
 
+/// Counts a provider's second tries: a webhook that met a connection error or a 5xx is sent
+/// once more, the very same request, as Twilio does on its fallback URL.
+#[derive(Debug, Default)]
+pub struct Retries {
+    /// Webhooks sent a second time.
+    pub retried: AtomicUsize,
+    /// Of those, the ones whose second try failed as well.
+    pub failed_twice: AtomicUsize,
+}
+
 /// One simulated call.
 pub struct Caller {
     http: reqwest::Client,
@@ -78,6 +91,8 @@ pub struct Caller {
     last: Option<Webhook>,
     /// Every webhook sent, when asked for with [`Caller::keeping_journal`].
     journal: Option<Vec<SentWebhook>>,
+    /// When set, a webhook that fails is sent once more (see [`Retries`]).
+    retries: Option<Arc<Retries>>,
     pub waiting: Waiting,
     /// The body of the server's last answer, as sent.
     pub last_answer: Option<String>,
@@ -106,6 +121,7 @@ impl Caller {
             secret: None,
             last: None,
             journal: None,
+            retries: None,
             waiting: Waiting::Ended,
             last_answer: None,
         }
@@ -120,6 +136,12 @@ impl Caller {
     /// The webhooks this caller sent, when it kept a journal.
     pub fn into_journal(self) -> Vec<SentWebhook> {
         self.journal.unwrap_or_default()
+    }
+
+    /// Sends a webhook that meets a connection error or a 5xx once more, counting it in `retries`.
+    pub fn retrying(mut self, retries: Arc<Retries>) -> Self {
+        self.retries = Some(retries);
+        self
     }
 
     pub fn with_secret(mut self, secret: Option<String>) -> Self {
@@ -301,7 +323,23 @@ impl Caller {
             }
             None => request.body(sent.body),
         };
-        request.send().await.with_context(|| format!("posting to {url}"))
+        let Some(retries) = &self.retries else {
+            return request.send().await.with_context(|| format!("posting to {url}"));
+        };
+        let again = request.try_clone().context("a webhook's body can be sent twice")?;
+        let first = match request.send().await {
+            Ok(response) if !response.status().is_server_error() => return Ok(response),
+            Ok(response) => format!("answered {}", response.status()),
+            Err(e) => format!("{:#}", anyhow::Error::from(e)),
+        };
+        retries.retried.fetch_add(1, Ordering::Relaxed);
+        let second = match again.send().await {
+            Ok(response) if !response.status().is_server_error() => return Ok(response),
+            Ok(response) => format!("answered {}", response.status()),
+            Err(e) => format!("{:#}", anyhow::Error::from(e)),
+        };
+        retries.failed_twice.fetch_add(1, Ordering::Relaxed);
+        bail!("posting to {url} failed twice: {first}; then {second}")
     }
 
     /// The webhook's bytes and headers in the caller's dialect, signed when there is a secret.
@@ -570,4 +608,72 @@ pub fn parse_jambonz(json: &str) -> anyhow::Result<Turn> {
         }
     }
     Ok(Turn { heard, waiting })
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::response::IntoResponse;
+
+    use super::*;
+
+    /// A server on loopback whose first `failures` answers are 502 and the rest one TwiML
+    /// document; returns its URL and how many requests it got.
+    async fn flaky_server(failures: usize) -> (String, Arc<AtomicUsize>) {
+        let served = Arc::new(AtomicUsize::new(0));
+        let count = served.clone();
+        let app = axum::Router::new().fallback(move || {
+            let count = count.clone();
+            async move {
+                if count.fetch_add(1, Ordering::SeqCst) < failures {
+                    (axum::http::StatusCode::BAD_GATEWAY, "the instance died").into_response()
+                } else {
+                    "<Response><Say>Здравствуйте!</Say><Hangup/></Response>".into_response()
+                }
+            }
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (url, served)
+    }
+
+    #[tokio::test]
+    async fn a_failed_webhook_is_sent_once_more_when_retrying() {
+        let (url, served) = flaky_server(1).await;
+        let retries = Arc::new(Retries::default());
+        let mut caller = Caller::new(&url, Dialect::Twilio, "+79101234567").retrying(retries.clone());
+        let turn = caller.dial().await.unwrap();
+        assert_eq!(turn.heard, vec!["Здравствуйте!"]);
+        assert_eq!(served.load(Ordering::SeqCst), 2, "the same request, once more");
+        assert_eq!(retries.retried.load(Ordering::SeqCst), 1);
+        assert_eq!(retries.failed_twice.load(Ordering::SeqCst), 0);
+    }
+
+    #[tokio::test]
+    async fn a_webhook_failing_twice_is_an_error_and_counted() {
+        let (url, served) = flaky_server(2).await;
+        let retries = Arc::new(Retries::default());
+        let mut caller = Caller::new(&url, Dialect::Twilio, "+79101234567").retrying(retries.clone());
+        let error = caller.dial().await.unwrap_err().to_string();
+        assert!(error.contains("failed twice"), "{error}");
+        assert_eq!(served.load(Ordering::SeqCst), 2, "no third try");
+        assert_eq!(retries.failed_twice.load(Ordering::SeqCst), 1);
+
+        // A connection refused counts the same way.
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+        let retries = Arc::new(Retries::default());
+        let mut caller =
+            Caller::new(&format!("http://{closed}"), Dialect::Twilio, "+79101234567").retrying(retries.clone());
+        assert!(caller.dial().await.is_err());
+        assert_eq!(retries.retried.load(Ordering::SeqCst), 1);
+        assert_eq!(retries.failed_twice.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn without_retrying_a_failed_webhook_is_sent_once() {
+        let (url, served) = flaky_server(1).await;
+        let mut caller = Caller::new(&url, Dialect::Twilio, "+79101234567");
+        assert!(caller.dial().await.is_err());
+        assert_eq!(served.load(Ordering::SeqCst), 1);
+    }
 }

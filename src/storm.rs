@@ -1,4 +1,9 @@
 //! `hotline storm`: a load generator that starts `hotline serve` as a child process, walks many concurrent simulated callers through its signed Twilio webhooks, and reports throughput, latency, memory, start-up time and lost tickets beside a fixed-TwiML ceiling and a one-commit-per-webhook one.
+//! With `--target URL` it drives a running deployment instead (`storm/target.rs`).
+
+mod target;
+
+pub use target::Target;
 
 use std::collections::{HashSet, VecDeque};
 use std::future::Future;
@@ -14,7 +19,7 @@ use axum::body::Bytes;
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 
-use crate::simulator::{Caller, SentWebhook, Waiting, parse_twiml};
+use crate::simulator::{Caller, Retries, SentWebhook, Waiting, parse_twiml};
 use crate::store::Store;
 use crate::telephony::{Action, Dialect, Gather, Prompt, Voice, twilio};
 use crate::tickets::TicketKey;
@@ -37,6 +42,8 @@ pub struct Options {
     pub ceiling: bool,
     /// After the full-speed phase, run again at half its call rate to see latency below saturation.
     pub half_rate: bool,
+    /// Drive this running deployment instead of a child server (one phase; no ceilings).
+    pub target: Option<Target>,
 }
 
 /// The ceiling replays the webhooks of at most this many calls: enough for a steady figure,
@@ -234,7 +241,8 @@ impl Phase {
 struct Drive {
     http: reqwest::Client,
     base: String,
-    secret: String,
+    /// What webhooks are signed with; `None`: unsigned (a server on loopback without a secret).
+    secret: Option<String>,
     postcodes: Vec<String>,
     /// Makes caller numbers unlike those of earlier runs on the same database, so nobody is
     /// taken for a returning caller by accident.
@@ -243,6 +251,10 @@ struct Drive {
     rate: Option<f64>,
     /// Calls with an index below this keep their webhooks for the ceiling.
     journal_calls: usize,
+    /// When set, a failed webhook is sent once more, as a provider would (`--target`).
+    retries: Option<Arc<Retries>>,
+    /// When set, an instance of the deployment is killed at a point of the run (`--target`).
+    kill: Option<Arc<target::Kill>>,
 }
 
 /// Times one webhook's round trip, failed or not.
@@ -319,11 +331,17 @@ async fn caller_loop(drive: Arc<Drive>, next: Arc<AtomicUsize>, started: Instant
         if let Some(rate) = drive.rate {
             tokio::time::sleep_until((started + Duration::from_secs_f64(index as f64 / rate)).into()).await;
         }
+        if let Some(kill) = &drive.kill {
+            kill.at_call(index, started).await;
+        }
         let branch = Branch::of_call(index);
         let postcode = &drive.postcodes[index % drive.postcodes.len()];
         let from = format!("+79{:02}{:07}", drive.number_prefix, index % 10_000_000);
         let mut caller = Caller::with_http(drive.http.clone(), &drive.base, Dialect::Twilio, &from)
-            .with_secret(Some(drive.secret.clone()));
+            .with_secret(drive.secret.clone());
+        if let Some(retries) = &drive.retries {
+            caller = caller.retrying(retries.clone());
+        }
         let keep = index < drive.journal_calls;
         if keep {
             caller = caller.keeping_journal();
@@ -575,12 +593,14 @@ async fn one_run(exe: &Path, options: &Options, run: usize, http: &reqwest::Clie
     let drive = |rate: Option<f64>, journal_calls: usize| Drive {
         http: http.clone(),
         base: server.base.clone(),
-        secret: secret.clone(),
+        secret: Some(secret.clone()),
         postcodes: postcodes.clone(),
         number_prefix: 10 + rand::random::<u32>() % 90,
         calls: options.calls,
         rate,
         journal_calls,
+        retries: None,
+        kill: None,
     };
     let journal_calls = if options.ceiling { options.calls.min(CEILING_SAMPLE_CALLS) } else { 0 };
     let mut main = run_phase(drive(options.rate, journal_calls), options.concurrency).await?;
@@ -751,6 +771,9 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     }
     if options.rate.is_some_and(|r| !(r.is_finite() && r > 0.0)) {
         bail!("--rate must be a positive number of calls per second");
+    }
+    if let Some(target) = &options.target {
+        return target::run(&options, target).await;
     }
     let exe = std::env::current_exe().context("finding this executable to start the server")?;
     let http = reqwest::Client::builder().timeout(Duration::from_secs(20)).build()?;

@@ -41,6 +41,23 @@ pub struct DueReminder {
     pub told: Vec<Recipient>,
 }
 
+/// How the steps of escalations started since some moment fired, as the load test reads them
+/// back: a step is fired by one conditional update that also logs `step_fired`, so a step with
+/// two such log lines fired twice, and one with a line but not marked fired lost its mark.
+#[derive(Debug, Clone, Default)]
+pub struct StepFirings {
+    pub escalations: usize,
+    pub steps: usize,
+    pub fired: usize,
+    /// Steps with more than one `step_fired` line: (escalation id, step, lines).
+    pub fired_twice: Vec<(String, i64, usize)>,
+    /// Steps marked fired without a `step_fired` line, or with one but not marked fired.
+    pub mismatched: Vec<(String, i64)>,
+    /// Messages of those escalations in the outbox, and how many of them were sent.
+    pub messages: usize,
+    pub messages_sent: usize,
+}
+
 /// Accounts with an e-mail address, for steps that notify a role.
 async fn people_by_role<'e, E: sqlx::Executor<'e, Database = Any>>(conn: E) -> StoreResult<Vec<(Role, Recipient)>> {
     let rows = sqlx::query("SELECT username, role, email FROM users WHERE email IS NOT NULL ORDER BY username")
@@ -474,6 +491,48 @@ impl Store {
         log_in(&mut tx, id, now, actor, "resolved", Some(note)).await?;
         tx.commit().await?;
         self.escalation(id).await?.ok_or_else(|| StoreError::NotFound("escalation".into()))
+    }
+
+    /// How the steps of escalations created at or after `since` fired (see [`StepFirings`]). Each
+    /// step and its log lines are read in one statement, so workers still firing steps meanwhile
+    /// cannot make the two disagree.
+    pub async fn step_firings(&self, since: Timestamp) -> StoreResult<StepFirings> {
+        let rows = sqlx::query(
+            "SELECT s.escalation_id, s.ord, CAST(CASE WHEN s.fired_at IS NULL THEN 0 ELSE 1 END AS BIGINT) AS fired, \
+             (SELECT COUNT(*) FROM escalation_log l WHERE l.escalation_id = s.escalation_id \
+              AND l.kind = 'step_fired' AND l.detail LIKE 'step ' || s.ord || ':%') AS lines \
+             FROM escalation_steps s JOIN escalations e ON e.id = s.escalation_id WHERE e.created_at >= $1",
+        )
+        .bind(since.millis())
+        .fetch_all(&self.pool)
+        .await?;
+        let mut firings = StepFirings { steps: rows.len(), ..StepFirings::default() };
+        let mut escalations = std::collections::HashSet::new();
+        for row in &rows {
+            let id: String = row.try_get("escalation_id")?;
+            let order: i64 = row.try_get("ord")?;
+            let fired = row.try_get::<i64, _>("fired")? == 1;
+            let lines = usize::try_from(row.try_get::<i64, _>("lines")?).unwrap_or(0);
+            firings.fired += usize::from(fired);
+            if lines > 1 {
+                firings.fired_twice.push((id.clone(), order, lines));
+            }
+            if fired != (lines > 0) {
+                firings.mismatched.push((id.clone(), order));
+            }
+            escalations.insert(id);
+        }
+        firings.escalations = escalations.len();
+        let outbox = sqlx::query(
+            "SELECT COUNT(*) AS messages, COUNT(o.sent_at) AS sent FROM outbox o \
+             JOIN escalations e ON e.id = o.escalation_id WHERE e.created_at >= $1",
+        )
+        .bind(since.millis())
+        .fetch_one(&self.pool)
+        .await?;
+        firings.messages = usize::try_from(outbox.try_get::<i64, _>("messages")?).unwrap_or(0);
+        firings.messages_sent = usize::try_from(outbox.try_get::<i64, _>("sent")?).unwrap_or(0);
+        Ok(firings)
     }
 
     /// Not found, or already past that state.

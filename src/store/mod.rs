@@ -28,7 +28,7 @@ mod tx;
 mod users;
 
 pub use calls::{CallRecord, CallTx, NewCall, StoredAnswer, TicketUpdate};
-pub use escalations::{DueReminder, DueStep};
+pub use escalations::{DueReminder, DueStep, StepFirings};
 pub use events::DomainEvent;
 pub use logins::{LoginKeys, LoginLimit};
 pub use metrics::{MetricCounts, WatchCounts};

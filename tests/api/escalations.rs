@@ -409,6 +409,10 @@ async fn a_step_due_while_the_server_is_down_fires_after_the_restart_once(db: Te
     for address in ["first@drill.example", "second@drill.example", "third@drill.example"] {
         assert_eq!(smtp.to(address).len(), 1, "{address}");
     }
+    // And the check `hotline storm --target` makes reads the same from the database.
+    let firings = store.step_firings(hotline::clock::Timestamp(0)).await.unwrap();
+    assert_eq!((firings.escalations, firings.steps), (1, steps.len()), "{firings:?}");
+    assert!(firings.fired >= 3 && firings.fired_twice.is_empty() && firings.mismatched.is_empty(), "{firings:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
