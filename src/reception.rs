@@ -111,8 +111,8 @@ async fn faq() -> Json<&'static [Faq]> {
 
 #[derive(Deserialize, utoipa::ToSchema)]
 struct Appeal {
-    /// `appeal` (a complaint or request) or `question`.
-    #[serde(default = "default_category")]
+    /// `appeal` (a complaint or request) or `question`; SPEC §5 names it `kind`, also accepted.
+    #[serde(default = "default_category", alias = "kind")]
     category: Category,
     #[schema(max_length = 200)]
     name: Option<String>,

@@ -453,3 +453,20 @@ async fn a_wrong_key_in_the_list_of_a_shared_postcode_is_asked_again() {
     assert!(chosen.starts_with(&format!("{second}.")), "{chosen}");
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_web_appeal_may_name_its_kind_as_spec_does() {
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    let response = app
+        .http
+        .post(app.url("/api/public/appeals"))
+        .json(&json!({"kind": "question", "text": "Когда дадут свет на улице Мира?", "phone": "+79100000900"}))
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = crate::helpers::status_and_json(response).await;
+    assert_eq!(status, 201, "{body}");
+    let ticket = ticket(&app, body["number"].as_str().unwrap()).await;
+    assert_eq!(ticket["category"], "question");
+    app.stop().await;
+}
