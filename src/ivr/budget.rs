@@ -129,7 +129,7 @@ pub const MOMENTS: &[Moment] = &[
 /// Paths walked at most. Each path is finite (a node is entered at most once per path), but
 /// their number can grow with every fork; past this the walk stops and the report fails as
 /// incomplete, so a script change that multiplies paths is noticed instead of hanging `check`.
-pub const MAX_PATHS: usize = 100_000;
+pub const MAX_PATHS: usize = 1_000_000;
 
 // ---- Counting speech. ----
 
