@@ -426,16 +426,7 @@ async fn a_wrong_key_in_the_list_of_a_shared_postcode_is_asked_again() {
     let admin = app.login_as(Role::Admin).await;
     let csv =
         "name,type,district,postcode\nПокровское,село,Угличский район,152615\nИвановское,село,Угличский район,152615\n";
-    let response = app
-        .http
-        .post(app.url("/api/settlements/import"))
-        .bearer_auth(&admin)
-        .header("content-type", "text/csv")
-        .body(csv)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
+    assert_eq!(app.post_csv("/api/settlements/import", &admin, csv).await.0, 200);
     let mut caller = Caller::new(&app.base, Dialect::Twilio, "+79101234567");
     caller.dial().await.unwrap();
     caller.press("2").await.unwrap();

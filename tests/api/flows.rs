@@ -173,16 +173,7 @@ async fn planned_outages_for_the_next_seven_days_are_read_out_or_none_is_said(db
 
     let bad =
         "postcode,settlement,starts_at,ends_at,streets,reason\n152610,Углич,2026-12-01T09:00,2026-12-01T08:00,,\n";
-    let response = app
-        .http
-        .post(app.url("/api/planned-outages/import"))
-        .bearer_auth(&supervisor)
-        .header("content-type", "text/csv")
-        .body(bad)
-        .send()
-        .await
-        .unwrap();
-    let (status, body) = status_and_json(response).await;
+    let (status, body) = app.post_csv("/api/planned-outages/import", &supervisor, bad).await;
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["error"]["details"][0]["line"], 2);
     app.stop().await;
@@ -229,16 +220,7 @@ async fn application_status_by_number_and_an_unknown_number_offers_the_operator(
     let app = TestApp::spawn(TestDb::sqlite().await).await;
     let admin = app.login_as(Role::Admin).await;
     let csv = "number,applicant,status,updated_at\n20261234,Иванов И. И.,договор направлен в личный кабинет,2026-11-20T10:00\n";
-    let response = app
-        .http
-        .post(app.url("/api/connection-applications/import"))
-        .bearer_auth(&admin)
-        .header("content-type", "text/csv")
-        .body(csv)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(status_and_json(response).await.0, 200);
+    assert_eq!(app.post_csv("/api/connection-applications/import", &admin, csv).await.0, 200);
     let mut caller = Caller::new(&app.base, Dialect::Twilio, "+79100000500");
     caller.dial().await.unwrap();
     caller.press("4").await.unwrap();

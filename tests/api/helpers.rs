@@ -261,6 +261,12 @@ impl TestApp {
         conn.close().await.unwrap();
     }
 
+    /// A CSV import, as an administrator's or supervisor's upload.
+    pub async fn post_csv(&self, path: &str, token: &str, csv: &str) -> (u16, Value) {
+        let request = self.http.post(self.url(path)).bearer_auth(token).header("content-type", "text/csv");
+        status_and_json(request.body(csv.to_string()).send().await.unwrap()).await
+    }
+
     pub async fn post(&self, path: &str, token: &str, body: Value) -> (u16, Value) {
         let response = self.http.post(self.url(path)).bearer_auth(token).json(&body).send().await.unwrap();
         status_and_json(response).await
