@@ -9,8 +9,6 @@ use crate::crews::CrewStatus;
 use crate::ivr::engine::Effects;
 use crate::ivr::russian;
 use crate::outages;
-use crate::outages::IncidentStatus;
-use crate::phone::PhoneNumber;
 use crate::queue::ItemState;
 use crate::settlements::{Settlement, SettlementRef, match_spoken};
 use crate::store::{CallRecord, CallTx, SettlementQuery, StoreError, TicketUpdate};
@@ -145,7 +143,7 @@ impl StepEffects<'_> {
             priority,
             channel: Channel::Phone,
             status: if queued { Status::Queued } else { Status::New },
-            caller_number: self.call.caller_number.as_deref().and_then(|n| PhoneNumber::parse(n).ok()),
+            caller_number: self.call.callable_number(),
             settlement_id: vars.get("settlement_id").and_then(|id| id.parse().ok()),
             address: None,
             description,
@@ -193,10 +191,14 @@ impl StepEffects<'_> {
 }
 
 impl StepEffects<'_> {
+    /// The queue now, counting operators whose console is alive.
+    async fn queue_figures(&mut self) -> anyhow::Result<crate::store::QueueFigures> {
+        Ok(self.tx.queue_figures(self.now.plus_seconds(-self.settings.operator_lease_s)).await?)
+    }
+
     /// "short" or "long" (over two minutes), with the range to say in `wait_range`.
     async fn estimate_wait(&mut self, vars: &mut BTreeMap<String, String>) -> anyhow::Result<String> {
-        let alive_since = self.now.plus_seconds(-self.settings.operator_lease_s);
-        let figures = self.tx.queue_figures(alive_since).await?;
+        let figures = self.queue_figures().await?;
         if figures.operators_on_shift == 0 {
             return Ok("nobody".into());
         }
@@ -229,8 +231,7 @@ impl StepEffects<'_> {
     async fn still_waiting(&mut self, vars: &mut BTreeMap<String, String>) -> anyhow::Result<String> {
         let item = self.tx.live_item(&self.call.id).await?;
         let Some(item) = item.filter(|item| item.state == ItemState::Waiting) else { return Ok("no".into()) };
-        let alive_since = self.now.plus_seconds(-self.settings.operator_lease_s);
-        let figures = self.tx.queue_figures(alive_since).await?;
+        let figures = self.queue_figures().await?;
         let wait = figures.wait_for(item.position.unwrap_or(1) - 1, Some(item.category));
         vars.insert("wait_range".into(), wait.spoken());
         Ok("yes".into())
@@ -238,10 +239,7 @@ impl StepEffects<'_> {
 
     /// A call back needs a number to ring: not withheld, and one that parses as a phone number.
     fn caller_callable(&self) -> &'static str {
-        match self.call.caller_number.as_deref().map(PhoneNumber::parse) {
-            Some(Ok(_)) => "yes",
-            _ => "no",
-        }
+        if self.call.callable_number().is_some() { "yes" } else { "no" }
     }
 
     fn duty_phone(&self, vars: &mut BTreeMap<String, String>) -> &'static str {
@@ -258,7 +256,7 @@ impl StepEffects<'_> {
 impl StepEffects<'_> {
     /// The settlement of the caller's latest recent ticket, if any.
     async fn recent_place(&mut self) -> anyhow::Result<Option<SettlementRef>> {
-        let Some(number) = self.call.caller_number.as_deref().and_then(|n| PhoneNumber::parse(n).ok()) else {
+        let Some(number) = self.call.callable_number() else {
             return Ok(None);
         };
         let since = self.now.plus_seconds(-self.settings.returning_hours * 3600);
@@ -328,11 +326,8 @@ impl StepEffects<'_> {
             let crew = incident.crew_status.map_or("Информация передана диспетчеру.", CrewStatus::spoken);
             vars.insert("crew".into(), crew.into());
             vars.insert("etr".into(), etr);
-            // Until a dispatcher confirms it (a crew, a restoration time, work started), an
-            // incident is only what callers said: it is not announced as an accident.
-            let confirmed =
-                incident.status == IncidentStatus::InProgress || incident.etr.is_some() || incident.crew_id.is_some();
-            return Ok(if confirmed { "incident" } else { "reports" }.into());
+            // Reports no dispatcher has confirmed are not announced as an accident.
+            return Ok(if incident.confirmed() { "incident" } else { "reports" }.into());
         }
         Ok("unknown".into())
     }

@@ -304,7 +304,7 @@ pub async fn handle_wait(
     }
     // Out of the queue for a moment, to a menu that offers a call back keeping the place: a wait
     // poll can only speak (jambonz allows no gather there), so the offer is a step of the flow.
-    let callable = call.caller_number.as_deref().is_some_and(|n| PhoneNumber::parse(n).is_ok());
+    let callable = call.callable_number().is_some();
     let waited_s = call.queued_at.map_or(0, |since| (now.millis() - since.millis()) / 1000);
     if callable && waited_s >= CALLBACK_OFFER_AFTER_S {
         return Ok(vec![Action::Leave]);

@@ -65,6 +65,14 @@ pub struct Incident {
     pub updated_at: Timestamp,
 }
 
+impl Incident {
+    /// A dispatcher has confirmed it: work started, a crew sent or a restoration time set.
+    /// Until then it is only what callers reported.
+    pub fn confirmed(&self) -> bool {
+        self.status == IncidentStatus::InProgress || self.etr.is_some() || self.crew_id.is_some()
+    }
+}
+
 /// The switch a supervisor turns storm mode on and off with.
 pub const STORM_SWITCH: &str = "storm_mode";
 

@@ -157,6 +157,16 @@ pub const DEFAULT_DISPOSITIONS: &[&str] = &[
     "prank",
 ];
 
+/// Why an operator is paused when a caller put through to their phone did not reach them, by
+/// the provider's outcome of the dial: the reason their console shows.
+pub fn put_through_pause_reason(outcome: &str) -> &'static str {
+    match outcome {
+        "busy" => "телефон занят: звонок не дошёл",
+        "no-answer" => "не ответил на звонок",
+        _ => "телефон недоступен: звонок не прошёл",
+    }
+}
+
 /// Dispositions that mean there was nothing to do: the ticket is cancelled rather than resolved.
 pub fn cancels_ticket(disposition: &str) -> bool {
     matches!(disposition, "duplicate" | "wrong_number" | "prank")

@@ -22,6 +22,14 @@ use crate::settlements::Settlement;
 use crate::tickets::{Category, TicketKey};
 use crate::tickets::{NewTicket, Ticket};
 
+impl CallRecord {
+    /// The caller's number when it is one a person can be rung back on (not withheld, not
+    /// `anonymous`): what tickets record, returning callers are known by and call backs ring.
+    pub fn callable_number(&self) -> Option<crate::phone::PhoneNumber> {
+        self.caller_number.as_deref().and_then(|n| crate::phone::PhoneNumber::parse(n).ok())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct CallRecord {
     pub id: String,

@@ -8,6 +8,7 @@ use crate::auth::User;
 use crate::clock::Timestamp;
 use crate::queue::{
     ItemState, Kind, NewItem, OperatorStatus, Ordering, QueueItem, WaitRange, cancels_ticket, estimate_wait,
+    put_through_pause_reason,
 };
 use crate::tickets::{Category, Priority, Status, TicketKey};
 
@@ -234,14 +235,9 @@ pub(super) async fn put_through_failed_in(
     .bind(&item.id)
     .execute(&mut *tx)
     .await?;
-    let reason = match outcome {
-        "busy" => "телефон занят: звонок не дошёл",
-        "no-answer" => "не ответил на звонок",
-        _ => "телефон недоступен: звонок не прошёл",
-    };
     let actor = item.operator.clone().unwrap_or_default();
     if let Some(user_id) = operator {
-        set_status_in(tx, &user_id, OperatorStatus::Paused, Some(reason), now).await?;
+        set_status_in(tx, &user_id, OperatorStatus::Paused, Some(put_through_pause_reason(outcome)), now).await?;
     }
     follow_ticket(
         tx,
