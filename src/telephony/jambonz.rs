@@ -4,7 +4,52 @@ use hmac::{Hmac, Mac};
 use serde_json::{Map, Value, json};
 use sha2::Sha256;
 
-use super::{Action, Gather, GatherResult, Inbound, Prompt, ProviderStatus, SignatureError, Voice};
+use super::{
+    Action, Dialect, Gather, GatherResult, Inbound, Prompt, Provider, ProviderStatus, SignatureError, Voice, Webhook,
+    WebhookDoc,
+};
+use crate::config::Settings;
+use crate::store::StoredAnswer;
+
+/// The jambonz dialect as a [`Provider`].
+pub struct Jambonz;
+
+impl Provider for Jambonz {
+    const DIALECT: Dialect = Dialect::Jambonz;
+    const SIGNATURE_HEADER: &'static str = "jambonz-signature";
+    const API_DOC: WebhookDoc = WebhookDoc {
+        provider: "jambonz",
+        signature_checked: "Checked when a jambonz secret is configured",
+        request_content_type: "application/json",
+        request_description: "jambonz's webhook payload (call_sid, from, to, call_status, digits, speech, ...)",
+        request_schema: <Value as utoipa::PartialSchema>::schema,
+        answer_format: "as jambonz verbs",
+        answer_content_type: "application/json",
+        answer_schema: <Value as utoipa::PartialSchema>::schema,
+    };
+
+    fn verify(settings: &Settings, webhook: &Webhook<'_>) -> Result<(), SignatureError> {
+        let Some(secret) = &settings.jambonz_secret else { return Ok(()) };
+        let now_unix = webhook.received_at.millis() / 1000;
+        verify(secret.expose(), webhook.signature::<Self>(), webhook.body, now_unix)
+    }
+
+    fn parse(webhook: &Webhook<'_>) -> Result<Inbound, String> {
+        inbound(webhook.body)
+    }
+
+    fn supports(action: &Action) -> bool {
+        supports(action)
+    }
+
+    /// Spoken through the configured TTS vendor.
+    fn render(settings: &Settings, actions: &[Action]) -> StoredAnswer {
+        StoredAnswer {
+            content_type: "application/json".into(),
+            body: render(actions, &settings.jambonz_tts).to_string(),
+        }
+    }
+}
 
 type HmacSha256 = Hmac<Sha256>;
 

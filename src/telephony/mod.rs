@@ -3,7 +3,10 @@
 
 pub mod http;
 pub mod jambonz;
+mod provider;
 pub mod twilio;
+
+pub use provider::{Provider, Webhook, WebhookDoc};
 
 /// Which provider dialect a webhook speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

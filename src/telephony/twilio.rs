@@ -5,7 +5,44 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use hmac::{Hmac, Mac};
 use sha1::Sha1;
 
-use super::{Action, Gather, GatherResult, Inbound, Prompt, ProviderStatus, SignatureError, Voice};
+use super::{
+    Action, Dialect, Gather, GatherResult, Inbound, Prompt, Provider, ProviderStatus, SignatureError, Voice, Webhook,
+    WebhookDoc,
+};
+use crate::config::Settings;
+use crate::store::StoredAnswer;
+
+/// The Twilio dialect as a [`Provider`].
+pub struct Twilio;
+
+impl Provider for Twilio {
+    const DIALECT: Dialect = Dialect::Twilio;
+    const SIGNATURE_HEADER: &'static str = "X-Twilio-Signature";
+    const API_DOC: WebhookDoc = WebhookDoc {
+        provider: "Twilio",
+        signature_checked: "Checked when a Twilio auth token is configured",
+        request_content_type: "application/x-www-form-urlencoded",
+        request_description: "Twilio's webhook parameters (CallSid, From, To, CallStatus, Digits, SpeechResult, ...)",
+        request_schema: <std::collections::HashMap<String, String> as utoipa::PartialSchema>::schema,
+        answer_format: "as TwiML",
+        answer_content_type: "text/xml",
+        answer_schema: <String as utoipa::PartialSchema>::schema,
+    };
+
+    fn verify(settings: &Settings, webhook: &Webhook<'_>) -> Result<(), SignatureError> {
+        let Some(token) = &settings.twilio_auth_token else { return Ok(()) };
+        let url = format!("{}{}", settings.public_url, webhook.path_and_query);
+        verify(token.expose(), &url, &parse_form(webhook.body), webhook.signature::<Self>())
+    }
+
+    fn parse(webhook: &Webhook<'_>) -> Result<Inbound, String> {
+        inbound(&parse_form(webhook.body))
+    }
+
+    fn render(_: &Settings, actions: &[Action]) -> StoredAnswer {
+        StoredAnswer { content_type: "text/xml; charset=utf-8".into(), body: render(actions) }
+    }
+}
 
 type HmacSha1 = Hmac<Sha1>;
 
