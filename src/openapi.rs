@@ -11,6 +11,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::app::AppState;
 use crate::error::{ApiError, ErrorBody};
+use crate::telephony::http::WebhookPaths;
 
 /// Every endpoint of the app. A route added without an entry here makes the `openapi` test of
 /// the integration suite fail.
@@ -70,21 +71,13 @@ use crate::error::{ApiError, ErrorBody};
         crate::reception::outages,
         crate::reception::faq,
         crate::reception::appeal,
-        crate::telephony::http::twilio_entry,
-        crate::telephony::http::twilio_step,
-        crate::telephony::http::twilio_status,
-        crate::telephony::http::twilio_wait,
-        crate::telephony::http::jambonz_entry,
-        crate::telephony::http::jambonz_step,
-        crate::telephony::http::jambonz_status,
-        crate::telephony::http::jambonz_wait,
         crate::console::page,
         crate::console::asset,
     ),
     // Schemas used in request and response bodies are collected from the paths; these are the
     // ones no body names: the server-sent events carry a DomainEvent as text.
     components(schemas(crate::store::DomainEvent)),
-    modifiers(&BearerAuth, &ExtractorRefusals),
+    modifiers(&WebhookPaths, &BearerAuth, &ExtractorRefusals),
     tags(
         (name = "health", description = "Liveness and readiness for the orchestrator"),
         (name = "meta", description = "This document"),

@@ -1,5 +1,6 @@
-//! The webhook endpoints of SPEC §3: each dialect verifies the signature before reading
-//! anything, normalises the request and renders the call step's answer in its own format.
+//! The webhook endpoints of SPEC §3: one set of handlers serves every [`Provider`], verifying the
+//! signature before reading anything, normalising the request and rendering the call step's
+//! answer in the provider's dialect.
 
 use std::time::Duration;
 
@@ -9,27 +10,36 @@ use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
+use utoipa::Modify;
+use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
+use utoipa::openapi::request_body::RequestBodyBuilder;
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, SchemaType, Type};
+use utoipa::openapi::{ContentBuilder, OpenApi, Ref, Required, ResponseBuilder};
 
-use super::{Action, Dialect, Inbound, jambonz, twilio};
+use super::jambonz::Jambonz;
+use super::twilio::Twilio;
+use super::{Action, Inbound, Provider, Webhook};
 use crate::app::{AppState, BODY_LIMIT};
 use crate::calls::{self, StepKind, StepNumber};
 use crate::config::Settings;
-use crate::error::{ApiError, ErrorBody, read_body};
+use crate::error::{ApiError, read_body};
 use crate::store::StoredAnswer;
 
+/// Every dialect at the same four URLs under `/telephony/{dialect}/` (the paths are spelled out:
+/// the OpenAPI test reads them from here).
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/telephony/twilio/voice", post(twilio_entry))
-        .route("/telephony/twilio/step/{seq}", post(twilio_step))
-        .route("/telephony/twilio/status", post(twilio_status))
-        .route("/telephony/twilio/wait", post(twilio_wait))
-        .route("/telephony/jambonz/voice", post(jambonz_entry))
-        .route("/telephony/jambonz/step/{seq}", post(jambonz_step))
-        .route("/telephony/jambonz/status", post(jambonz_status))
-        .route("/telephony/jambonz/wait", post(jambonz_wait))
+        .route("/telephony/twilio/voice", post(voice::<Twilio>))
+        .route("/telephony/twilio/step/{seq}", post(step::<Twilio>))
+        .route("/telephony/twilio/status", post(status::<Twilio>))
+        .route("/telephony/twilio/wait", post(wait::<Twilio>))
+        .route("/telephony/jambonz/voice", post(voice::<Jambonz>))
+        .route("/telephony/jambonz/step/{seq}", post(step::<Jambonz>))
+        .route("/telephony/jambonz/status", post(status::<Jambonz>))
+        .route("/telephony/jambonz/wait", post(wait::<Jambonz>))
 }
 
-fn answer(stored: StoredAnswer) -> Response {
+fn respond(stored: StoredAnswer) -> Response {
     ([(CONTENT_TYPE, stored.content_type)], stored.body).into_response()
 }
 
@@ -60,37 +70,28 @@ fn fallback(settings: &Settings) -> Vec<Action> {
 
 /// Runs a voice webhook's work within [`STEP_DEADLINE`]; a refusal of the request itself (a bad
 /// webhook) stands, but a failure of ours is never the caller's to hear as a provider error.
-async fn or_fallback(
+async fn or_fallback<P: Provider>(
     state: &AppState,
-    render: fn(&Settings, &[Action]) -> StoredAnswer,
     work: impl Future<Output = Result<StoredAnswer, ApiError>>,
 ) -> Result<Response, ApiError> {
     let failure = match tokio::time::timeout(STEP_DEADLINE, work).await {
-        Ok(Ok(stored)) => return Ok(answer(stored)),
+        Ok(Ok(stored)) => return Ok(respond(stored)),
         Ok(Err(e @ (ApiError::Internal(_) | ApiError::Unavailable(_)))) => format!("{:#}", anyhow::Error::new(e)),
         Ok(Err(refused)) => return Err(refused),
         Err(_) => format!("no answer within {} s", STEP_DEADLINE.as_secs()),
     };
     tracing::error!(error = %failure, "a voice webhook failed: the caller gets the fallback message");
-    Ok(answer(render(&state.settings, &fallback(&state.settings))))
+    Ok(respond(render::<P>(&state.settings, &fallback(&state.settings))))
 }
 
-fn twilio_answer(_: &Settings, actions: &[Action]) -> StoredAnswer {
-    StoredAnswer { content_type: "text/xml; charset=utf-8".into(), body: twilio::render(actions) }
-}
-
-/// What jambonz gets for a step's actions, spoken through the configured TTS vendor.
-pub fn jambonz_answer(settings: &Settings, actions: &[Action]) -> StoredAnswer {
-    let tts = &settings.jambonz_tts;
-    // jambonz has no verb that records to a URL: such a step goes to an operator instead.
-    if actions.iter().any(|a| !jambonz::supports(a)) {
-        let fallback = unsupported_fallback();
-        return StoredAnswer {
-            content_type: "application/json".into(),
-            body: jambonz::render(&fallback, tts).to_string(),
-        };
+/// What provider `P` is sent for a step's actions. A step asking for something the dialect
+/// cannot do (jambonz has no verb that records to a URL) gets a stand-in answer instead.
+pub fn render<P: Provider>(settings: &Settings, actions: &[Action]) -> StoredAnswer {
+    if actions.iter().all(P::supports) {
+        P::render(settings, actions)
+    } else {
+        P::render(settings, &unsupported_fallback())
     }
-    StoredAnswer { content_type: "application/json".into(), body: jambonz::render(actions, tts).to_string() }
 }
 
 /// What a jambonz caller hears where a script asks for something jambonz cannot do (the default
@@ -114,120 +115,54 @@ fn refused(e: super::SignatureError) -> ApiError {
     ApiError::Forbidden(format!("webhook signature check failed: {e}"))
 }
 
-/// Reads, verifies and parses a Twilio webhook; nothing is touched before the signature holds.
-async fn twilio_inbound(state: &AppState, req: Request) -> Result<(Inbound, String), ApiError> {
+/// Reads, verifies and parses a webhook of dialect `P`; nothing is touched before the signature holds.
+async fn inbound<P: Provider>(state: &AppState, req: Request) -> Result<(Inbound, String), ApiError> {
     let headers = req.headers().clone();
-    // The URL Twilio signed is ours, as configured: never trust the Host header behind a proxy.
-    let path = req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into());
+    let path_and_query = req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into());
     let body = read_body(req, BODY_LIMIT).await?;
-    let params = twilio::parse_form(&body);
-    if let Some(token) = &state.settings.twilio_auth_token {
-        let url = format!("{}{path}", state.settings.public_url);
-        let signature = headers.get("x-twilio-signature").and_then(|v| v.to_str().ok());
-        twilio::verify(token.expose(), &url, &params, signature).map_err(refused)?;
-    }
-    let inbound = twilio::inbound(&params).map_err(bad_webhook)?;
+    let webhook =
+        Webhook { path_and_query: &path_and_query, headers: &headers, body: &body, received_at: state.clock.now() };
+    P::verify(&state.settings, &webhook).map_err(refused)?;
+    let inbound = P::parse(&webhook).map_err(bad_webhook)?;
     Ok((inbound, String::from_utf8_lossy(&body).into_owned()))
 }
 
-async fn jambonz_inbound(state: &AppState, req: Request) -> Result<(Inbound, String), ApiError> {
-    let headers = req.headers().clone();
-    let body = read_body(req, BODY_LIMIT).await?;
-    if let Some(secret) = &state.settings.jambonz_secret {
-        let signature = headers.get("jambonz-signature").and_then(|v| v.to_str().ok());
-        let now = state.clock.now().millis() / 1000;
-        jambonz::verify(secret.expose(), signature, &body, now).map_err(refused)?;
-    }
-    let inbound = jambonz::inbound(&body).map_err(bad_webhook)?;
-    Ok((inbound, String::from_utf8_lossy(&body).into_owned()))
+/// The number's voice URL: a call arrives.
+async fn voice<P: Provider>(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
+    answer_step::<P>(&state, StepKind::Entry, req).await
 }
 
-#[utoipa::path(
-    post,
-    path = "/telephony/twilio/voice",
-    tag = "telephony",
-    summary = "Twilio: a call arrives; answer with the first IVR step",
-    params(("X-Twilio-Signature" = Option<String>, Header, description = "Checked when a Twilio auth token is configured")),
-    request_body(
-        content = std::collections::HashMap<String, String>,
-        content_type = "application/x-www-form-urlencoded",
-        description = "Twilio's webhook parameters (CallSid, From, To, CallStatus, Digits, SpeechResult, ...)"
-    ),
-    responses(
-        (status = 200, description = "What the caller hears next, as TwiML", body = String, content_type = "text/xml"),
-        (status = 400, description = "The webhook lacks what a call step needs", body = ErrorBody),
-        (status = 403, description = "The signature does not hold", body = ErrorBody),
-        (status = 413, description = "The body is larger than the limit", body = ErrorBody),
-    )
-)]
-async fn twilio_entry(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
-    let (inbound, raw) = twilio_inbound(&state, req).await?;
-    let step = calls::handle_step(&state, Dialect::Twilio, StepKind::Entry, &inbound, &raw, twilio_answer);
-    or_fallback(&state, twilio_answer, step).await
-}
-
-#[utoipa::path(
-    post,
-    path = "/telephony/twilio/step/{seq}",
-    tag = "telephony",
-    summary = "Twilio: the caller's input to an IVR step; answer with the next",
-    params(("seq" = u32, Path, minimum = 1, maximum = 100_000, description = "The step number the previous answer asked to come back to"), ("X-Twilio-Signature" = Option<String>, Header, description = "Checked when a Twilio auth token is configured")),
-    request_body(
-        content = std::collections::HashMap<String, String>,
-        content_type = "application/x-www-form-urlencoded",
-        description = "Twilio's webhook parameters (CallSid, From, To, CallStatus, Digits, SpeechResult, ...)"
-    ),
-    responses(
-        (status = 200, description = "What the caller hears next, as TwiML", body = String, content_type = "text/xml"),
-        (status = 400, description = "The webhook lacks what a call step needs", body = ErrorBody),
-        (status = 403, description = "The signature does not hold", body = ErrorBody),
-        (status = 413, description = "The body is larger than the limit", body = ErrorBody),
-    )
-)]
-async fn twilio_step(
+/// A URL an earlier answer issued for step `seq` (a gather, record or queue result).
+async fn step<P: Provider>(
     State(state): State<AppState>,
     Path(seq): Path<String>,
     req: Request,
 ) -> Result<Response, ApiError> {
     let seq: StepNumber = seq.parse().map_err(bad_webhook)?;
-    let (inbound, raw) = twilio_inbound(&state, req).await?;
-    let step = calls::handle_step(&state, Dialect::Twilio, StepKind::Step(seq), &inbound, &raw, twilio_answer);
-    or_fallback(&state, twilio_answer, step).await
+    answer_step::<P>(&state, StepKind::Step(seq), req).await
 }
 
-#[utoipa::path(
-    post,
-    path = "/telephony/twilio/status",
-    tag = "telephony",
-    summary = "Twilio: a call status change (ringing, answered, completed)",
-    params(("X-Twilio-Signature" = Option<String>, Header, description = "Checked when a Twilio auth token is configured")),
-    request_body(
-        content = std::collections::HashMap<String, String>,
-        content_type = "application/x-www-form-urlencoded",
-        description = "Twilio's webhook parameters (CallSid, From, To, CallStatus, Digits, SpeechResult, ...)"
-    ),
-    responses(
-        (status = 200, description = "Recorded (an empty body)"),
-        (status = 400, description = "The webhook lacks what a call step needs", body = ErrorBody),
-        (status = 403, description = "The signature does not hold", body = ErrorBody),
-        (status = 413, description = "The body is larger than the limit", body = ErrorBody),
-    )
-)]
-async fn twilio_status(State(state): State<AppState>, req: Request) -> Result<StatusCode, ApiError> {
-    let (inbound, raw) = twilio_inbound(&state, req).await?;
-    record_status(&state, Dialect::Twilio, &inbound, &raw).await
+async fn answer_step<P: Provider>(state: &AppState, kind: StepKind, req: Request) -> Result<Response, ApiError> {
+    let (inbound, raw) = inbound::<P>(state, req).await?;
+    let step = calls::handle_step(state, P::DIALECT, kind, &inbound, &raw, render::<P>);
+    or_fallback::<P>(state, step).await
 }
 
-/// 200 as for every webhook whose effects are committed (SPEC §3); providers read no body. With
-/// the database down the callback is accepted all the same (SPEC §6): a provider retrying it
-/// would only add load, and the call's end is also seen on its next webhook or the queue's reaper.
-async fn record_status(
-    state: &AppState,
-    dialect: Dialect,
-    inbound: &Inbound,
-    raw: &str,
-) -> Result<StatusCode, ApiError> {
-    match tokio::time::timeout(STEP_DEADLINE, calls::handle_status(state, dialect, inbound, raw)).await {
+/// A caller waiting in the queue: what to play meanwhile.
+async fn wait<P: Provider>(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
+    let (inbound, raw) = inbound::<P>(&state, req).await?;
+    let wait =
+        async { Ok(render::<P>(&state.settings, &calls::handle_wait(&state, P::DIALECT, &inbound, &raw).await?)) };
+    or_fallback::<P>(&state, wait).await
+}
+
+/// A call status change. 200 as for every webhook whose effects are committed (SPEC §3);
+/// providers read no body. With the database down the callback is accepted all the same (SPEC
+/// §6): a provider retrying it would only add load, and the call's end is also seen on its next
+/// webhook or the queue's reaper.
+async fn status<P: Provider>(State(state): State<AppState>, req: Request) -> Result<StatusCode, ApiError> {
+    let (inbound, raw) = inbound::<P>(&state, req).await?;
+    match tokio::time::timeout(STEP_DEADLINE, calls::handle_status(&state, P::DIALECT, &inbound, &raw)).await {
         Ok(Ok(_)) => {}
         Ok(Err(e)) => tracing::error!(error = %e, call = %inbound.call_id, "a status callback could not be recorded"),
         Err(_) => tracing::error!(call = %inbound.call_id, "a status callback timed out and was not recorded"),
@@ -235,130 +170,111 @@ async fn record_status(
     Ok(StatusCode::OK)
 }
 
-#[utoipa::path(
-    post,
-    path = "/telephony/twilio/wait",
-    tag = "telephony",
-    summary = "Twilio: a caller waiting for an operator; answer with what to play meanwhile",
-    params(("X-Twilio-Signature" = Option<String>, Header, description = "Checked when a Twilio auth token is configured")),
-    request_body(
-        content = std::collections::HashMap<String, String>,
-        content_type = "application/x-www-form-urlencoded",
-        description = "Twilio's webhook parameters (CallSid, From, To, CallStatus, Digits, SpeechResult, ...)"
-    ),
-    responses(
-        (status = 200, description = "What the caller hears next, as TwiML", body = String, content_type = "text/xml"),
-        (status = 400, description = "The webhook lacks what a call step needs", body = ErrorBody),
-        (status = 403, description = "The signature does not hold", body = ErrorBody),
-        (status = 413, description = "The body is larger than the limit", body = ErrorBody),
-    )
-)]
-async fn twilio_wait(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
-    let (inbound, raw) = twilio_inbound(&state, req).await?;
-    let wait = async {
-        Ok(twilio_answer(&state.settings, &calls::handle_wait(&state, Dialect::Twilio, &inbound, &raw).await?))
+/// The telephony operations of the OpenAPI document: one description per kind of webhook,
+/// generated for each dialect from its [`super::WebhookDoc`].
+pub struct WebhookPaths;
+
+impl Modify for WebhookPaths {
+    fn modify(&self, openapi: &mut OpenApi) {
+        describe::<Twilio>(openapi);
+        describe::<Jambonz>(openapi);
+    }
+}
+
+/// A webhook every dialect has, as the OpenAPI document describes it.
+struct WebhookKind {
+    /// After `/telephony/{dialect}/`.
+    path: &'static str,
+    /// After `{dialect}_` in the operation id.
+    operation: &'static str,
+    /// After `{provider}: ` in the summary.
+    summary: &'static str,
+    /// The 200 carries what the caller hears next (a status callback's has no body).
+    answers: bool,
+}
+
+const WEBHOOK_KINDS: [WebhookKind; 4] = [
+    WebhookKind {
+        path: "voice",
+        operation: "entry",
+        summary: "a call arrives; answer with the first IVR step",
+        answers: true,
+    },
+    WebhookKind {
+        path: "step/{seq}",
+        operation: "step",
+        summary: "the caller's input to an IVR step; answer with the next",
+        answers: true,
+    },
+    WebhookKind {
+        path: "status",
+        operation: "status",
+        summary: "a call status change (ringing, answered, completed)",
+        answers: false,
+    },
+    WebhookKind {
+        path: "wait",
+        operation: "wait",
+        summary: "a caller waiting for an operator; answer with what to play meanwhile",
+        answers: true,
+    },
+];
+
+fn describe<P: Provider>(openapi: &mut OpenApi) {
+    let doc = P::API_DOC;
+    let dialect = P::DIALECT.as_str();
+    let refusal = |description: &str| {
+        let content = ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build();
+        ResponseBuilder::new().description(description).content("application/json", content).build()
     };
-    or_fallback(&state, twilio_answer, wait).await
-}
-
-#[utoipa::path(
-    post,
-    path = "/telephony/jambonz/voice",
-    tag = "telephony",
-    summary = "jambonz: a call arrives; answer with the first IVR step",
-    params(("jambonz-signature" = Option<String>, Header, description = "Checked when a jambonz secret is configured")),
-    request_body(
-        content = serde_json::Value,
-        content_type = "application/json",
-        description = "jambonz's webhook payload (call_sid, from, to, call_status, digits, speech, ...)"
-    ),
-    responses(
-        (status = 200, description = "What the caller hears next, as jambonz verbs", body = serde_json::Value),
-        (status = 400, description = "The webhook lacks what a call step needs", body = ErrorBody),
-        (status = 403, description = "The signature does not hold", body = ErrorBody),
-        (status = 413, description = "The body is larger than the limit", body = ErrorBody),
-    )
-)]
-async fn jambonz_entry(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
-    let (inbound, raw) = jambonz_inbound(&state, req).await?;
-    let step = calls::handle_step(&state, Dialect::Jambonz, StepKind::Entry, &inbound, &raw, jambonz_answer);
-    or_fallback(&state, jambonz_answer, step).await
-}
-
-#[utoipa::path(
-    post,
-    path = "/telephony/jambonz/step/{seq}",
-    tag = "telephony",
-    summary = "jambonz: the caller's input to an IVR step; answer with the next",
-    params(("seq" = u32, Path, minimum = 1, maximum = 100_000, description = "The step number the previous answer asked to come back to"), ("jambonz-signature" = Option<String>, Header, description = "Checked when a jambonz secret is configured")),
-    request_body(
-        content = serde_json::Value,
-        content_type = "application/json",
-        description = "jambonz's webhook payload (call_sid, from, to, call_status, digits, speech, ...)"
-    ),
-    responses(
-        (status = 200, description = "What the caller hears next, as jambonz verbs", body = serde_json::Value),
-        (status = 400, description = "The webhook lacks what a call step needs", body = ErrorBody),
-        (status = 403, description = "The signature does not hold", body = ErrorBody),
-        (status = 413, description = "The body is larger than the limit", body = ErrorBody),
-    )
-)]
-async fn jambonz_step(
-    State(state): State<AppState>,
-    Path(seq): Path<String>,
-    req: Request,
-) -> Result<Response, ApiError> {
-    let seq: StepNumber = seq.parse().map_err(bad_webhook)?;
-    let (inbound, raw) = jambonz_inbound(&state, req).await?;
-    let step = calls::handle_step(&state, Dialect::Jambonz, StepKind::Step(seq), &inbound, &raw, jambonz_answer);
-    or_fallback(&state, jambonz_answer, step).await
-}
-
-#[utoipa::path(
-    post,
-    path = "/telephony/jambonz/status",
-    tag = "telephony",
-    summary = "jambonz: a call status change (ringing, answered, completed)",
-    params(("jambonz-signature" = Option<String>, Header, description = "Checked when a jambonz secret is configured")),
-    request_body(
-        content = serde_json::Value,
-        content_type = "application/json",
-        description = "jambonz's webhook payload (call_sid, from, to, call_status, digits, speech, ...)"
-    ),
-    responses(
-        (status = 200, description = "Recorded (an empty body)"),
-        (status = 400, description = "The webhook lacks what a call step needs", body = ErrorBody),
-        (status = 403, description = "The signature does not hold", body = ErrorBody),
-        (status = 413, description = "The body is larger than the limit", body = ErrorBody),
-    )
-)]
-async fn jambonz_status(State(state): State<AppState>, req: Request) -> Result<StatusCode, ApiError> {
-    let (inbound, raw) = jambonz_inbound(&state, req).await?;
-    record_status(&state, Dialect::Jambonz, &inbound, &raw).await
-}
-
-#[utoipa::path(
-    post,
-    path = "/telephony/jambonz/wait",
-    tag = "telephony",
-    summary = "jambonz: a caller waiting for an operator; answer with what to play meanwhile",
-    params(("jambonz-signature" = Option<String>, Header, description = "Checked when a jambonz secret is configured")),
-    request_body(
-        content = serde_json::Value,
-        content_type = "application/json",
-        description = "jambonz's webhook payload (call_sid, from, to, call_status, digits, speech, ...)"
-    ),
-    responses(
-        (status = 200, description = "What the caller hears next, as jambonz verbs", body = serde_json::Value),
-        (status = 400, description = "The webhook lacks what a call step needs", body = ErrorBody),
-        (status = 403, description = "The signature does not hold", body = ErrorBody),
-        (status = 413, description = "The body is larger than the limit", body = ErrorBody),
-    )
-)]
-async fn jambonz_wait(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
-    let (inbound, raw) = jambonz_inbound(&state, req).await?;
-    let wait = async {
-        Ok(jambonz_answer(&state.settings, &calls::handle_wait(&state, Dialect::Jambonz, &inbound, &raw).await?))
-    };
-    or_fallback(&state, jambonz_answer, wait).await
+    for kind in WEBHOOK_KINDS {
+        let mut operation = OperationBuilder::new()
+            .tag("telephony")
+            .summary(Some(format!("{}: {}", doc.provider, kind.summary)))
+            .operation_id(Some(format!("{dialect}_{}", kind.operation)));
+        if kind.path.contains("{seq}") {
+            let step_number = ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int32)))
+                .minimum(Some(1))
+                .maximum(Some(StepNumber::MAX));
+            operation = operation.parameter(
+                ParameterBuilder::new()
+                    .name("seq")
+                    .parameter_in(ParameterIn::Path)
+                    .required(Required::True)
+                    .description(Some("The step number the previous answer asked to come back to"))
+                    .schema(Some(step_number)),
+            );
+        }
+        let signature = ParameterBuilder::new()
+            .name(P::SIGNATURE_HEADER)
+            .parameter_in(ParameterIn::Header)
+            .required(Required::False)
+            .description(Some(doc.signature_checked))
+            .schema(Some(ObjectBuilder::new().schema_type(SchemaType::from_iter([Type::String, Type::Null]))));
+        let request = RequestBodyBuilder::new()
+            .description(Some(doc.request_description))
+            .content(doc.request_content_type, ContentBuilder::new().schema(Some((doc.request_schema)())).build())
+            .required(Some(Required::True));
+        let success = if kind.answers {
+            ResponseBuilder::new()
+                .description(format!("What the caller hears next, {}", doc.answer_format))
+                .content(doc.answer_content_type, ContentBuilder::new().schema(Some((doc.answer_schema)())).build())
+        } else {
+            ResponseBuilder::new().description("Recorded (an empty body)")
+        };
+        let operation = operation
+            .parameter(signature)
+            .request_body(Some(request.build()))
+            .response("200", success.build())
+            .response("400", refusal("The webhook lacks what a call step needs"))
+            .response("403", refusal("The signature does not hold"))
+            .response("413", refusal("The body is larger than the limit"));
+        openapi.paths.add_path_operation(
+            format!("/telephony/{dialect}/{}", kind.path),
+            vec![HttpMethod::Post],
+            operation.build(),
+        );
+    }
 }

@@ -10,7 +10,7 @@ use hotline::config::Settings;
 use hotline::ivr::engine::{self, CallState, Effects, Input, StepUrls};
 use hotline::ivr::flow::NodeKind;
 use hotline::simulator::{Caller, Waiting};
-use hotline::telephony::jambonz::{self, Tts};
+use hotline::telephony::jambonz::{self, Jambonz, Tts};
 use hotline::telephony::{Action, Dialect, Gather, Prompt, Voice};
 use serde_json::{Value, json};
 
@@ -464,7 +464,7 @@ async fn every_answer_of_the_default_scripts_passes_the_verb_specifications() {
 
 /// The answer a jambonz webhook would send for the actions, parsed.
 fn hotline_answer(settings: &Settings, actions: &[Action]) -> Value {
-    serde_json::from_str(&hotline::telephony::http::jambonz_answer(settings, actions).body).unwrap()
+    serde_json::from_str(&hotline::telephony::http::render::<Jambonz>(settings, actions).body).unwrap()
 }
 
 fn check_last(caller: &Caller, seen: &mut BTreeSet<String>) {
