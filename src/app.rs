@@ -147,11 +147,11 @@ pub fn router(state: AppState) -> Router {
         .merge(escalation::http::router())
         .merge(escalation::ack::router())
         .merge(crews::http::router())
-        .merge(live::router())
+        .merge(live::http::router())
         .merge(metrics::router())
         .merge(outages::http::router())
         .merge(connection::http::router())
-        .merge(reception::router())
+        .merge(reception::http::router())
         .merge(
             telephony::http::router()
                 .route_layer(axum::middleware::from_fn_with_state(state.telemetry.clone(), metrics::track_webhooks)),

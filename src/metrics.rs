@@ -24,7 +24,7 @@ use prometheus_client::registry::Registry;
 use serde::Serialize;
 
 use crate::app::AppState;
-use crate::auth::SupervisorPlus;
+use crate::auth::http::SupervisorPlus;
 use crate::clock::Timestamp;
 use crate::error::ApiError;
 use crate::escalation::EscalationState;

@@ -5,7 +5,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 
 use crate::app::AppState;
-use crate::auth::{AdminOnly, OperatorPlus};
+use crate::auth::http::{AdminOnly, OperatorPlus};
 use crate::error::{ApiError, ErrorBody, csv_body};
 use crate::settlements::http::{IMPORT_LIMIT, Imported};
 use crate::store::Application;

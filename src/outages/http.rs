@@ -11,7 +11,7 @@ use super::{
     settlement_at,
 };
 use crate::app::AppState;
-use crate::auth::{DispatcherOnly, DispatcherPlus, OperatorPlus, SupervisorPlus};
+use crate::auth::http::{DispatcherOnly, DispatcherPlus, OperatorPlus, SupervisorPlus};
 use crate::clock::Timestamp;
 use crate::error::{ApiError, ApiJson, ApiQuery, ErrorBody, csv_body, optional_text, present, within_length};
 use crate::escalation::http::Assignment;

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Postcode, Settlement, parse_csv};
 use crate::app::AppState;
-use crate::auth::AdminOnly;
+use crate::auth::http::AdminOnly;
 use crate::error::{ApiError, ApiQuery, ErrorBody, csv_body};
 use crate::store::SettlementQuery;
 
