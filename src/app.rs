@@ -20,7 +20,7 @@ use tracing::Level;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::error::ApiError;
-use crate::escalation::ack::AckLinks;
+use crate::escalation::ack_link::AckLinks;
 use crate::escalation::mail::Mailer;
 use crate::escalation::policy::{DEFAULT_POLICIES, Policies};
 use crate::escalation::worker::Worker;
@@ -153,7 +153,7 @@ pub fn router(state: AppState) -> Router {
         .merge(settlements::http::router())
         .merge(queue::http::router())
         .merge(escalation::http::router())
-        .merge(escalation::ack::router())
+        .merge(escalation::ack_page::router())
         .merge(crews::http::router())
         .merge(live::http::router())
         .merge(metrics::http::router())
