@@ -161,8 +161,10 @@ pub fn router(state: AppState) -> Router {
         .merge(connection::http::router())
         .merge(reception::http::router())
         .merge(
-            telephony::http::router()
-                .route_layer(axum::middleware::from_fn_with_state(state.telemetry.clone(), metrics::http::track_webhooks)),
+            telephony::http::router().route_layer(axum::middleware::from_fn_with_state(
+                state.telemetry.clone(),
+                metrics::http::track_webhooks,
+            )),
         )
         .merge(crate::openapi::router())
         .merge(crate::console::router())

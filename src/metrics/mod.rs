@@ -21,9 +21,9 @@ use serde::Serialize;
 
 use crate::clock::Timestamp;
 use crate::config::Settings;
-use crate::store::{Store, StoreError};
 use crate::escalation::EscalationState;
 use crate::escalation::mail::EMAIL;
+use crate::store::{Store, StoreError};
 use crate::telephony::Dialect;
 
 /// A call answered within this many seconds counts toward the service level.

@@ -7,10 +7,10 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
+use super::{FAQ, Faq, SettlementOutages, outages_by_postcode, text_digest};
 use crate::app::AppState;
 use crate::client_addr::ClientAddr;
 use crate::error::{ApiError, ApiJson, ApiQuery, ErrorBody, optional_text, required_text};
-use super::{FAQ, Faq, SettlementOutages, outages_by_postcode, text_digest};
 use crate::phone::PhoneNumber;
 use crate::settlements::Postcode;
 use crate::store::{WebLimit, WebLimits, WebSender, WebSubmission};

@@ -21,7 +21,6 @@ pub struct SettlementOutages {
     incident: Option<Incident>,
 }
 
-
 /// Each settlement with `postcode`: its planned outages of the public horizon and its open incident.
 pub async fn outages_by_postcode(
     store: &Store,

@@ -7,7 +7,7 @@ use futures_util::future::BoxFuture;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::outages::{self, Application};
+use super::outages;
 pub use super::tickets::TicketUpdate;
 use super::{
     Backend, QueueFigures, SettlementQuery, Store, StoreError, StoreResult, WriteTx, batch, new_id, queue, settlements,
@@ -15,6 +15,7 @@ use super::{
 };
 use crate::calls::CallStatus;
 use crate::clock::Timestamp;
+use crate::connection::Application;
 use crate::escalation::policy::Policies;
 use crate::outages::{Incident, PlannedOutage, StormInputs};
 use crate::queue::{Kind, NewItem, Ordering, QueueItem};
