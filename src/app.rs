@@ -4,7 +4,7 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRef, Request, State};
 use axum::http::header::{
     CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS,
 };
@@ -20,7 +20,7 @@ use tracing::Level;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::error::ApiError;
-use crate::escalation::ack::AckLinks;
+use crate::escalation::ack_link::AckLinks;
 use crate::escalation::mail::Mailer;
 use crate::escalation::policy::{DEFAULT_POLICIES, Policies};
 use crate::escalation::worker::Worker;
@@ -53,6 +53,14 @@ pub struct AppState {
     pub background: Arc<Background>,
     /// This process' counters and histograms, served at /metrics.
     pub telemetry: Arc<metrics::Telemetry>,
+}
+
+/// The settings as a substate, for extractors that read them without knowing the app
+/// ([`crate::client_addr::ClientAddr`]).
+impl FromRef<AppState> for Arc<Settings> {
+    fn from_ref(state: &AppState) -> Self {
+        state.settings.clone()
+    }
 }
 
 /// Tasks started with the app and stopped with it.
@@ -145,16 +153,18 @@ pub fn router(state: AppState) -> Router {
         .merge(settlements::http::router())
         .merge(queue::http::router())
         .merge(escalation::http::router())
-        .merge(escalation::ack::router())
+        .merge(escalation::ack_page::router())
         .merge(crews::http::router())
-        .merge(live::router())
-        .merge(metrics::router())
+        .merge(live::http::router())
+        .merge(metrics::http::router())
         .merge(outages::http::router())
         .merge(connection::http::router())
-        .merge(reception::router())
+        .merge(reception::http::router())
         .merge(
-            telephony::http::router()
-                .route_layer(axum::middleware::from_fn_with_state(state.telemetry.clone(), metrics::track_webhooks)),
+            telephony::http::router().route_layer(axum::middleware::from_fn_with_state(
+                state.telemetry.clone(),
+                metrics::http::track_webhooks,
+            )),
         )
         .merge(crate::openapi::router())
         .merge(crate::console::router())

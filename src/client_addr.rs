@@ -10,12 +10,13 @@
 use std::convert::Infallible;
 use std::fmt;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::{ConnectInfo, FromRef, FromRequestParts};
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
 
-use crate::app::AppState;
+use crate::config::Settings;
 
 /// The client address of a request, as [`client_addr`] derives it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -98,16 +99,22 @@ fn canonical(ip: IpAddr) -> IpAddr {
 
 /// The client address as an extractor. The server is started with the peer address attached
 /// (`into_make_service_with_connect_info`); a request handed to the router some other way (in
-/// process) has none, and counts as the unspecified address.
-impl FromRequestParts<AppState> for ClientAddr {
+/// process) has none, and counts as the unspecified address. The trusted proxies come from the
+/// settings of whatever state the router has.
+impl<S> FromRequestParts<S> for ClientAddr
+where
+    S: Send + Sync,
+    Arc<Settings>: FromRef<S>,
+{
     type Rejection = Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), |ConnectInfo(addr)| addr.ip());
-        Ok(Self(client_addr(peer, &parts.headers, &state.settings.trusted_proxies)))
+        let settings = Arc::<Settings>::from_ref(state);
+        Ok(Self(client_addr(peer, &parts.headers, &settings.trusted_proxies)))
     }
 }
 

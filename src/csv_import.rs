@@ -1,7 +1,18 @@
 //! The shape every CSV import shares: a fixed header, every row checked, and any bad row
 //! refusing the whole file with each problem named by its line number.
 
+use serde::Serialize;
+
 use crate::error::LineError;
+
+/// Imports are larger than ordinary requests: a region's settlement list runs to megabytes.
+pub const IMPORT_LIMIT: usize = 8 * 1024 * 1024;
+
+/// What an import answers: how many rows were stored.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Imported {
+    pub imported: usize,
+}
 
 /// Reads `text` whose header must be exactly `header`; `row` checks one record (with exactly
 /// `header.len()` fields) and returns the value or its problems. `what` names the rows in the

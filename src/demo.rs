@@ -3,8 +3,9 @@
 //! only ever loaded into a database nobody has used.
 
 use crate::clock::Timestamp;
+use crate::connection::Application;
 use crate::outages::NewPlannedOutage;
-use crate::store::{Application, SettlementQuery, Store};
+use crate::store::{SettlementQuery, Store};
 
 /// Loads the samples when the database is untouched; says how many rows it added.
 pub async fn load_if_pristine(store: &Store, tz: &jiff::tz::TimeZone, now: Timestamp) -> anyhow::Result<Option<usize>> {

@@ -1,16 +1,24 @@
-//! Login, logout and "who am I" endpoints.
+//! Login, logout and "who am I" endpoints, and the extractors that let a request in by its
+//! bearer token: the signed-in [`User`] and the role extractors.
 
-use axum::extract::State;
+use axum::extract::{FromRef, FromRequestParts, State};
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use super::{BearerToken, LoginOutcome, User};
+use super::{LoginOutcome, Role, Sessions, User, user_from_token};
 use crate::app::AppState;
 use crate::client_addr::ClientAddr;
 use crate::clock::Timestamp;
 use crate::error::{ApiError, ApiJson, ErrorBody, within_length};
+
+impl FromRef<AppState> for Sessions {
+    fn from_ref(state: &AppState) -> Self {
+        Sessions { store: state.store.clone(), clock: state.clock.clone(), session_hours: state.settings.session_hours }
+    }
+}
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -50,14 +58,14 @@ struct LoginResponse {
     )
 )]
 async fn login(
-    State(state): State<AppState>,
+    State(sessions): State<Sessions>,
     client: ClientAddr,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> Result<Json<LoginResponse>, ApiError> {
     // Longer cannot be anyone's: refused before it is counted or hashed.
     within_length("username", Some(&req.username), 64)?;
     within_length("password", Some(&req.password), 1024)?;
-    match super::login(&state, &req.username, &req.password, client).await? {
+    match super::login(&sessions, &req.username, &req.password, client).await? {
         LoginOutcome::LoggedIn { token, user, expires_at } => {
             tracing::info!(username = %user.username, role = %user.role, "logged in");
             Ok(Json(LoginResponse { token, user, expires_at }))
@@ -68,7 +76,7 @@ async fn login(
         }
         LoginOutcome::Throttled { until } => {
             tracing::debug!(username = %req.username, "login refused: throttled");
-            let retry_after_s = ((until.millis() - state.clock.now().millis()).max(1) as u64).div_ceil(1000);
+            let retry_after_s = ((until.millis() - sessions.clock.now().millis()).max(1) as u64).div_ceil(1000);
             Err(ApiError::TooManyRequests {
                 retry_after_s,
                 message: format!(
@@ -92,11 +100,11 @@ async fn login(
     )
 )]
 async fn logout(
-    State(state): State<AppState>,
+    State(sessions): State<Sessions>,
     _user: User,
     BearerToken(token): BearerToken,
 ) -> Result<StatusCode, ApiError> {
-    super::logout(&state, &token).await?;
+    super::logout(&sessions, &token).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -114,4 +122,66 @@ async fn logout(
 )]
 async fn me(user: User) -> Json<User> {
     Json(user)
+}
+
+/// The token of an `Authorization: Bearer ...` header.
+pub fn bearer_from(headers: &axum::http::HeaderMap) -> Option<&str> {
+    let value = headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim()).filter(|t| !t.is_empty())
+}
+
+/// The signed-in user of a request; a request without a valid token is refused with 401.
+impl FromRequestParts<AppState> for User {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        user_from_token(&Sessions::from_ref(state), bearer_from(&parts.headers)).await
+    }
+}
+
+/// Extractors that let a handler in only for some roles. They read the token alone, so a role
+/// that may not call an endpoint is refused with 403 before the body is read, whatever the body
+/// is (SPEC §6): a handler takes one of them instead of [`User`], ahead of its body extractor.
+macro_rules! role_extractors {
+    ($($(#[$doc:meta])* $name:ident => |$user:ident| $check:expr;)+) => {$(
+        $(#[$doc])*
+        pub struct $name(pub User);
+
+        impl FromRequestParts<AppState> for $name {
+            type Rejection = ApiError;
+
+            async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+                let $user = User::from_request_parts(parts, state).await?;
+                $check?;
+                Ok(Self($user))
+            }
+        }
+    )+};
+}
+
+role_extractors! {
+    /// Operators and every role above ("operator+" in SPEC §5).
+    OperatorPlus => |user| user.require_at_least(Role::Operator);
+    /// Dispatchers, supervisors and admins ("dispatcher+").
+    DispatcherPlus => |user| user.require_at_least(Role::Dispatcher);
+    /// Supervisors and admins ("supervisor+").
+    SupervisorPlus => |user| user.require_at_least(Role::Supervisor);
+    /// Operators, and admins who may do everything ("operator").
+    OperatorOnly => |user| user.require_one_of(&[Role::Operator]);
+    /// Dispatchers, and admins ("dispatcher").
+    DispatcherOnly => |user| user.require_one_of(&[Role::Dispatcher]);
+    /// Admins ("admin").
+    AdminOnly => |user| user.require_one_of(&[Role::Admin]);
+}
+
+/// The raw bearer token of a request, for logging out.
+pub struct BearerToken(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for BearerToken {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        bearer_from(&parts.headers).map(|t| BearerToken(t.to_string())).ok_or_else(ApiError::login_required)
+    }
 }

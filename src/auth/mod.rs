@@ -1,20 +1,17 @@
-//! Accounts: roles, argon2 password hashes, expiring bearer tokens (stored hashed) and the
-//! extractor that turns a request's token into a user with a role.
+//! Accounts: roles, argon2 password hashes and expiring bearer tokens (stored hashed); the
+//! extractors that turn a request's token into a user with a role are in [`http`].
 
 pub mod http;
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
 use base64::Engine;
 use rand::RngCore;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::app::AppState;
 use crate::client_addr::ClientAddr;
-use crate::clock::Timestamp;
+use crate::clock::{Clock, Timestamp};
 use crate::error::ApiError;
 use crate::store::{LoginKeys, LoginLimit, Store, StoreError};
 use crate::text_enum::text_enum;
@@ -133,6 +130,15 @@ fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
+/// What logging in and checking tokens need: the sessions' store, the time, and how long a
+/// session lasts.
+#[derive(Clone)]
+pub struct Sessions {
+    pub store: Store,
+    pub clock: Clock,
+    pub session_hours: u32,
+}
+
 /// Login throttling (SPEC §6): after this many failed logins for one username or from one
 /// client address within the window, further attempts are refused until the window has passed.
 ///
@@ -163,23 +169,23 @@ pub enum LoginOutcome {
 /// Checks a password and opens a session, unless the username or the client address has used
 /// up its failed logins ([`LOGIN_LIMIT`]): then the password is not even checked.
 pub async fn login(
-    state: &AppState,
+    sessions: &Sessions,
     username: &str,
     password: &str,
     client: ClientAddr,
 ) -> Result<LoginOutcome, StoreError> {
-    let now = state.clock.now();
+    let now = sessions.clock.now();
     let address = client.limit_key();
     let keys = LoginKeys { username, address: &address };
     // A read first, so a flood of refused attempts costs no write; then the count that decides.
-    if let Some(until) = state.store.login_throttled_until(keys, LOGIN_LIMIT, now).await? {
+    if let Some(until) = sessions.store.login_throttled_until(keys, LOGIN_LIMIT, now).await? {
         return Ok(LoginOutcome::Throttled { until });
     }
-    let attempt = match state.store.count_login_attempt(keys, LOGIN_LIMIT, now).await? {
+    let attempt = match sessions.store.count_login_attempt(keys, LOGIN_LIMIT, now).await? {
         Ok(attempt) => attempt,
         Err(until) => return Ok(LoginOutcome::Throttled { until }),
     };
-    let credentials = state.store.credentials(username).await?;
+    let credentials = sessions.store.credentials(username).await?;
     // Verify against a dummy hash for unknown users too, so timing does not reveal which names exist.
     const DUMMY: &str =
         "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$K6kFT1m9B7ZLvOHXsYF2m9PY1v2qnP5ZrwC3XNFQwRE";
@@ -187,7 +193,7 @@ pub async fn login(
     let verified = verify_password(password, hash).await;
     let Some(credentials) = credentials.filter(|_| verified) else {
         // The attempt's row stays: it is a failure now. Say so once when it closed a door.
-        if let Some(until) = state.store.login_throttled_until(keys, LOGIN_LIMIT, now).await? {
+        if let Some(until) = sessions.store.login_throttled_until(keys, LOGIN_LIMIT, now).await? {
             tracing::warn!(
                 username,
                 address = %address,
@@ -199,15 +205,15 @@ pub async fn login(
         }
         return Ok(LoginOutcome::Refused);
     };
-    state.store.login_succeeded(&attempt, LOGIN_LIMIT, now).await?;
+    sessions.store.login_succeeded(&attempt, LOGIN_LIMIT, now).await?;
     let token = new_token();
-    let expires_at = now.plus_seconds(state.settings.session_hours as i64 * 3600);
-    state.store.create_session(&token_hash(&token), &credentials.user.id, now, expires_at).await?;
+    let expires_at = now.plus_seconds(sessions.session_hours as i64 * 3600);
+    sessions.store.create_session(&token_hash(&token), &credentials.user.id, now, expires_at).await?;
     Ok(LoginOutcome::LoggedIn { token, user: credentials.user, expires_at })
 }
 
-pub async fn logout(state: &AppState, token: &str) -> Result<(), StoreError> {
-    state.store.delete_session(&token_hash(token)).await
+pub async fn logout(sessions: &Sessions, token: &str) -> Result<(), StoreError> {
+    sessions.store.delete_session(&token_hash(token)).await
 }
 
 /// How often a long-lived response (an event stream) checks that its token still names a
@@ -217,13 +223,13 @@ pub const SESSION_RECHECK: std::time::Duration = std::time::Duration::from_secs(
 /// Completes once `token` no longer names a valid session: logged out (on any instance, the
 /// session is in the database), expired, or its user gone. A database that cannot be asked
 /// does not end it: it is asked again at the next check.
-pub async fn session_ended(state: AppState, token: String) {
+pub async fn session_ended(sessions: Sessions, token: String) {
     let hash = token_hash(&token);
     let mut tick = tokio::time::interval(SESSION_RECHECK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        match state.store.session_user(&hash, state.clock.now()).await {
+        match sessions.store.session_user(&hash, sessions.clock.now()).await {
             Ok(Some(_)) => {}
             Ok(None) => return,
             Err(e) => tracing::debug!(error = %e, "could not check a stream's session; asking again later"),
@@ -231,72 +237,10 @@ pub async fn session_ended(state: AppState, token: String) {
     }
 }
 
-/// The token of an `Authorization: Bearer ...` header.
-pub fn bearer_from(headers: &axum::http::HeaderMap) -> Option<&str> {
-    let value = headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim()).filter(|t| !t.is_empty())
-}
-
 /// The user a still-valid token belongs to; 401 otherwise.
-pub async fn user_from_token(state: &AppState, token: Option<&str>) -> Result<User, ApiError> {
+pub async fn user_from_token(sessions: &Sessions, token: Option<&str>) -> Result<User, ApiError> {
     let token = token.ok_or_else(ApiError::login_required)?;
-    state.store.session_user(&token_hash(token), state.clock.now()).await?.ok_or_else(ApiError::login_required)
-}
-
-/// The signed-in user of a request; a request without a valid token is refused with 401.
-impl FromRequestParts<AppState> for User {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        user_from_token(state, bearer_from(&parts.headers)).await
-    }
-}
-
-/// Extractors that let a handler in only for some roles. They read the token alone, so a role
-/// that may not call an endpoint is refused with 403 before the body is read, whatever the body
-/// is (SPEC §6): a handler takes one of them instead of [`User`], ahead of its body extractor.
-macro_rules! role_extractors {
-    ($($(#[$doc:meta])* $name:ident => |$user:ident| $check:expr;)+) => {$(
-        $(#[$doc])*
-        pub struct $name(pub User);
-
-        impl FromRequestParts<AppState> for $name {
-            type Rejection = ApiError;
-
-            async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-                let $user = User::from_request_parts(parts, state).await?;
-                $check?;
-                Ok(Self($user))
-            }
-        }
-    )+};
-}
-
-role_extractors! {
-    /// Operators and every role above ("operator+" in SPEC §5).
-    OperatorPlus => |user| user.require_at_least(Role::Operator);
-    /// Dispatchers, supervisors and admins ("dispatcher+").
-    DispatcherPlus => |user| user.require_at_least(Role::Dispatcher);
-    /// Supervisors and admins ("supervisor+").
-    SupervisorPlus => |user| user.require_at_least(Role::Supervisor);
-    /// Operators, and admins who may do everything ("operator").
-    OperatorOnly => |user| user.require_one_of(&[Role::Operator]);
-    /// Dispatchers, and admins ("dispatcher").
-    DispatcherOnly => |user| user.require_one_of(&[Role::Dispatcher]);
-    /// Admins ("admin").
-    AdminOnly => |user| user.require_one_of(&[Role::Admin]);
-}
-
-/// The raw bearer token of a request, for logging out.
-pub struct BearerToken(pub String);
-
-impl<S: Send + Sync> FromRequestParts<S> for BearerToken {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        bearer_from(&parts.headers).map(|t| BearerToken(t.to_string())).ok_or_else(ApiError::login_required)
-    }
+    sessions.store.session_user(&token_hash(token), sessions.clock.now()).await?.ok_or_else(ApiError::login_required)
 }
 
 #[cfg(test)]

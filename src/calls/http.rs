@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::CallStatus;
 use crate::app::AppState;
-use crate::auth::OperatorPlus;
+use crate::auth::http::OperatorPlus;
 use crate::clock::Timestamp;
 use crate::error::{ApiError, ErrorBody};
 use crate::ivr::engine::{Answer, CallState};

@@ -5,6 +5,7 @@
 pub mod effects;
 pub mod http;
 pub mod lifecycle;
+pub mod returning;
 
 pub use lifecycle::{CallEvent, CallStatus};
 

@@ -4,11 +4,11 @@ use axum::extract::{Path, Request, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 
+use super::Application;
 use crate::app::AppState;
-use crate::auth::{AdminOnly, OperatorPlus};
+use crate::auth::http::{AdminOnly, OperatorPlus};
+use crate::csv_import::{IMPORT_LIMIT, Imported};
 use crate::error::{ApiError, ErrorBody, csv_body};
-use crate::settlements::http::{IMPORT_LIMIT, Imported};
-use crate::store::Application;
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -5,9 +5,18 @@ pub mod http;
 
 use jiff::tz::TimeZone;
 
+use crate::clock::Timestamp;
 use crate::error::LineError;
 use crate::outages::parse_time;
-use crate::store::Application;
+
+/// A connection application as callers and operators ask about it.
+#[derive(Debug, Clone, serde::Serialize, PartialEq, utoipa::ToSchema)]
+pub struct Application {
+    pub number: String,
+    pub applicant: String,
+    pub status: String,
+    pub updated_at: Timestamp,
+}
 
 /// Reads `number,applicant,status,updated_at`: every row checked, any bad row refuses the file.
 pub fn parse_csv(text: &str, tz: &TimeZone) -> Result<Vec<Application>, Vec<LineError>> {

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::{Crew, CrewChange, CrewStatus};
 use crate::app::AppState;
-use crate::auth::DispatcherPlus;
+use crate::auth::http::DispatcherPlus;
 use crate::error::{ApiError, ApiJson, ErrorBody, optional_text, present, required_text};
 
 pub fn router() -> Router<AppState> {

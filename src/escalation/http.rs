@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::mail;
 use super::{Escalation, EscalationDetail, EscalationState};
 use crate::app::AppState;
-use crate::auth::{DispatcherOnly, DispatcherPlus};
+use crate::auth::http::{DispatcherOnly, DispatcherPlus};
 use crate::crews::Crew;
 use crate::error::{ApiError, ApiJson, ApiQuery, required_text, within_length};
 use crate::tickets::{Ticket, TicketKey};

@@ -2,7 +2,8 @@
 //! long to wait), escalations started with their ticket, the worker that fires their steps and
 //! delivers the mail, acknowledgement links, and the dispatcher's actions on them.
 
-pub mod ack;
+pub mod ack_link;
+pub mod ack_page;
 pub mod http;
 pub mod mail;
 pub mod policy;

@@ -129,6 +129,34 @@ pub struct Policy {
     pub remind_after_s: i64,
 }
 
+/// A step of an escalation as it starts: when it is due and whom it notifies then.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScheduledStep<'a> {
+    pub order: u32,
+    pub due_at: Timestamp,
+    pub targets: &'a [Target],
+    pub recipients: Vec<Recipient>,
+}
+
+impl Policy {
+    /// The steps of an escalation that starts at `now` under this policy, each with the people
+    /// it would notify when due (the worker resolves them again as it fires).
+    pub fn schedule(&self, now: Timestamp, by_role: &[(Role, Recipient)]) -> Vec<ScheduledStep<'_>> {
+        self.plan
+            .iter()
+            .map(|step| {
+                let due_at = now.plus_seconds(step.after_s);
+                ScheduledStep {
+                    order: step.order,
+                    due_at,
+                    targets: &step.targets,
+                    recipients: resolve_all(&step.targets, due_at, by_role),
+                }
+            })
+            .collect()
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Policies(Vec<Policy>);
 
@@ -331,6 +359,31 @@ steps = [{ notify = ["shift:duty", "role:dispatcher"], wait_s = 30 }]
         assert_eq!(emails("2026-01-03T07:59:00+03:00"), ["b@x.ru", "olga@x.ru"]);
         assert_eq!(emails("2026-01-03T08:00:00+03:00"), ["a@x.ru", "olga@x.ru"], "round again");
         assert_eq!(emails("2025-12-31T20:00:00+03:00"), ["b@x.ru", "olga@x.ru"], "before the start, backwards");
+    }
+
+    #[test]
+    fn a_schedule_puts_each_step_after_the_start_with_whom_it_notifies_then() {
+        let policies = Policies::parse(DEFAULT_POLICIES).unwrap();
+        let uglich = policies.matching(Category::Hazard, 1, Some("Угличский район")).unwrap();
+        let now = Timestamp(1_800_000_000_000);
+        let schedule = uglich.schedule(now, &[]);
+        let due: Vec<i64> = schedule.iter().map(|s| s.due_at.millis() - now.millis()).collect();
+        assert_eq!(due, [0, 300_000, 900_000, 1_200_000]);
+        assert_eq!(
+            schedule.iter().map(|s| s.order).collect::<Vec<_>>(),
+            uglich.plan.iter().map(|p| p.order).collect::<Vec<_>>()
+        );
+        let told: Vec<Vec<&str>> =
+            schedule.iter().map(|s| s.recipients.iter().map(|r| r.email.as_str()).collect()).collect();
+        assert_eq!(
+            told,
+            [
+                ["uglich-res@yarenergo.example"],
+                ["cus-duty@yarenergo.example"],
+                ["uglich-res@yarenergo.example"],
+                ["cus-duty@yarenergo.example"]
+            ]
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::ack::AckLinks;
+use super::ack_link::AckLinks;
 use super::mail::{self, Channel, NewMessage, OutboxMessage, Purpose};
 use super::policy::{Policies, resolve_all};
 use crate::clock::{Clock, Timestamp};

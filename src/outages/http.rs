@@ -11,12 +11,12 @@ use super::{
     settlement_at,
 };
 use crate::app::AppState;
-use crate::auth::{DispatcherOnly, DispatcherPlus, OperatorPlus, SupervisorPlus};
+use crate::auth::http::{DispatcherOnly, DispatcherPlus, OperatorPlus, SupervisorPlus};
 use crate::clock::Timestamp;
+use crate::csv_import::{IMPORT_LIMIT, Imported};
 use crate::error::{ApiError, ApiJson, ApiQuery, ErrorBody, csv_body, optional_text, present, within_length};
 use crate::escalation::http::Assignment;
 use crate::escalation::mail::{crew_job, local_time};
-use crate::settlements::http::{IMPORT_LIMIT, Imported};
 
 pub fn router() -> Router<AppState> {
     Router::new()

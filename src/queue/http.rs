@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{OperatorStatus, QueueItem};
 use crate::app::AppState;
-use crate::auth::{OperatorOnly, OperatorPlus, Role, SupervisorPlus, User};
+use crate::auth::http::{OperatorOnly, OperatorPlus, SupervisorPlus};
+use crate::auth::{Role, User};
 use crate::error::{ApiError, ApiJson, ErrorBody, optional_text, within_length};
 use crate::phone::PhoneNumber;
 use crate::store::OperatorState;

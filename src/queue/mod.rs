@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::clock::Timestamp;
 use crate::text_enum::text_enum;
-use crate::tickets::{Category, Priority};
+use crate::tickets::{Category, Priority, Status, Ticket};
 
 text_enum! {
     pub enum Kind {
@@ -74,6 +74,22 @@ pub struct NewItem {
     pub priority: Priority,
     /// When the caller first started waiting: a callback keeps the time of the call it replaces.
     pub enqueued_at: Timestamp,
+}
+
+impl NewItem {
+    /// A caller on the line waiting for an operator: with the ticket the call made or is linked
+    /// to, in its category and priority (a hazard is served first); without one, as a question.
+    pub fn live_call(call_id: &str, caller_number: Option<&str>, ticket: Option<&Ticket>, now: Timestamp) -> Self {
+        NewItem {
+            kind: Kind::LiveCall,
+            ticket_id: ticket.map(|t| t.id.clone()),
+            call_id: Some(call_id.to_string()),
+            caller_number: caller_number.map(str::to_string),
+            category: ticket.map_or(Category::Question, |t| t.category),
+            priority: ticket.map_or(Category::Question.default_priority(), |t| t.priority),
+            enqueued_at: now,
+        }
+    }
 }
 
 /// How waiting items are ordered, from the settings.
@@ -168,8 +184,53 @@ pub fn put_through_pause_reason(outcome: &str) -> &'static str {
 }
 
 /// Dispositions that mean there was nothing to do: the ticket is cancelled rather than resolved.
-pub fn cancels_ticket(disposition: &str) -> bool {
+fn cancels_ticket(disposition: &str) -> bool {
     matches!(disposition, "duplicate" | "wrong_number" | "prank")
+}
+
+/// What became of a queue item, as far as its ticket is concerned.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ItemMove<'a> {
+    /// An operator took it from the queue.
+    Taken,
+    /// Its operator gave it back.
+    Released,
+    /// Its operator stopped renewing the lease.
+    LeaseExpired,
+    /// The operator it was put through to could not be reached; `outcome` is the provider's.
+    PutThroughFailed { outcome: &'a str },
+    /// Wrapped up with this disposition.
+    Completed { disposition: &'a str },
+}
+
+/// The move of a ticket that follows its queue item: the status it goes to, and the note its
+/// history keeps.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TicketMove {
+    pub ticket_id: String,
+    pub to: Status,
+    pub detail: String,
+}
+
+/// The ticket moves with its item: in progress while an operator holds it, queued again when
+/// it goes back, resolved (or cancelled, when there was nothing to do) at wrap-up. `None` for
+/// an item without a ticket. The move is made where the lifecycle allows; a ticket already
+/// further on (resolved by someone else meanwhile) is left as it is.
+pub fn ticket_follows(item: &QueueItem, moved: ItemMove<'_>) -> Option<TicketMove> {
+    let ticket_id = item.ticket_id.clone()?;
+    let (to, detail) = match moved {
+        ItemMove::Taken => (Status::InProgress, "taken from the queue".to_string()),
+        ItemMove::Released => (Status::Queued, "released to the queue".to_string()),
+        ItemMove::LeaseExpired => (Status::Queued, "lease expired: back to the queue".to_string()),
+        ItemMove::PutThroughFailed { outcome } => {
+            (Status::Queued, format!("put-through failed ({outcome}): back to the queue"))
+        }
+        ItemMove::Completed { disposition } => {
+            let to = if cancels_ticket(disposition) { Status::Cancelled } else { Status::Resolved };
+            (to, disposition.to_string())
+        }
+    };
+    Some(TicketMove { ticket_id, to, detail })
 }
 
 /// A waiting time as callers hear it: a range, never a falsely precise figure.
@@ -243,6 +304,72 @@ mod tests {
         assert_eq!(ordering.tier(Kind::LiveCall, Category::Outage), ordering.tier(Kind::Callback, Category::Question));
         assert!(Ordering::parse("lightning=5").is_err());
         assert!(Ordering::parse("outage=-5").is_err());
+    }
+
+    #[test]
+    fn a_ticket_follows_its_item_and_is_cancelled_when_there_was_nothing_to_do() {
+        let item = QueueItem {
+            id: "q1".into(),
+            kind: Kind::Ticket,
+            ticket_id: Some("t1".into()),
+            ticket_number: Some("100001".into()),
+            call_id: None,
+            caller_number: None,
+            category: Category::Outage,
+            priority: Priority::parse(2).unwrap(),
+            enqueued_at: Timestamp(0),
+            state: ItemState::Assigned,
+            position: None,
+            operator: Some("olga".into()),
+            assigned_at: None,
+            disposition: None,
+        };
+        let follows = |moved| ticket_follows(&item, moved).map(|m| (m.ticket_id, m.to, m.detail));
+        let moved = |to, detail: &str| Some(("t1".to_string(), to, detail.to_string()));
+        assert_eq!(follows(ItemMove::Taken), moved(Status::InProgress, "taken from the queue"));
+        assert_eq!(follows(ItemMove::Released), moved(Status::Queued, "released to the queue"));
+        assert_eq!(follows(ItemMove::LeaseExpired), moved(Status::Queued, "lease expired: back to the queue"));
+        assert_eq!(
+            follows(ItemMove::PutThroughFailed { outcome: "busy" }),
+            moved(Status::Queued, "put-through failed (busy): back to the queue")
+        );
+        assert_eq!(follows(ItemMove::Completed { disposition: "resolved" }), moved(Status::Resolved, "resolved"));
+        assert_eq!(follows(ItemMove::Completed { disposition: "prank" }), moved(Status::Cancelled, "prank"));
+        let callback = QueueItem { ticket_id: None, ..item.clone() };
+        assert_eq!(ticket_follows(&callback, ItemMove::Taken), None, "no ticket, nothing to move");
+    }
+
+    #[test]
+    fn a_live_call_waits_in_its_ticket_category_or_as_a_question() {
+        let now = Timestamp(1_000);
+        let question = NewItem::live_call("c1", Some("+74852000000"), None, now);
+        assert_eq!((question.kind, question.category, question.ticket_id), (Kind::LiveCall, Category::Question, None));
+        assert_eq!(question.priority, Category::Question.default_priority());
+        let hazard = Ticket {
+            id: "t1".into(),
+            number: "100001".into(),
+            category: Category::Hazard,
+            priority: Priority::parse(1).unwrap(),
+            status: Status::Queued,
+            channel: crate::tickets::Channel::Phone,
+            caller_number: None,
+            settlement: None,
+            address: None,
+            description: String::new(),
+            recording_url: None,
+            recording_duration_s: None,
+            incident_id: None,
+            call_id: None,
+            assignee: None,
+            created_at: now,
+            updated_at: now,
+        };
+        let item = NewItem::live_call("c1", None, Some(&hazard), now);
+        assert_eq!(
+            (item.category, item.priority, item.ticket_id.as_deref()),
+            (Category::Hazard, hazard.priority, Some("t1"))
+        );
+        assert_eq!((item.call_id.as_deref(), item.enqueued_at), (Some("c1"), now));
     }
 
     #[test]

@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{Postcode, Settlement, parse_csv};
 use crate::app::AppState;
-use crate::auth::AdminOnly;
+use crate::auth::http::AdminOnly;
+use crate::csv_import::{IMPORT_LIMIT, Imported};
 use crate::error::{ApiError, ApiQuery, ErrorBody, csv_body};
 use crate::store::SettlementQuery;
 
@@ -53,14 +54,6 @@ async fn find(State(state): State<AppState>, ApiQuery(query): ApiQuery<FindQuery
     let items = state.store.find_settlements(&SettlementQuery { postcode, name: query.q }).await?;
     Ok(Json(Found { items }))
 }
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct Imported {
-    pub imported: usize,
-}
-
-/// Imports are larger than ordinary requests: a region's settlement list runs to megabytes.
-pub const IMPORT_LIMIT: usize = 8 * 1024 * 1024;
 
 #[utoipa::path(
     post,

@@ -7,14 +7,16 @@ use futures_util::future::BoxFuture;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::outages::{self, Application};
+use super::outages;
 pub use super::tickets::TicketUpdate;
 use super::{
     Backend, QueueFigures, SettlementQuery, Store, StoreError, StoreResult, WriteTx, batch, new_id, queue, settlements,
     tickets,
 };
 use crate::calls::CallStatus;
+use crate::calls::returning::{self, RECENT_TICKETS};
 use crate::clock::Timestamp;
+use crate::connection::Application;
 use crate::escalation::policy::Policies;
 use crate::outages::{Incident, PlannedOutage, StormInputs};
 use crate::queue::{Kind, NewItem, Ordering, QueueItem};
@@ -374,21 +376,12 @@ impl CallTx {
         }
         let ticket = match (ticket_number, returning_since, call.caller_number.as_deref()) {
             (Some(n), _, _) => tickets::fetch_ticket(&mut self.tx, &TicketKey::Number(n)).await?,
-            // A returning caller is linked to their open ticket, so the operator picks it up.
             (None, Some(since), Some(number)) => {
-                tickets::caller_tickets(&mut self.tx, number, since, 20).await?.into_iter().find(|t| t.status.is_open())
+                returning::ticket_to_link(tickets::caller_tickets(&mut self.tx, number, since, RECENT_TICKETS).await?)
             }
             _ => None,
         };
-        let item = NewItem {
-            kind: Kind::LiveCall,
-            ticket_id: ticket.as_ref().map(|t| t.id.clone()),
-            call_id: Some(call.id.clone()),
-            caller_number: call.caller_number.clone(),
-            category: ticket.as_ref().map_or(Category::Question, |t| t.category),
-            priority: ticket.as_ref().map_or(Category::Question.default_priority(), |t| t.priority),
-            enqueued_at: now,
-        };
+        let item = NewItem::live_call(&call.id, call.caller_number.as_deref(), ticket.as_ref(), now);
         queue::enqueue_in(&mut self.tx, &item, ordering, now).await
     }
 

@@ -11,7 +11,7 @@ use crate::auth::Role;
 use crate::clock::Timestamp;
 use crate::crews::Crew;
 use crate::escalation::mail::{self, NewMessage};
-use crate::escalation::policy::{Policies, Recipient, Target, resolve_all};
+use crate::escalation::policy::{Policies, Recipient, Target};
 use crate::escalation::{DeliveryStatus, Escalation, EscalationState, LogEntry, Notification, Step};
 use crate::tickets::Ticket;
 
@@ -135,17 +135,16 @@ pub(super) async fn start_in(
         return Ok(None);
     }
     let by_role = people_by_role(&mut *tx).await?;
-    for step in &policy.plan {
-        let due_at = now.plus_seconds(step.after_s);
+    for step in policy.schedule(now, &by_role) {
         sqlx::query(
             "INSERT INTO escalation_steps (escalation_id, ord, due_at, targets, recipients, channel) \
              VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(&id)
         .bind(i64::from(step.order))
-        .bind(due_at.millis())
+        .bind(step.due_at.millis())
         .bind(to_json(&step.targets)?)
-        .bind(to_json(&resolve_all(&step.targets, due_at, &by_role))?)
+        .bind(to_json(&step.recipients)?)
         .bind(mail::EMAIL)
         .execute(&mut *tx)
         .await?;

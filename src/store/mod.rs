@@ -32,7 +32,6 @@ pub use escalations::{DueReminder, DueStep, StepFirings};
 pub use events::DomainEvent;
 pub use logins::{LoginKeys, LoginLimit};
 pub use metrics::{MetricCounts, WatchCounts};
-pub use outages::Application;
 pub use queue::{OperatorState, QueueFigures};
 pub use reception::{WebLimit, WebLimits, WebSender, WebSubmission};
 pub use settlements::SettlementQuery;

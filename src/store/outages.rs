@@ -5,6 +5,7 @@ use sqlx::{Any, Row};
 
 use super::{Store, StoreError, StoreResult, WriteTx, crews, events, new_id, outbox};
 use crate::clock::Timestamp;
+use crate::connection::Application;
 use crate::crews::Crew;
 use crate::escalation::mail::NewMessage;
 use crate::outages::{Incident, IncidentStatus, NewPlannedOutage, PlannedOutage, STORM_SWITCH, StormInputs};
@@ -149,15 +150,6 @@ pub(super) async fn storm_inputs<'e, E: sqlx::Executor<'e, Database = Any>>(exec
     .fetch_one(executor)
     .await?;
     Ok(StormInputs { manual: row.try_get("manual")?, open_incidents: row.try_get("open_incidents")? })
-}
-
-/// A connection application as callers and operators ask about it.
-#[derive(Debug, Clone, serde::Serialize, PartialEq, utoipa::ToSchema)]
-pub struct Application {
-    pub number: String,
-    pub applicant: String,
-    pub status: String,
-    pub updated_at: Timestamp,
 }
 
 pub(super) async fn application<'e, E: sqlx::Executor<'e, Database = Any>>(

@@ -7,10 +7,10 @@ use super::{Backend, Store, StoreError, StoreResult, WriteTx, events, new_id, ti
 use crate::auth::User;
 use crate::clock::Timestamp;
 use crate::queue::{
-    ItemState, Kind, NewItem, OperatorStatus, Ordering, QueueItem, WaitRange, cancels_ticket, estimate_wait,
-    put_through_pause_reason,
+    ItemMove, ItemState, Kind, NewItem, OperatorStatus, Ordering, QueueItem, TicketMove, WaitRange, estimate_wait,
+    put_through_pause_reason, ticket_follows,
 };
-use crate::tickets::{Category, Priority, Status, TicketKey};
+use crate::tickets::{Category, Priority, TicketKey};
 
 const SELECT_ITEMS: &str = "SELECT q.id, q.kind, q.ticket_id, t.number AS ticket_number, q.call_id, q.caller_number, \
      q.category, q.priority, q.enqueued_at, q.state, u.username AS operator, q.assigned_at, q.disposition, \
@@ -70,18 +70,16 @@ pub(super) async fn item_in(tx: &mut WriteTx, id: &str) -> StoreResult<QueueItem
     row.as_ref().map(item_from).transpose()?.ok_or_else(|| StoreError::NotFound("queue item".into()))
 }
 
-/// Moves the item's ticket along where the lifecycle allows; a ticket already further on
-/// (resolved by someone else meanwhile) is left as it is.
+/// Moves the item's ticket as [`ticket_follows`] says; a ticket already further on stays.
 async fn follow_ticket(
     tx: &mut WriteTx,
     item: &QueueItem,
-    to: Status,
+    moved: ItemMove<'_>,
     actor: &str,
-    detail: Option<&str>,
     now: Timestamp,
 ) -> StoreResult<()> {
-    let Some(ticket_id) = &item.ticket_id else { return Ok(()) };
-    match tickets::transition_in(tx, &TicketKey::Id(ticket_id.clone()), to, actor, detail, None, now).await {
+    let Some(TicketMove { ticket_id, to, detail }) = ticket_follows(item, moved) else { return Ok(()) };
+    match tickets::transition_in(tx, &TicketKey::Id(ticket_id), to, actor, Some(&detail), None, now).await {
         Ok(_) | Err(StoreError::Conflict(_)) => Ok(()),
         Err(e) => Err(e),
     }
@@ -239,15 +237,7 @@ pub(super) async fn put_through_failed_in(
     if let Some(user_id) = operator {
         set_status_in(tx, &user_id, OperatorStatus::Paused, Some(put_through_pause_reason(outcome)), now).await?;
     }
-    follow_ticket(
-        tx,
-        &item,
-        Status::Queued,
-        &actor,
-        Some(&format!("put-through failed ({outcome}): back to the queue")),
-        now,
-    )
-    .await?;
+    follow_ticket(tx, &item, ItemMove::PutThroughFailed { outcome }, &actor, now).await?;
     let item = item_in(tx, &item.id).await?;
     publish_item(tx, now, "put_through_failed", &item).await?;
     Ok(Some(item))
@@ -418,8 +408,7 @@ impl Store {
             return Ok(None);
         };
         let item = item_in(&mut tx, &id).await?;
-        follow_ticket(&mut tx, &item, Status::InProgress, &operator.username, Some("taken from the queue"), now)
-            .await?;
+        follow_ticket(&mut tx, &item, ItemMove::Taken, &operator.username, now).await?;
         publish_item(&mut tx, now, "assigned", &item).await?;
         tx.commit().await?;
         Ok(Some(item))
@@ -457,7 +446,7 @@ impl Store {
         .bind(item_id)
         .execute(&mut tx)
         .await?;
-        follow_ticket(&mut tx, &item, Status::Queued, &operator.username, Some("released to the queue"), now).await?;
+        follow_ticket(&mut tx, &item, ItemMove::Released, &operator.username, now).await?;
         let item = item_in(&mut tx, item_id).await?;
         publish_item(&mut tx, now, "released", &item).await?;
         tx.commit().await?;
@@ -490,8 +479,7 @@ impl Store {
         .bind(item_id)
         .execute(&mut tx)
         .await?;
-        let target = if cancels_ticket(disposition) { Status::Cancelled } else { Status::Resolved };
-        follow_ticket(&mut tx, &item, target, &operator.username, Some(disposition), now).await?;
+        follow_ticket(&mut tx, &item, ItemMove::Completed { disposition }, &operator.username, now).await?;
         if let (Some(ticket_id), Some(text)) = (&item.ticket_id, note) {
             let key = TicketKey::Id(ticket_id.clone());
             tickets::add_note_in(&mut tx, &key, &operator.username, text, now).await?;
@@ -648,7 +636,7 @@ async fn expire_leases_in(tx: &mut WriteTx, now: Timestamp) -> StoreResult<u64> 
         .execute(&mut *tx)
         .await?;
         let actor = item.operator.clone().unwrap_or_default();
-        follow_ticket(tx, &item, Status::Queued, &actor, Some("lease expired: back to the queue"), now).await?;
+        follow_ticket(tx, &item, ItemMove::LeaseExpired, &actor, now).await?;
         let item = item_in(tx, &item.id).await?;
         publish_item(tx, now, "lease_expired", &item).await?;
     }

@@ -8,7 +8,8 @@ use serde::Deserialize;
 
 use super::{Category, Channel, NewTicket, Note, Priority, Status, Ticket, TicketDetail, TicketKey};
 use crate::app::AppState;
-use crate::auth::{OperatorPlus, Role};
+use crate::auth::Role;
+use crate::auth::http::OperatorPlus;
 use crate::error::{ApiError, ApiJson, ApiQuery, ErrorBody, optional_text, required_text, within_length};
 use crate::phone::PhoneNumber;
 use crate::store::{TicketFilter, TicketPage};

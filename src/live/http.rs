@@ -1,12 +1,11 @@
-//! Live updates: `GET /api/events` streams committed domain events as server-sent events. One
-//! poller per instance reads the event log and fans out to every client, so clients of any
-//! instance see every change; a client reconnecting with `Last-Event-ID` gets what it missed.
+//! `GET /api/events`: committed domain events as server-sent events; a client reconnecting
+//! with `Last-Event-ID` gets what it missed.
 
 use std::convert::Infallible;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::{FromRef, Query, State};
 use axum::http::header::CACHE_CONTROL;
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::IntoResponse;
@@ -14,72 +13,16 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::routing::get;
 use futures_util::stream;
 use serde::Deserialize;
-use tokio::sync::{broadcast, watch};
+use tokio::sync::broadcast;
 
 use crate::app::AppState;
-use crate::auth::{self, Role};
+use crate::auth::http::bearer_from;
+use crate::auth::{self, Role, Sessions};
 use crate::error::{ApiError, ErrorBody};
-use crate::store::{DomainEvent, Store};
+use crate::store::DomainEvent;
 
-/// How often the event log is read for news: a change reaches every console well within a second.
-const POLL: Duration = Duration::from_millis(200);
 /// Events sent to a reconnecting client at most; more than that and it should reload.
 const REPLAY_LIMIT: i64 = 1000;
-/// The event log keeps a week: far more than any reconnecting console replays, and it stays small.
-const KEEP: Duration = Duration::from_secs(7 * 24 * 3600);
-/// How often old events are swept out.
-const PRUNE_EVERY: Duration = Duration::from_secs(3600);
-
-/// The fan-out of this instance's poller.
-#[derive(Clone)]
-pub struct Live {
-    sender: broadcast::Sender<DomainEvent>,
-    /// Set when the server shuts down: open streams end, so a graceful shutdown is not held
-    /// up forever by consoles that never disconnect.
-    stopping: watch::Sender<bool>,
-}
-
-impl Live {
-    /// Starts the poller; it runs as long as the runtime does.
-    pub async fn start(store: Store) -> anyhow::Result<Self> {
-        let (sender, _) = broadcast::channel(1024);
-        let mut last = store.last_event_id().await?;
-        let fan_out = sender.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(POLL);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            let mut pruned_at: Option<tokio::time::Instant> = None;
-            loop {
-                tick.tick().await;
-                if pruned_at.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) {
-                    pruned_at = Some(tokio::time::Instant::now());
-                    let before = jiff::Timestamp::now() - KEEP;
-                    match store.prune_events(before.into()).await {
-                        Ok(0) => {}
-                        Ok(n) => tracing::info!(removed = n, "swept events older than a week out of the event log"),
-                        Err(e) => tracing::warn!(error = %e, "sweeping old events failed"),
-                    }
-                }
-                match store.events_after(last, 500).await {
-                    Ok(events) => {
-                        for event in events {
-                            last = event.id;
-                            // No receiver is fine: nobody is watching right now.
-                            let _ = fan_out.send(event);
-                        }
-                    }
-                    Err(e) => tracing::warn!(error = %e, "reading the event log for live updates failed"),
-                }
-            }
-        });
-        Ok(Self { sender, stopping: watch::channel(false).0 })
-    }
-
-    /// Ends every open stream; called when the server starts shutting down.
-    pub fn stop(&self) {
-        self.stopping.send_replace(true);
-    }
-}
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/events", get(events))
@@ -125,8 +68,9 @@ async fn events(
     headers: HeaderMap,
     Query(query): Query<EventsQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let token = auth::bearer_from(&headers).or(query.token.as_deref()).map(str::to_owned);
-    let user = auth::user_from_token(&state, token.as_deref()).await?;
+    let token = bearer_from(&headers).or(query.token.as_deref()).map(str::to_owned);
+    let sessions = Sessions::from_ref(&state);
+    let user = auth::user_from_token(&sessions, token.as_deref()).await?;
     user.require_at_least(Role::Operator)?;
     // Subscribe before reading the backlog, so nothing falls between the two; ids dedupe.
     let receiver = state.live.sender.subscribe();
@@ -162,7 +106,7 @@ async fn events(
     // The stream ends when the server shuts down, or within seconds of the token's logout or
     // expiry: a console left open must not go on receiving callers' numbers.
     let mut stopping = state.live.stopping.subscribe();
-    let session_ended = auth::session_ended(state.clone(), token.unwrap_or_default());
+    let session_ended = auth::session_ended(sessions, token.unwrap_or_default());
     let stopped = async move {
         tokio::select! {
             _ = stopping.wait_for(|stop| *stop) => {}

@@ -1,5 +1,5 @@
-//! The internet reception: what the utility's website shows without a login (outages by
-//! postcode, frequent questions) and the appeals visitors send, which become tickets.
+//! The internet reception's endpoints: public outages and questions, and appeals from the web
+//! with their limits.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -7,13 +7,13 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
+use super::{FAQ, Faq, SettlementOutages, outages_by_postcode, text_digest};
 use crate::app::AppState;
 use crate::client_addr::ClientAddr;
 use crate::error::{ApiError, ApiJson, ApiQuery, ErrorBody, optional_text, required_text};
-use crate::outages::{Incident, PlannedOutage};
 use crate::phone::PhoneNumber;
-use crate::settlements::{Postcode, Settlement};
-use crate::store::{SettlementQuery, WebLimit, WebLimits, WebSender, WebSubmission};
+use crate::settlements::Postcode;
+use crate::store::{WebLimit, WebLimits, WebSender, WebSubmission};
 use crate::tickets::{Category, Channel, NewTicket, Status};
 
 pub fn router() -> Router<AppState> {
@@ -29,16 +29,6 @@ struct OutagesQuery {
     /// Six digits.
     postcode: String,
 }
-
-#[derive(Serialize, utoipa::ToSchema)]
-struct SettlementOutages {
-    settlement: Settlement,
-    planned: Vec<PlannedOutage>,
-    incident: Option<Incident>,
-}
-
-/// How far ahead the public schedule reaches.
-const PUBLIC_HORIZON_S: i64 = 14 * 24 * 3600;
 
 #[utoipa::path(
     get,
@@ -56,47 +46,8 @@ async fn outages(
     ApiQuery(q): ApiQuery<OutagesQuery>,
 ) -> Result<Json<Vec<SettlementOutages>>, ApiError> {
     let postcode = Postcode::parse(&q.postcode).map_err(|e| ApiError::BadRequest { code: "bad_query", message: e })?;
-    let now = state.clock.now();
-    let mut out = Vec::new();
-    let query = SettlementQuery { postcode: Some(postcode.as_str().to_string()), name: None };
-    for settlement in state.store.find_settlements(&query).await? {
-        let planned =
-            state.store.planned_outages(Some(settlement.id), None, now, now.plus_seconds(PUBLIC_HORIZON_S)).await?;
-        let incident = state.store.open_incident(settlement.id).await?;
-        out.push(SettlementOutages { settlement, planned, incident });
-    }
-    Ok(Json(out))
+    Ok(Json(outages_by_postcode(&state.store, &postcode, state.clock.now()).await?))
 }
-
-#[derive(Serialize, utoipa::ToSchema)]
-struct Faq {
-    question: &'static str,
-    answer: &'static str,
-}
-
-/// The questions people ask most, answered in a sentence or two.
-const FAQ: &[Faq] = &[
-    Faq {
-        question: "Нет света. Что делать?",
-        answer: "Проверьте вводной автомат и есть ли свет у соседей. Если света нет у всех — позвоните 8-800-50-50-115 (бесплатно, круглосуточно) или оставьте обращение на сайте.",
-    },
-    Faq {
-        question: "Вижу оборванный провод.",
-        answer: "Не подходите ближе восьми метров и не подпускайте других. Сразу позвоните 8-800-50-50-115 и нажмите 1; если кто-то пострадал — 112.",
-    },
-    Faq {
-        question: "Как узнать о плановых отключениях?",
-        answer: "Введите почтовый индекс на этой странице или позвоните на горячую линию и нажмите 3.",
-    },
-    Faq {
-        question: "Как подать заявку на технологическое присоединение?",
-        answer: "В личном кабинете на сайте или в центре обслуживания клиентов. Для граждан до 15 кВт срок — до 4 месяцев в городе и до 6 месяцев в остальных случаях.",
-    },
-    Faq {
-        question: "Как сообщить о хищении электроэнергии?",
-        answer: "Позвоните на горячую линию и нажмите 5 или оставьте обращение на сайте. Называть себя не обязательно.",
-    },
-];
 
 #[utoipa::path(
     get,
@@ -243,23 +194,9 @@ fn too_many(limit: WebLimit, limits: &WebLimits, retry_after_s: i64) -> ApiError
     }
 }
 
-/// What makes two texts "the same" for the repeat check: letters in one case and runs of
-/// white space as one, so a resubmission with a stray space or capital is still recognised.
-fn text_digest(text: &str) -> String {
-    use sha2::{Digest, Sha256};
-    let folded = text.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
-    hex::encode(Sha256::digest(folded.as_bytes()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn texts_differing_in_spaces_or_case_are_the_same_text() {
-        assert_eq!(text_digest("Нет света  на ул. Ленина\n"), text_digest("нет света на УЛ. ленина"));
-        assert_ne!(text_digest("Нет света на ул. Ленина"), text_digest("Нет света на ул. Мира"));
-    }
 
     #[test]
     fn the_refusal_is_russian_and_says_when_to_come_back() {

@@ -3,19 +3,15 @@
 //! JSON at `GET /api/metrics` and in Prometheus text format at `GET /metrics`, which adds the
 //! regulator's service levels, what the alerts watch (ops/prometheus/alerts.yml) and this
 //! process' counters: webhooks by route with their latency, escalation steps, outbox deliveries.
+//! The endpoints and the webhook timing layer are in [`http`].
 
-use std::sync::Arc;
+pub mod http;
+
 use std::sync::atomic::AtomicU64;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use axum::extract::{MatchedPath, Request, State};
-use axum::http::header::CONTENT_TYPE;
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
 use prometheus_client::encoding::EncodeLabelSet;
-use prometheus_client::encoding::prometheus_text::{CONTENT_TYPE as CONTENT_TYPE_004, encode};
+use prometheus_client::encoding::prometheus_text::encode;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
@@ -23,12 +19,11 @@ use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 use serde::Serialize;
 
-use crate::app::AppState;
-use crate::auth::SupervisorPlus;
 use crate::clock::Timestamp;
-use crate::error::ApiError;
+use crate::config::Settings;
 use crate::escalation::EscalationState;
 use crate::escalation::mail::EMAIL;
+use crate::store::{Store, StoreError};
 use crate::telephony::Dialect;
 
 /// A call answered within this many seconds counts toward the service level.
@@ -68,16 +63,16 @@ fn ratio(part: i64, whole: i64) -> Option<f64> {
     (whole > 0).then(|| part as f64 / whole as f64)
 }
 
-pub async fn current(state: &AppState) -> Result<Metrics, ApiError> {
-    let now = state.clock.now();
+/// Today's figures as of `now`; "today" begins at midnight in the service's time zone.
+pub async fn current(store: &Store, settings: &Settings, now: Timestamp) -> Result<Metrics, StoreError> {
     let since: Timestamp = now
         .to_jiff()
-        .to_zoned(state.settings.timezone.clone())
+        .to_zoned(settings.timezone.clone())
         .start_of_day()
         .map(|midnight| midnight.timestamp().into())
         .unwrap_or(now);
-    let alive_since = now.plus_seconds(-state.settings.operator_lease_s);
-    let c = state.store.metric_counts(since, SERVICE_LEVEL_S * 1000, alive_since).await?;
+    let alive_since = now.plus_seconds(-settings.operator_lease_s);
+    let c = store.metric_counts(since, SERVICE_LEVEL_S * 1000, alive_since).await?;
     Ok(Metrics {
         since,
         waiting: c.waiting,
@@ -92,33 +87,9 @@ pub async fn current(state: &AppState) -> Result<Metrics, ApiError> {
         calls_ended: c.calls_ended,
         ivr_containment: ratio(c.calls_contained, c.calls_ended),
         operators: c.operators.into_iter().map(|(status, count)| OperatorCount { status, count }).collect(),
-        escalations_active: state.store.count_escalations(EscalationState::Active).await?,
-        messages_undelivered: state.store.undelivered_messages().await?,
+        escalations_active: store.count_escalations(EscalationState::Active).await?,
+        messages_undelivered: store.undelivered_messages().await?,
     })
-}
-
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/metrics", get(json)).route("/metrics", get(prometheus))
-}
-
-#[utoipa::path(
-    get,
-    path = "/api/metrics",
-    tag = "metrics",
-    summary = "Today's supervisor figures as JSON",
-    description = "Waiting now, oldest wait, answered, service level (share answered within 20 s), \
-                   average speed of answer, abandoned and abandon rate, average handle time, callbacks \
-                   pending, calls ended, IVR containment, and operators by status. Rates are null until \
-                   there is something to divide by.",
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "The figures since midnight in the service's time zone", body = Metrics),
-        (status = 401, description = "No valid bearer token", body = crate::error::ErrorBody),
-        (status = 403, description = "Supervisors and admins", body = crate::error::ErrorBody),
-    )
-)]
-pub(crate) async fn json(State(state): State<AppState>, _: SupervisorPlus) -> Result<Json<Metrics>, ApiError> {
-    Ok(Json(current(&state).await?))
 }
 
 /// Live calls answered within this many seconds count toward the regulator's service level
@@ -283,15 +254,6 @@ impl Telemetry {
     }
 }
 
-/// Counts and times every request of the routes it wraps (the telephony webhooks).
-pub async fn track_webhooks(State(telemetry): State<Arc<Telemetry>>, req: Request, next: Next) -> Response {
-    let route = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string());
-    let started = Instant::now();
-    let response = next.run(req).await;
-    telemetry.webhook(route.as_deref().unwrap_or("unmatched"), response.status().as_u16(), started.elapsed());
-    response
-}
-
 /// The service-level figures and what the alerts watch, beside [`Metrics`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Watch {
@@ -306,10 +268,10 @@ pub struct Watch {
     pub oldest_undelivered_s: i64,
 }
 
-pub async fn watch(state: &AppState, m: &Metrics) -> Result<Watch, ApiError> {
-    let now = state.clock.now();
+/// The figures of [`Watch`] beside `m`, read as of `now`.
+pub async fn watch(store: &Store, m: &Metrics, now: Timestamp) -> Result<Watch, StoreError> {
     let age = |t: Option<Timestamp>| t.map_or(0, |t| (now.millis() - t.millis()).max(0) / 1000);
-    let c = state.store.watch_counts(m.since, SERVICE_LEVEL_LONG_S * 1000, HAZARD_SERVICE_LEVEL_S * 1000).await?;
+    let c = store.watch_counts(m.since, SERVICE_LEVEL_LONG_S * 1000, HAZARD_SERVICE_LEVEL_S * 1000).await?;
     Ok(Watch {
         answered_within_30s: ratio(c.answered_within_long_sl, m.answered),
         hazard_calls: c.hazard_calls,
@@ -415,31 +377,6 @@ pub fn render_prometheus(figures: Option<(&Metrics, &Watch)>, ready: bool, telem
     out
 }
 
-#[utoipa::path(
-    get,
-    path = "/metrics",
-    tag = "metrics",
-    summary = "The same figures in the Prometheus text format",
-    responses((
-        status = 200,
-        description = "Prometheus exposition format 0.0.4",
-        body = String,
-        content_type = "text/plain; version=0.0.4"
-    ))
-)]
-pub(crate) async fn prometheus(State(state): State<AppState>) -> impl IntoResponse {
-    let ready = state.store.is_ready().await;
-    // Counters and readiness are served even when the database cannot give its figures: a
-    // scrape that fails would hide them just when they matter.
-    let figures = match current(&state).await {
-        Ok(m) => watch(&state, &m).await.map(|w| (m, w)),
-        Err(e) => Err(e),
-    };
-    let figures = figures.map_err(|e| tracing::error!(error = %e, "the figures for /metrics could not be read")).ok();
-    let text = render_prometheus(figures.as_ref().map(|(m, w)| (m, w)), ready, &state.telemetry);
-    ([(CONTENT_TYPE, CONTENT_TYPE_004)], text)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -447,7 +384,7 @@ mod tests {
     /// The alert rules hold the figures to the targets the code and the dashboard name.
     #[test]
     fn the_alert_rules_use_the_service_level_targets() {
-        let rules = include_str!("../ops/prometheus/alerts.yml");
+        let rules = include_str!("../../ops/prometheus/alerts.yml");
         for (figure, op, target) in [
             ("hotline_service_level_30s_ratio", "<", TARGET_ANSWERED_30S),
             ("hotline_abandon_rate_ratio", ">", TARGET_ABANDON_RATE_MAX),
