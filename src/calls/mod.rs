@@ -10,15 +10,29 @@ pub use lifecycle::{CallEvent, CallStatus};
 
 use std::sync::Arc;
 
-use crate::app::AppState;
-use crate::clock::Timestamp;
+use crate::clock::{Clock, Timestamp};
 use crate::config::Settings;
+use crate::escalation::policy::Policies;
 use crate::error::ApiError;
+use crate::ivr::Flow;
 use crate::ivr::engine::{self, CallState, Input, StepUrls};
 use crate::phone::PhoneNumber;
 use crate::queue::ItemState;
-use crate::store::{CallRecord, CallTx, NewCall, StoreError, StoredAnswer, new_id};
+use crate::store::{CallRecord, CallTx, NewCall, Store, StoreError, StoredAnswer, new_id};
 use crate::telephony::{Action, Dialect, GatherResult, Inbound, ProviderStatus, Voice};
+
+/// What a call step needs, and nothing else of the app. Cheap to clone: the store is a pool
+/// handle, the rest is shared.
+#[derive(Clone)]
+pub struct CallContext {
+    pub store: Store,
+    /// The checked IVR flow; loaded once at start, shared by every webhook.
+    pub flow: Arc<Flow>,
+    pub settings: Arc<Settings>,
+    /// Checked escalation policies; a hazard's escalation copies the one it starts under.
+    pub policies: Arc<Policies>,
+    pub clock: Clock,
+}
 
 /// The provider queue callers wait in for an operator (the scripts' `enqueue = "operators"`).
 const OPERATOR_QUEUE: &str = "operators";
@@ -145,20 +159,20 @@ fn caller_of(inbound: &Inbound) -> Option<String> {
 
 /// Answers one IVR webhook. `render` turns the neutral actions into the dialect's document.
 pub async fn handle_step(
-    app: &AppState,
+    ctx: &CallContext,
     dialect: Dialect,
     kind: StepKind,
     inbound: &Inbound,
     raw: &str,
     render: fn(&Settings, &[Action]) -> StoredAnswer,
 ) -> Result<StoredAnswer, ApiError> {
-    let step = Arc::new((app.clone(), inbound.clone(), raw.to_string()));
-    app.store
+    let step = Arc::new((ctx.clone(), inbound.clone(), raw.to_string()));
+    ctx.store
         .in_call_tx(move |tx| {
             let step = step.clone();
             Box::pin(async move {
-                let (app, inbound, raw) = &*step;
-                step_in(tx, app, dialect, kind, inbound, raw, render).await
+                let (ctx, inbound, raw) = &*step;
+                step_in(tx, ctx, dialect, kind, inbound, raw, render).await
             })
         })
         .await
@@ -166,14 +180,14 @@ pub async fn handle_step(
 
 async fn step_in(
     tx: &mut CallTx,
-    app: &AppState,
+    ctx: &CallContext,
     dialect: Dialect,
     kind: StepKind,
     inbound: &Inbound,
     raw: &str,
     render: fn(&Settings, &[Action]) -> StoredAnswer,
 ) -> Result<StoredAnswer, ApiError> {
-    let now = app.clock.now();
+    let now = ctx.clock.now();
     let fresh = serde_json::to_string(&CallState::default()).map_err(|e| StoreError::Invalid(e.to_string()))?;
     let seq = match kind {
         StepKind::Entry => 0,
@@ -193,32 +207,32 @@ async fn step_in(
     }
     let mut state: CallState = serde_json::from_str(&call.state).unwrap_or_default();
     let input = input_from(if seq == 0 { StepKind::Entry } else { kind }, inbound);
-    let urls = step_urls(&app.settings.public_url, dialect, seq + 1);
-    let (actions, events) = match operator_side(tx, &call, &input, &app.flow.voice, &urls, now).await? {
+    let urls = step_urls(&ctx.settings.public_url, dialect, seq + 1);
+    let (actions, events) = match operator_side(tx, &call, &input, &ctx.flow.voice, &urls, now).await? {
         Some(handled) => handled,
         None => {
             let snapshot = call.clone();
             let mut effects = effects::StepEffects {
                 tx: &mut *tx,
                 call: &snapshot,
-                settings: &app.settings,
-                policies: &app.policies,
+                settings: &ctx.settings,
+                policies: &ctx.policies,
                 now,
             };
-            let step = engine::step(&app.flow, state, input.clone(), &urls, &mut effects)
+            let step = engine::step(&ctx.flow, state, input.clone(), &urls, &mut effects)
                 .await
                 .map_err(|e| ApiError::Internal(e.context("running the IVR step")))?;
             state = step.state;
             if step.actions.iter().any(|a| matches!(a, Action::Enqueue { .. })) {
                 let ticket_number = state.vars.get("ticket_number").and_then(|n| n.parse().ok());
-                let returning_since = now.plus_seconds(-app.settings.returning_hours * 3600);
-                tx.enqueue_call(&call, ticket_number, Some(returning_since), &app.settings.queue_ordering, now).await?;
+                let returning_since = now.plus_seconds(-ctx.settings.returning_hours * 3600);
+                tx.enqueue_call(&call, ticket_number, Some(returning_since), &ctx.settings.queue_ordering, now).await?;
             }
             let events = lifecycle_event(&input, &step.actions);
             (step.actions, events)
         }
     };
-    let answer = render(&app.settings, &actions);
+    let answer = render(&ctx.settings, &actions);
     advance(&mut call, &events, now);
     call.seq = seq + 1;
     call.state = serde_json::to_string(&state).map_err(|e| StoreError::Invalid(e.to_string()))?;
@@ -270,22 +284,22 @@ async fn operator_side(
 /// What a caller waiting in the queue hears on each poll: `Leave` once an operator has taken
 /// the call; otherwise their place (when it got better) and the expected wait, as a range.
 pub async fn handle_wait(
-    app: &AppState,
+    ctx: &CallContext,
     dialect: Dialect,
     inbound: &Inbound,
     raw: &str,
 ) -> Result<Vec<Action>, StoreError> {
-    let now = app.clock.now();
-    let voice = app.flow.voice.clone();
+    let now = ctx.clock.now();
+    let voice = ctx.flow.voice.clone();
     let say = |text: String| Action::Say { text, voice: voice.clone() };
     let hold = vec![say("Пожалуйста, оставайтесь на линии.".into()), Action::Pause { seconds: 15 }];
-    let Some(call) = app.store.call_by_provider_id(dialect.as_str(), &inbound.call_id).await? else { return Ok(hold) };
-    let item = app.store.call_item(&call.id).await?;
+    let Some(call) = ctx.store.call_by_provider_id(dialect.as_str(), &inbound.call_id).await? else { return Ok(hold) };
+    let item = ctx.store.call_item(&call.id).await?;
     let waiting = item.as_ref().filter(|item| item.state == ItemState::Waiting);
     // The poll is logged, and the position the caller is about to hear recorded, in one write.
     let (call_id, raw, announce) =
         (call.id.clone(), raw.to_string(), waiting.map(|item| (item.id.clone(), item.position.unwrap_or(1))));
-    let better_position = app
+    let better_position = ctx
         .store
         .in_call_tx(move |tx| {
             let (call_id, raw, announce) = (call_id.clone(), raw.clone(), announce.clone());
@@ -310,7 +324,7 @@ pub async fn handle_wait(
         return Ok(vec![Action::Leave]);
     }
     let position = item.position.unwrap_or(1);
-    let figures = app.store.queue_figures(now.plus_seconds(-app.settings.operator_lease_s)).await?;
+    let figures = ctx.store.queue_figures(now.plus_seconds(-ctx.settings.operator_lease_s)).await?;
     let wait = figures.wait_for(position - 1, Some(item.category));
     let mut actions = Vec::new();
     if better_position {
@@ -324,18 +338,18 @@ pub async fn handle_wait(
 /// Records a status callback. Late, repeated and out-of-order callbacks are logged once each
 /// and move the lifecycle only where it allows.
 pub async fn handle_status(
-    app: &AppState,
+    ctx: &CallContext,
     dialect: Dialect,
     inbound: &Inbound,
     raw: &str,
 ) -> Result<CallStatus, StoreError> {
-    let callback = Arc::new((app.clone(), inbound.clone(), raw.to_string()));
-    app.store
+    let callback = Arc::new((ctx.clone(), inbound.clone(), raw.to_string()));
+    ctx.store
         .in_call_tx(move |tx| {
             let callback = callback.clone();
             Box::pin(async move {
-                let (app, inbound, raw) = &*callback;
-                status_in(tx, app, dialect, inbound, raw).await
+                let (ctx, inbound, raw) = &*callback;
+                status_in(tx, ctx, dialect, inbound, raw).await
             })
         })
         .await
@@ -343,12 +357,12 @@ pub async fn handle_status(
 
 async fn status_in(
     tx: &mut CallTx,
-    app: &AppState,
+    ctx: &CallContext,
     dialect: Dialect,
     inbound: &Inbound,
     raw: &str,
 ) -> Result<CallStatus, StoreError> {
-    let now = app.clock.now();
+    let now = ctx.clock.now();
     let fresh = serde_json::to_string(&CallState::default()).map_err(|e| StoreError::Invalid(e.to_string()))?;
     let (mut call, _) = tx.lock_or_create(&new_call(dialect, inbound, &caller_of(inbound), &fresh), false, now).await?;
     let event = match inbound.status {
@@ -375,7 +389,7 @@ async fn status_in(
                 _ => {}
             }
             if call.status.is_final() {
-                tx.escalate_call_hazards(&call.id, &app.policies, now).await?;
+                tx.escalate_call_hazards(&call.id, &ctx.policies, now).await?;
             }
             tx.update_call(&call, now).await?;
         }

@@ -162,7 +162,7 @@ async fn jambonz_inbound(state: &AppState, req: Request) -> Result<(Inbound, Str
 )]
 async fn twilio_entry(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
     let (inbound, raw) = twilio_inbound(&state, req).await?;
-    let step = calls::handle_step(&state, Dialect::Twilio, StepKind::Entry, &inbound, &raw, twilio_answer);
+    let step = calls::handle_step(&state.calls, Dialect::Twilio, StepKind::Entry, &inbound, &raw, twilio_answer);
     or_fallback(&state, twilio_answer, step).await
 }
 
@@ -191,7 +191,7 @@ async fn twilio_step(
 ) -> Result<Response, ApiError> {
     let seq: StepNumber = seq.parse().map_err(bad_webhook)?;
     let (inbound, raw) = twilio_inbound(&state, req).await?;
-    let step = calls::handle_step(&state, Dialect::Twilio, StepKind::Step(seq), &inbound, &raw, twilio_answer);
+    let step = calls::handle_step(&state.calls, Dialect::Twilio, StepKind::Step(seq), &inbound, &raw, twilio_answer);
     or_fallback(&state, twilio_answer, step).await
 }
 
@@ -227,7 +227,7 @@ async fn record_status(
     inbound: &Inbound,
     raw: &str,
 ) -> Result<StatusCode, ApiError> {
-    match tokio::time::timeout(STEP_DEADLINE, calls::handle_status(state, dialect, inbound, raw)).await {
+    match tokio::time::timeout(STEP_DEADLINE, calls::handle_status(&state.calls, dialect, inbound, raw)).await {
         Ok(Ok(_)) => {}
         Ok(Err(e)) => tracing::error!(error = %e, call = %inbound.call_id, "a status callback could not be recorded"),
         Err(_) => tracing::error!(call = %inbound.call_id, "a status callback timed out and was not recorded"),
@@ -256,7 +256,7 @@ async fn record_status(
 async fn twilio_wait(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
     let (inbound, raw) = twilio_inbound(&state, req).await?;
     let wait = async {
-        Ok(twilio_answer(&state.settings, &calls::handle_wait(&state, Dialect::Twilio, &inbound, &raw).await?))
+        Ok(twilio_answer(&state.settings, &calls::handle_wait(&state.calls, Dialect::Twilio, &inbound, &raw).await?))
     };
     or_fallback(&state, twilio_answer, wait).await
 }
@@ -281,7 +281,7 @@ async fn twilio_wait(State(state): State<AppState>, req: Request) -> Result<Resp
 )]
 async fn jambonz_entry(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
     let (inbound, raw) = jambonz_inbound(&state, req).await?;
-    let step = calls::handle_step(&state, Dialect::Jambonz, StepKind::Entry, &inbound, &raw, jambonz_answer);
+    let step = calls::handle_step(&state.calls, Dialect::Jambonz, StepKind::Entry, &inbound, &raw, jambonz_answer);
     or_fallback(&state, jambonz_answer, step).await
 }
 
@@ -310,7 +310,7 @@ async fn jambonz_step(
 ) -> Result<Response, ApiError> {
     let seq: StepNumber = seq.parse().map_err(bad_webhook)?;
     let (inbound, raw) = jambonz_inbound(&state, req).await?;
-    let step = calls::handle_step(&state, Dialect::Jambonz, StepKind::Step(seq), &inbound, &raw, jambonz_answer);
+    let step = calls::handle_step(&state.calls, Dialect::Jambonz, StepKind::Step(seq), &inbound, &raw, jambonz_answer);
     or_fallback(&state, jambonz_answer, step).await
 }
 
@@ -358,7 +358,7 @@ async fn jambonz_status(State(state): State<AppState>, req: Request) -> Result<S
 async fn jambonz_wait(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
     let (inbound, raw) = jambonz_inbound(&state, req).await?;
     let wait = async {
-        Ok(jambonz_answer(&state.settings, &calls::handle_wait(&state, Dialect::Jambonz, &inbound, &raw).await?))
+        Ok(jambonz_answer(&state.settings, &calls::handle_wait(&state.calls, Dialect::Jambonz, &inbound, &raw).await?))
     };
     or_fallback(&state, jambonz_answer, wait).await
 }
