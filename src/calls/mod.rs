@@ -15,7 +15,7 @@ use crate::config::Settings;
 use crate::escalation::policy::Policies;
 use crate::error::ApiError;
 use crate::ivr::Flow;
-use crate::ivr::engine::{self, CallState, Input, StepUrls};
+use crate::ivr::engine::{self, CallState, Input, Next, StepUrls};
 use crate::phone::PhoneNumber;
 use crate::queue::ItemState;
 use crate::store::{CallRecord, CallTx, NewCall, Store, StoreError, StoredAnswer, new_id};
@@ -104,8 +104,8 @@ fn input_from(kind: StepKind, inbound: &Inbound) -> Input {
     }
 }
 
-/// Where the call's lifecycle goes after a step that answered with `actions`.
-fn lifecycle_event(input: &Input, actions: &[Action]) -> Vec<CallEvent> {
+/// Where the call's lifecycle goes after a step that left the caller at `next`.
+fn lifecycle_event(input: &Input, next: Next) -> Vec<CallEvent> {
     let mut events = vec![CallEvent::Answer];
     if let Input::LeftQueue(result) = input {
         events.push(match result.as_str() {
@@ -114,12 +114,10 @@ fn lifecycle_event(input: &Input, actions: &[Action]) -> Vec<CallEvent> {
             _ => CallEvent::Leave,
         });
     }
-    for action in actions {
-        match action {
-            Action::Enqueue { .. } => events.push(CallEvent::Enqueue),
-            Action::Hangup => events.push(CallEvent::Hangup),
-            _ => {}
-        }
+    match next {
+        Next::Queue => events.push(CallEvent::Enqueue),
+        Next::Hangup => events.push(CallEvent::Hangup),
+        Next::Menus => {}
     }
     events
 }
@@ -205,7 +203,7 @@ async fn step_in(
             return Ok(answer);
         }
     }
-    let mut state: CallState = serde_json::from_str(&call.state).unwrap_or_default();
+    let mut state = CallState::from_stored(&call.state);
     let input = input_from(if seq == 0 { StepKind::Entry } else { kind }, inbound);
     let urls = step_urls(&ctx.settings.public_url, dialect, seq + 1);
     let (actions, events) = match operator_side(tx, &call, &input, &ctx.flow.voice, &urls, now).await? {
@@ -223,12 +221,11 @@ async fn step_in(
                 .await
                 .map_err(|e| ApiError::Internal(e.context("running the IVR step")))?;
             state = step.state;
-            if step.actions.iter().any(|a| matches!(a, Action::Enqueue { .. })) {
-                let ticket_number = state.vars.get("ticket_number").and_then(|n| n.parse().ok());
+            if step.next == Next::Queue {
                 let returning_since = now.plus_seconds(-ctx.settings.returning_hours * 3600);
-                tx.enqueue_call(&call, ticket_number, Some(returning_since), &ctx.settings.queue_ordering, now).await?;
+                tx.enqueue_call(&call, state.ticket, Some(returning_since), &ctx.settings.queue_ordering, now).await?;
             }
-            let events = lifecycle_event(&input, &step.actions);
+            let events = lifecycle_event(&input, step.next);
             (step.actions, events)
         }
     };

@@ -19,7 +19,7 @@ use crate::escalation::policy::Policies;
 use crate::outages::{Incident, PlannedOutage, StormInputs};
 use crate::queue::{Kind, NewItem, Ordering, QueueItem};
 use crate::settlements::Settlement;
-use crate::tickets::{Category, TicketKey};
+use crate::tickets::{Category, TicketKey, TicketNumber};
 use crate::tickets::{NewTicket, Ticket};
 
 impl CallRecord {
@@ -358,7 +358,7 @@ impl CallTx {
     pub async fn enqueue_call(
         &mut self,
         call: &CallRecord,
-        ticket_number: Option<i64>,
+        ticket_number: Option<TicketNumber>,
         returning_since: Option<Timestamp>,
         ordering: &Ordering,
         now: Timestamp,
@@ -373,7 +373,7 @@ impl CallTx {
             return queue::item_in(&mut self.tx, &id).await;
         }
         let ticket = match (ticket_number, returning_since, call.caller_number.as_deref()) {
-            (Some(n), _, _) => tickets::fetch_ticket(&mut self.tx, &TicketKey::Number(n)).await?,
+            (Some(n), _, _) => tickets::fetch_ticket(&mut self.tx, &TicketKey::Number(n.get())).await?,
             // A returning caller is linked to their open ticket, so the operator picks it up.
             (None, Some(since), Some(number)) => {
                 tickets::caller_tickets(&mut self.tx, number, since, 20).await?.into_iter().find(|t| t.status.is_open())
@@ -397,12 +397,12 @@ impl CallTx {
     /// what its wait is estimated from. Web work queued behind callers does not count.
     pub async fn waiting_ahead_of_call(
         &mut self,
-        ticket_number: Option<i64>,
+        ticket_number: Option<TicketNumber>,
         ordering: &Ordering,
         now: Timestamp,
     ) -> StoreResult<i64> {
         let category = match ticket_number {
-            Some(n) => tickets::fetch_ticket(&mut self.tx, &TicketKey::Number(n)).await?.map(|t| t.category),
+            Some(n) => tickets::fetch_ticket(&mut self.tx, &TicketKey::Number(n.get())).await?.map(|t| t.category),
             None => None,
         }
         .unwrap_or(Category::Question);
@@ -470,17 +470,22 @@ impl CallTx {
     /// Adds what the caller said later to the ticket their call opened.
     pub async fn update_ticket(
         &mut self,
-        number: i64,
+        number: TicketNumber,
         update: &TicketUpdate,
         incident_window_s: i64,
         now: Timestamp,
     ) -> StoreResult<Ticket> {
-        tickets::update_in(&mut self.tx, &TicketKey::Number(number), update, incident_window_s, "ivr", now).await
+        tickets::update_in(&mut self.tx, &TicketKey::Number(number.get()), update, incident_window_s, "ivr", now).await
     }
 
     /// Starts a ticket's escalation with what is known of it now (a no-op when it has one).
-    pub async fn escalate_ticket(&mut self, number: i64, policies: &Policies, now: Timestamp) -> StoreResult<Ticket> {
-        let ticket = tickets::fetch_ticket(&mut self.tx, &TicketKey::Number(number))
+    pub async fn escalate_ticket(
+        &mut self,
+        number: TicketNumber,
+        policies: &Policies,
+        now: Timestamp,
+    ) -> StoreResult<Ticket> {
+        let ticket = tickets::fetch_ticket(&mut self.tx, &TicketKey::Number(number.get()))
             .await?
             .ok_or_else(|| StoreError::NotFound("ticket".into()))?;
         tickets::escalate_in(&mut self.tx, ticket, policies, now).await

@@ -325,6 +325,7 @@ impl Effects for Explorer {
         action: &str,
         _: &toml::Table,
         vars: &mut BTreeMap<String, String>,
+        _: &mut Option<hotline::tickets::TicketNumber>,
     ) -> anyhow::Result<String> {
         let spec = hotline::ivr::actions::find(action).expect("a known action");
         for var in spec.sets {
