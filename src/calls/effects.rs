@@ -413,9 +413,7 @@ impl Effects for StepEffects<'_> {
             "application_status" => self.application_status(vars).await,
             "storm_mode" => self.storm_mode().await,
             // jambonz has no verb that records to a URL; the script sends such callers to a person.
-            "recording_supported" => {
-                Ok(if self.call.dialect == Dialect::Jambonz.as_str() { "no" } else { "yes" }.into())
-            }
+            "recording_supported" => Ok(if self.call.dialect == Dialect::Jambonz { "no" } else { "yes" }.into()),
             other => anyhow::bail!("no implementation for action '{other}'"),
         }
     }

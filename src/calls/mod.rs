@@ -2,21 +2,22 @@
 //! answered once: its effects, the call's new position and the answer commit together, and a
 //! redelivery of the same step gets the stored answer back without doing anything again.
 
+pub mod caller_id;
 pub mod effects;
 pub mod http;
 pub mod lifecycle;
 
+pub use caller_id::CallerId;
 pub use lifecycle::{CallEvent, CallStatus};
 
 use std::sync::Arc;
 
 use crate::clock::{Clock, Timestamp};
 use crate::config::Settings;
-use crate::escalation::policy::Policies;
 use crate::error::ApiError;
+use crate::escalation::policy::Policies;
 use crate::ivr::Flow;
 use crate::ivr::engine::{self, CallState, Input, Next, StepUrls};
-use crate::phone::PhoneNumber;
 use crate::queue::ItemState;
 use crate::store::{CallRecord, CallTx, NewCall, Store, StoreError, StoredAnswer, new_id};
 use crate::telephony::{Action, Dialect, GatherResult, Inbound, ProviderStatus, Voice};
@@ -137,22 +138,19 @@ fn advance(call: &mut CallRecord, events: &[CallEvent], now: Timestamp) {
     }
 }
 
-fn new_call<'a>(dialect: Dialect, inbound: &'a Inbound, caller: &'a Option<String>, state: &'a str) -> NewCall<'a> {
+fn new_call<'a>(dialect: Dialect, inbound: &'a Inbound, caller: &'a Option<CallerId>, state: &'a str) -> NewCall<'a> {
     NewCall {
         provider_call_id: &inbound.call_id,
-        dialect: dialect.as_str(),
-        caller_number: caller.as_deref(),
+        dialect,
+        caller_number: caller.as_ref(),
         called_number: inbound.to.as_deref(),
         status: CallStatus::Ringing,
         state,
     }
 }
 
-/// The caller's number in E.164 where it parses (so a returning caller is recognised however
-/// the provider wrote it), as sent otherwise (`anonymous`).
-fn caller_of(inbound: &Inbound) -> Option<String> {
-    let raw = inbound.from.as_deref()?;
-    Some(PhoneNumber::parse(raw).map(|p| p.to_string()).unwrap_or_else(|_| raw.to_string()))
+fn caller_of(inbound: &Inbound) -> Option<CallerId> {
+    inbound.from.as_deref().map(CallerId::parse)
 }
 
 /// Answers one IVR webhook. `render` turns the neutral actions into the dialect's document.

@@ -13,12 +13,13 @@ use super::{
     Backend, QueueFigures, SettlementQuery, Store, StoreError, StoreResult, WriteTx, batch, new_id, queue, settlements,
     tickets,
 };
-use crate::calls::CallStatus;
+use crate::calls::{CallStatus, CallerId};
 use crate::clock::Timestamp;
 use crate::escalation::policy::Policies;
 use crate::outages::{Incident, PlannedOutage, StormInputs};
 use crate::queue::{Kind, NewItem, Ordering, QueueItem};
 use crate::settlements::Settlement;
+use crate::telephony::Dialect;
 use crate::tickets::{Category, TicketKey, TicketNumber};
 use crate::tickets::{NewTicket, Ticket};
 
@@ -26,7 +27,7 @@ impl CallRecord {
     /// The caller's number when it is one a person can be rung back on (not withheld, not
     /// `anonymous`): what tickets record, returning callers are known by and call backs ring.
     pub fn callable_number(&self) -> Option<crate::phone::PhoneNumber> {
-        self.caller_number.as_deref().and_then(|n| crate::phone::PhoneNumber::parse(n).ok())
+        self.caller_number.as_ref().and_then(CallerId::number).cloned()
     }
 }
 
@@ -34,8 +35,8 @@ impl CallRecord {
 pub struct CallRecord {
     pub id: String,
     pub provider_call_id: String,
-    pub dialect: String,
-    pub caller_number: Option<String>,
+    pub dialect: Dialect,
+    pub caller_number: Option<CallerId>,
     pub called_number: Option<String>,
     pub status: CallStatus,
     /// The IVR position as JSON (see `ivr::engine::CallState`).
@@ -51,8 +52,8 @@ pub struct CallRecord {
 #[derive(Debug, Clone)]
 pub struct NewCall<'a> {
     pub provider_call_id: &'a str,
-    pub dialect: &'a str,
-    pub caller_number: Option<&'a str>,
+    pub dialect: Dialect,
+    pub caller_number: Option<&'a CallerId>,
     pub called_number: Option<&'a str>,
     pub status: CallStatus,
     pub state: &'a str,
@@ -70,8 +71,8 @@ fn call_from(row: &AnyRow) -> StoreResult<CallRecord> {
     Ok(CallRecord {
         id: row.try_get("id")?,
         provider_call_id: row.try_get("provider_call_id")?,
-        dialect: row.try_get("dialect")?,
-        caller_number: row.try_get("caller_number")?,
+        dialect: row.try_get::<String, _>("dialect")?.parse().map_err(StoreError::Invalid)?,
+        caller_number: row.try_get::<Option<String>, _>("caller_number")?.as_deref().map(CallerId::parse),
         called_number: row.try_get("called_number")?,
         status: status.parse().map_err(StoreError::Invalid)?,
         state: row.try_get("state")?,
@@ -169,8 +170,8 @@ impl CallTx {
         let inserted = sqlx::query(&sql)
             .bind(new_id())
             .bind(new.provider_call_id)
-            .bind(new.dialect)
-            .bind(new.caller_number)
+            .bind(new.dialect.as_str())
+            .bind(new.caller_number.map(CallerId::as_str))
             .bind(new.called_number)
             .bind(new.status.as_str())
             .bind(new.state)
@@ -192,7 +193,11 @@ impl CallTx {
                 format!("SELECT {CALL_COLUMNS} FROM calls WHERE dialect = $1 AND provider_call_id = $2 FOR UPDATE")
             }
         };
-        let row = sqlx::query(&sql).bind(new.dialect).bind(new.provider_call_id).fetch_optional(&mut self.tx).await?;
+        let row = sqlx::query(&sql)
+            .bind(new.dialect.as_str())
+            .bind(new.provider_call_id)
+            .fetch_optional(&mut self.tx)
+            .await?;
         row.as_ref().map(call_from).transpose()
     }
 
@@ -372,7 +377,7 @@ impl CallTx {
         if let Some(id) = active {
             return queue::item_in(&mut self.tx, &id).await;
         }
-        let ticket = match (ticket_number, returning_since, call.caller_number.as_deref()) {
+        let ticket = match (ticket_number, returning_since, call.caller_number.as_ref().map(CallerId::as_str)) {
             (Some(n), _, _) => tickets::fetch_ticket(&mut self.tx, &TicketKey::Number(n.get())).await?,
             // A returning caller is linked to their open ticket, so the operator picks it up.
             (None, Some(since), Some(number)) => {
@@ -384,7 +389,7 @@ impl CallTx {
             kind: Kind::LiveCall,
             ticket_id: ticket.as_ref().map(|t| t.id.clone()),
             call_id: Some(call.id.clone()),
-            caller_number: call.caller_number.clone(),
+            caller_number: call.caller_number.as_ref().map(|c| c.as_str().to_string()),
             category: ticket.as_ref().map_or(Category::Question, |t| t.category),
             priority: ticket.as_ref().map_or(Category::Question.default_priority(), |t| t.priority),
             enqueued_at: now,
@@ -421,7 +426,7 @@ impl CallTx {
             kind: Kind::Callback,
             ticket_id: None,
             call_id: Some(call.id.clone()),
-            caller_number: call.caller_number.clone(),
+            caller_number: call.caller_number.as_ref().map(|c| c.as_str().to_string()),
             category: Category::Callback,
             priority: Category::Callback.default_priority(),
             enqueued_at: now,

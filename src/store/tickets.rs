@@ -9,7 +9,8 @@ use crate::escalation::policy::Policies;
 use crate::queue::{Kind, NewItem, Ordering};
 use crate::settlements::SettlementRef;
 use crate::tickets::{
-    Category, NewTicket, Note, Priority, Status, Ticket, TicketDetail, TicketEvent, TicketKey, TicketNumber, lifecycle, search_fold,
+    Category, NewTicket, Note, Priority, Status, Ticket, TicketDetail, TicketEvent, TicketKey, TicketNumber, lifecycle,
+    search_fold,
 };
 
 /// What `GET /api/tickets` may filter on; `cursor` is the number the previous page ended before.
