@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use crate::clock::Timestamp;
 use crate::config::Settings;
-use crate::crews::CrewStatus;
 use crate::ivr::engine::Effects;
+use crate::ivr::phrases::{self, Phrases};
 use crate::ivr::russian;
 use crate::outages;
 use crate::queue::ItemState;
@@ -25,6 +25,7 @@ pub struct StepEffects<'a> {
     pub call: &'a CallRecord,
     pub settings: &'a Settings,
     pub policies: &'a std::sync::Arc<crate::escalation::policy::Policies>,
+    pub phrases: &'a Phrases,
     pub now: Timestamp,
 }
 
@@ -84,7 +85,12 @@ impl StepEffects<'_> {
                     .iter()
                     .take(9)
                     .enumerate()
-                    .map(|(i, s)| format!("{} — нажмите {}", s.name, i + 1))
+                    .map(|(i, s)| {
+                        phrases::fill(
+                            &self.phrases.settlement_choice,
+                            &[("settlement", &s.name), ("key", &(i + 1).to_string())],
+                        )
+                    })
                     .collect();
                 // Kept as "id=name;..." so the caller's numbered choice needs no second lookup.
                 let candidates: Vec<String> = several.iter().take(9).map(|s| format!("{}={}", s.id, s.name)).collect();
@@ -326,11 +332,11 @@ impl StepEffects<'_> {
         if let Some(incident) = self.tx.open_incident(settlement_id).await? {
             let etr = match incident.etr.filter(|etr| *etr > now) {
                 Some(etr) => {
-                    format!("Ориентировочно электроснабжение восстановят {}.", outages::spoken_until(etr, now, tz))
+                    phrases::fill(&self.phrases.restoration_time, &[("until", &outages::spoken_until(etr, now, tz))])
                 }
-                None => "Время восстановления уточняется.".to_string(),
+                None => self.phrases.restoration_unknown.clone(),
             };
-            let crew = incident.crew_status.map_or("Информация передана диспетчеру.", CrewStatus::spoken);
+            let crew = incident.crew_status.map_or(self.phrases.crew_unknown.as_str(), |crew| crew.spoken());
             vars.insert("crew".into(), crew.into());
             vars.insert("etr".into(), etr);
             // Reports no dispatcher has confirmed are not announced as an accident.

@@ -16,11 +16,11 @@ use crate::clock::{Clock, Timestamp};
 use crate::config::Settings;
 use crate::error::ApiError;
 use crate::escalation::policy::Policies;
-use crate::ivr::Flow;
 use crate::ivr::engine::{self, CallState, Input, Next, StepUrls};
+use crate::ivr::{Flow, Phrases, phrases};
 use crate::queue::ItemState;
 use crate::store::{CallRecord, CallTx, NewCall, Store, StoreError, StoredAnswer, new_id};
-use crate::telephony::{Action, Dialect, GatherResult, Inbound, ProviderStatus, Voice};
+use crate::telephony::{Action, Dialect, GatherResult, Inbound, ProviderStatus};
 
 /// What a call step needs, and nothing else of the app. Cheap to clone: the store is a pool
 /// handle, the rest is shared.
@@ -160,7 +160,7 @@ pub async fn handle_step(
     kind: StepKind,
     inbound: &Inbound,
     raw: &str,
-    render: fn(&Settings, &[Action]) -> StoredAnswer,
+    render: fn(&Settings, &Phrases, &[Action]) -> StoredAnswer,
 ) -> Result<StoredAnswer, ApiError> {
     let step = Arc::new((ctx.clone(), inbound.clone(), raw.to_string()));
     ctx.store
@@ -181,7 +181,7 @@ async fn step_in(
     kind: StepKind,
     inbound: &Inbound,
     raw: &str,
-    render: fn(&Settings, &[Action]) -> StoredAnswer,
+    render: fn(&Settings, &Phrases, &[Action]) -> StoredAnswer,
 ) -> Result<StoredAnswer, ApiError> {
     let now = ctx.clock.now();
     let fresh = serde_json::to_string(&CallState::default()).map_err(|e| StoreError::Invalid(e.to_string()))?;
@@ -204,7 +204,7 @@ async fn step_in(
     let mut state = CallState::from_stored(&call.state);
     let input = input_from(if seq == 0 { StepKind::Entry } else { kind }, inbound);
     let urls = step_urls(&ctx.settings.public_url, dialect, seq + 1);
-    let (actions, events) = match operator_side(tx, &call, &input, &ctx.flow.voice, &urls, now).await? {
+    let (actions, events) = match operator_side(tx, &call, &input, &ctx.flow, &urls, now).await? {
         Some(handled) => handled,
         None => {
             let snapshot = call.clone();
@@ -213,6 +213,7 @@ async fn step_in(
                 call: &snapshot,
                 settings: &ctx.settings,
                 policies: &ctx.policies,
+                phrases: &ctx.flow.phrases,
                 now,
             };
             let step = engine::step(&ctx.flow, state, input.clone(), &urls, &mut effects)
@@ -227,7 +228,7 @@ async fn step_in(
             (step.actions, events)
         }
     };
-    let answer = render(&ctx.settings, &actions);
+    let answer = render(&ctx.settings, &ctx.flow.phrases, &actions);
     advance(&mut call, &events, now);
     call.seq = seq + 1;
     call.state = serde_json::to_string(&state).map_err(|e| StoreError::Invalid(e.to_string()))?;
@@ -242,11 +243,11 @@ async fn operator_side(
     tx: &mut CallTx,
     call: &CallRecord,
     input: &Input,
-    voice: &Voice,
+    flow: &Flow,
     urls: &StepUrls,
     now: Timestamp,
 ) -> Result<Option<(Vec<Action>, Vec<CallEvent>)>, StoreError> {
-    let say = |text: &str| Action::Say { text: text.into(), voice: voice.clone() };
+    let say = |text: &str| Action::Say { text: text.into(), voice: flow.voice.clone() };
     match input {
         Input::LeftQueue(result) if result == "hangup" => {
             tx.abandon_call(&call.id, now).await?;
@@ -257,13 +258,13 @@ async fn operator_side(
             tracing::info!(call = %call.id, item = %item.id, operator = ?item.operator, "putting the caller through");
             let dial =
                 Action::Dial { target: contact, caller_id: None, timeout_s: 30, action_url: Some(urls.action.clone()) };
-            Ok(Some((vec![say("Соединяю с оператором."), dial], vec![CallEvent::Connect])))
+            Ok(Some((vec![say(&flow.phrases.put_through), dial], vec![CallEvent::Connect])))
         }
         Input::DialEnded(outcome) if !Input::dial_answered(outcome) && call.status == CallStatus::Connected => {
             let Some(item) = tx.put_through_failed(&call.id, outcome, now).await? else { return Ok(None) };
             tracing::warn!(call = %call.id, item = %item.id, outcome, "the operator's phone did not take the call: back to the head of the queue");
             let back = vec![
-                say("Оператор не смог ответить. Вы снова в начале очереди, пожалуйста, оставайтесь на линии."),
+                say(&flow.phrases.put_through_failed),
                 Action::Enqueue {
                     queue: OPERATOR_QUEUE.into(),
                     wait_url: urls.wait.clone(),
@@ -287,7 +288,7 @@ pub async fn handle_wait(
     let now = ctx.clock.now();
     let voice = ctx.flow.voice.clone();
     let say = |text: String| Action::Say { text, voice: voice.clone() };
-    let hold = vec![say("Пожалуйста, оставайтесь на линии.".into()), Action::Pause { seconds: 15 }];
+    let hold = vec![say(ctx.flow.phrases.hold.clone()), Action::Pause { seconds: 15 }];
     let Some(call) = ctx.store.call_by_provider_id(dialect.as_str(), &inbound.call_id).await? else { return Ok(hold) };
     let item = ctx.store.call_item(&call.id).await?;
     let waiting = item.as_ref().filter(|item| item.state == ItemState::Waiting);
@@ -325,7 +326,7 @@ pub async fn handle_wait(
     if better_position {
         actions.push(say(crate::ivr::russian::queue_position(position.clamp(1, i64::from(u32::MAX)) as u32)));
     }
-    actions.push(say(format!("Примерное время ожидания — {}. Пожалуйста, оставайтесь на линии.", wait.spoken())));
+    actions.push(say(phrases::fill(&ctx.flow.phrases.wait, &[("wait_range", &wait.spoken())])));
     actions.push(Action::Pause { seconds: 15 });
     Ok(actions)
 }

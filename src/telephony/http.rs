@@ -15,6 +15,7 @@ use crate::app::{AppState, BODY_LIMIT};
 use crate::calls::{self, StepKind, StepNumber};
 use crate::config::Settings;
 use crate::error::{ApiError, ErrorBody, read_body};
+use crate::ivr::Phrases;
 use crate::store::StoredAnswer;
 
 pub fn router() -> Router<AppState> {
@@ -38,20 +39,19 @@ fn answer(stored: StoredAnswer) -> Response {
 const STEP_DEADLINE: Duration = Duration::from_secs(8);
 
 /// What a caller hears when the step cannot be carried out (the database is down, or the step
-/// failed): it needs nothing but the settings, so it is said whatever else is broken (SPEC §6).
-fn fallback(settings: &Settings) -> Vec<Action> {
+/// failed): it needs nothing but the settings and the phrases loaded at start, so it is said
+/// whatever else is broken (SPEC §6).
+fn fallback_actions(phrases: &Phrases, settings: &Settings) -> Vec<Action> {
     let voice = super::Voice { language: "ru-RU".into(), name: None };
     let say = |text: &str| Action::Say { text: text.into(), voice: voice.clone() };
-    let mut actions = vec![say(
-        "Извините, горячая линия сейчас не может принять обращение. Если жизни угрожает опасность, звоните сто двенадцать.",
-    )];
+    let mut actions = vec![say(&phrases.unavailable)];
     match &settings.duty_phone {
         Some(duty) => {
-            actions.push(say("Соединяю с дежурным диспетчером."));
+            actions.push(say(&phrases.unavailable_duty));
             actions.push(Action::Dial { target: duty.clone(), caller_id: None, timeout_s: 30, action_url: None });
         }
         None => {
-            actions.push(say("Пожалуйста, позвоните ещё раз через несколько минут. До свидания."));
+            actions.push(say(&phrases.unavailable_later));
             actions.push(Action::Hangup);
         }
     }
@@ -62,7 +62,7 @@ fn fallback(settings: &Settings) -> Vec<Action> {
 /// webhook) stands, but a failure of ours is never the caller's to hear as a provider error.
 async fn or_fallback(
     state: &AppState,
-    render: fn(&Settings, &[Action]) -> StoredAnswer,
+    render: fn(&Settings, &Phrases, &[Action]) -> StoredAnswer,
     work: impl Future<Output = Result<StoredAnswer, ApiError>>,
 ) -> Result<Response, ApiError> {
     let failure = match tokio::time::timeout(STEP_DEADLINE, work).await {
@@ -72,19 +72,20 @@ async fn or_fallback(
         Err(_) => format!("no answer within {} s", STEP_DEADLINE.as_secs()),
     };
     tracing::error!(error = %failure, "a voice webhook failed: the caller gets the fallback message");
-    Ok(answer(render(&state.settings, &fallback(&state.settings))))
+    let phrases = &state.calls.flow.phrases;
+    Ok(answer(render(&state.settings, phrases, &fallback_actions(phrases, &state.settings))))
 }
 
-fn twilio_answer(_: &Settings, actions: &[Action]) -> StoredAnswer {
+fn twilio_answer(_: &Settings, _: &Phrases, actions: &[Action]) -> StoredAnswer {
     StoredAnswer { content_type: "text/xml; charset=utf-8".into(), body: twilio::render(actions) }
 }
 
 /// What jambonz gets for a step's actions, spoken through the configured TTS vendor.
-pub fn jambonz_answer(settings: &Settings, actions: &[Action]) -> StoredAnswer {
+pub fn jambonz_answer(settings: &Settings, phrases: &Phrases, actions: &[Action]) -> StoredAnswer {
     let tts = &settings.jambonz_tts;
     // jambonz has no verb that records to a URL: such a step goes to an operator instead.
     if actions.iter().any(|a| !jambonz::supports(a)) {
-        let fallback = unsupported_fallback();
+        let fallback = unsupported_fallback(phrases);
         return StoredAnswer {
             content_type: "application/json".into(),
             body: jambonz::render(&fallback, tts).to_string(),
@@ -95,12 +96,9 @@ pub fn jambonz_answer(settings: &Settings, actions: &[Action]) -> StoredAnswer {
 
 /// What a jambonz caller hears where a script asks for something jambonz cannot do (the default
 /// menus never do: they ask `recording_supported` first).
-fn unsupported_fallback() -> Vec<Action> {
+fn unsupported_fallback(phrases: &Phrases) -> Vec<Action> {
     vec![
-        Action::Say {
-            text: "Извините, эта услуга по телефону сейчас недоступна. Позвоните, пожалуйста, ещё раз и нажмите 0, чтобы поговорить с оператором.".into(),
-            voice: super::Voice { language: "ru-RU".into(), name: None },
-        },
+        Action::Say { text: phrases.unsupported.clone(), voice: super::Voice { language: "ru-RU".into(), name: None } },
         Action::Hangup,
     ]
 }
@@ -256,7 +254,11 @@ async fn record_status(
 async fn twilio_wait(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
     let (inbound, raw) = twilio_inbound(&state, req).await?;
     let wait = async {
-        Ok(twilio_answer(&state.settings, &calls::handle_wait(&state.calls, Dialect::Twilio, &inbound, &raw).await?))
+        Ok(twilio_answer(
+            &state.settings,
+            &state.calls.flow.phrases,
+            &calls::handle_wait(&state.calls, Dialect::Twilio, &inbound, &raw).await?,
+        ))
     };
     or_fallback(&state, twilio_answer, wait).await
 }
@@ -358,7 +360,11 @@ async fn jambonz_status(State(state): State<AppState>, req: Request) -> Result<S
 async fn jambonz_wait(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
     let (inbound, raw) = jambonz_inbound(&state, req).await?;
     let wait = async {
-        Ok(jambonz_answer(&state.settings, &calls::handle_wait(&state.calls, Dialect::Jambonz, &inbound, &raw).await?))
+        Ok(jambonz_answer(
+            &state.settings,
+            &state.calls.flow.phrases,
+            &calls::handle_wait(&state.calls, Dialect::Jambonz, &inbound, &raw).await?,
+        ))
     };
     or_fallback(&state, jambonz_answer, wait).await
 }
