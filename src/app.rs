@@ -24,7 +24,7 @@ use crate::escalation::ack_link::AckLinks;
 use crate::escalation::mail::Mailer;
 use crate::escalation::policy::{DEFAULT_POLICIES, Policies};
 use crate::escalation::worker::Worker;
-use crate::ivr::{self, Flow};
+use crate::ivr;
 use crate::live::{self, Live};
 use crate::store::Store;
 use crate::{
@@ -41,8 +41,9 @@ pub struct AppState {
     pub store: Store,
     pub settings: Arc<Settings>,
     pub clock: Clock,
-    /// The checked IVR flow; loaded once at start, shared by every webhook.
-    pub flow: Arc<Flow>,
+    /// What a call webhook's step needs (the store, the checked IVR flow, settings, policies,
+    /// the clock), built once here so the call domain never sees the whole app.
+    pub calls: calls::CallContext,
     /// Fans committed events out to live clients.
     pub live: Live,
     /// Checked escalation policies; an escalation copies the one it starts under.
@@ -123,7 +124,14 @@ impl AppState {
             telemetry: telemetry.clone(),
         };
         background.add(worker.start());
-        Ok(Self { store, settings, clock, flow: Arc::new(flow), live, policies, ack_links, background, telemetry })
+        let calls = calls::CallContext {
+            store: store.clone(),
+            flow: Arc::new(flow),
+            settings: settings.clone(),
+            policies: policies.clone(),
+            clock: clock.clone(),
+        };
+        Ok(Self { store, settings, clock, calls, live, policies, ack_links, background, telemetry })
     }
 }
 

@@ -5,15 +5,15 @@ use std::collections::BTreeMap;
 
 use crate::clock::Timestamp;
 use crate::config::Settings;
-use crate::crews::CrewStatus;
 use crate::ivr::engine::Effects;
+use crate::ivr::phrases::{self, Phrases};
 use crate::ivr::russian;
 use crate::outages;
 use crate::queue::ItemState;
 use crate::settlements::{Settlement, SettlementRef, match_spoken};
 use crate::store::{CallRecord, CallTx, SettlementQuery, StoreError, TicketUpdate};
 use crate::telephony::Dialect;
-use crate::tickets::{Category, Channel, NewTicket, Priority, Status};
+use crate::tickets::{Category, Channel, NewTicket, Priority, Status, TicketNumber};
 
 /// The variable a location question captures the caller's answer in.
 const LOCATION_VAR: &str = "location";
@@ -25,6 +25,7 @@ pub struct StepEffects<'a> {
     pub call: &'a CallRecord,
     pub settings: &'a Settings,
     pub policies: &'a std::sync::Arc<crate::escalation::policy::Policies>,
+    pub phrases: &'a Phrases,
     pub now: Timestamp,
 }
 
@@ -84,7 +85,12 @@ impl StepEffects<'_> {
                     .iter()
                     .take(9)
                     .enumerate()
-                    .map(|(i, s)| format!("{} — нажмите {}", s.name, i + 1))
+                    .map(|(i, s)| {
+                        phrases::fill(
+                            &self.phrases.settlement_choice,
+                            &[("settlement", &s.name), ("key", &(i + 1).to_string())],
+                        )
+                    })
                     .collect();
                 // Kept as "id=name;..." so the caller's numbered choice needs no second lookup.
                 let candidates: Vec<String> = several.iter().take(9).map(|s| format!("{}={}", s.id, s.name)).collect();
@@ -120,6 +126,7 @@ impl StepEffects<'_> {
         &mut self,
         args: &toml::Table,
         vars: &mut BTreeMap<String, String>,
+        made: &mut Option<TicketNumber>,
     ) -> anyhow::Result<String> {
         let category: Category = args
             .get("category")
@@ -161,30 +168,33 @@ impl StepEffects<'_> {
             self.tx.create_ticket(&new, self.now).await?
         };
         tracing::info!(number = %ticket.number, category = %ticket.category, call = %self.call.id, "ticket created by the IVR");
-        vars.insert("ticket_number".into(), ticket.number);
+        vars.insert("ticket_number".into(), ticket.number.to_string());
+        *made = Some(ticket.number);
         Ok(crate::ivr::actions::NEXT.into())
     }
 
-    fn ticket_number(vars: &BTreeMap<String, String>) -> anyhow::Result<i64> {
-        vars.get("ticket_number")
-            .and_then(|n| n.parse().ok())
-            .ok_or_else(|| anyhow::anyhow!("the script updates or escalates a ticket before creating one"))
+    fn made(ticket: Option<TicketNumber>) -> anyhow::Result<TicketNumber> {
+        ticket.ok_or_else(|| anyhow::anyhow!("the script updates or escalates a ticket before creating one"))
     }
 
-    async fn update_ticket(&mut self, args: &toml::Table, vars: &BTreeMap<String, String>) -> anyhow::Result<String> {
+    async fn update_ticket(
+        &mut self,
+        args: &toml::Table,
+        vars: &BTreeMap<String, String>,
+        ticket: Option<TicketNumber>,
+    ) -> anyhow::Result<String> {
         let update = TicketUpdate {
             settlement_id: vars.get("settlement_id").and_then(|id| id.parse().ok()),
             description: args.get("description").and_then(|v| v.as_str()).map(str::to_string),
             recording_url: vars.get("recording_url").cloned(),
             recording_duration_s: vars.get("recording_duration").and_then(|d| d.parse().ok()),
         };
-        let number = Self::ticket_number(vars)?;
-        self.tx.update_ticket(number, &update, self.settings.incident_window_s, self.now).await?;
+        self.tx.update_ticket(Self::made(ticket)?, &update, self.settings.incident_window_s, self.now).await?;
         Ok(crate::ivr::actions::NEXT.into())
     }
 
-    async fn escalate(&mut self, vars: &BTreeMap<String, String>) -> anyhow::Result<String> {
-        let ticket = self.tx.escalate_ticket(Self::ticket_number(vars)?, self.policies, self.now).await?;
+    async fn escalate(&mut self, ticket: Option<TicketNumber>) -> anyhow::Result<String> {
+        let ticket = self.tx.escalate_ticket(Self::made(ticket)?, self.policies, self.now).await?;
         tracing::info!(number = %ticket.number, call = %self.call.id, settlement = ?ticket.settlement.map(|s| s.name), "hazard escalated by the IVR");
         Ok(crate::ivr::actions::NEXT.into())
     }
@@ -197,14 +207,17 @@ impl StepEffects<'_> {
     }
 
     /// "short" or "long" (over two minutes), with the range to say in `wait_range`.
-    async fn estimate_wait(&mut self, vars: &mut BTreeMap<String, String>) -> anyhow::Result<String> {
+    async fn estimate_wait(
+        &mut self,
+        vars: &mut BTreeMap<String, String>,
+        ticket: Option<TicketNumber>,
+    ) -> anyhow::Result<String> {
         let figures = self.queue_figures().await?;
         if figures.operators_on_shift == 0 {
             return Ok("nobody".into());
         }
         // Only what would be served before this caller counts: web work waits behind callers.
-        let ticket_number = vars.get("ticket_number").and_then(|n| n.parse().ok());
-        let ahead = self.tx.waiting_ahead_of_call(ticket_number, &self.settings.queue_ordering, self.now).await?;
+        let ahead = self.tx.waiting_ahead_of_call(ticket, &self.settings.queue_ordering, self.now).await?;
         let wait = figures.wait_for(ahead, None);
         vars.insert("wait_range".into(), wait.spoken());
         // In a storm every caller who reaches this point (hazards never do) is offered a call back.
@@ -319,11 +332,11 @@ impl StepEffects<'_> {
         if let Some(incident) = self.tx.open_incident(settlement_id).await? {
             let etr = match incident.etr.filter(|etr| *etr > now) {
                 Some(etr) => {
-                    format!("Ориентировочно электроснабжение восстановят {}.", outages::spoken_until(etr, now, tz))
+                    phrases::fill(&self.phrases.restoration_time, &[("until", &outages::spoken_until(etr, now, tz))])
                 }
-                None => "Время восстановления уточняется.".to_string(),
+                None => self.phrases.restoration_unknown.clone(),
             };
-            let crew = incident.crew_status.map_or("Информация передана диспетчеру.", CrewStatus::spoken);
+            let crew = incident.crew_status.map_or(self.phrases.crew_unknown.as_str(), |crew| crew.spoken());
             vars.insert("crew".into(), crew.into());
             vars.insert("etr".into(), etr);
             // Reports no dispatcher has confirmed are not announced as an accident.
@@ -384,20 +397,21 @@ impl Effects for StepEffects<'_> {
         action: &str,
         args: &toml::Table,
         vars: &mut BTreeMap<String, String>,
+        ticket: &mut Option<TicketNumber>,
     ) -> anyhow::Result<String> {
         match action {
             "lookup_settlement" => self.lookup_settlement(vars).await,
             "choose_settlement" => self.choose_settlement(vars, false),
             "confirm_settlement" => self.choose_settlement(vars, true),
             "returning_outage" => self.returning_outage(vars).await,
-            "create_ticket" => self.create_ticket(args, vars).await,
-            "update_ticket" => self.update_ticket(args, vars).await,
-            "escalate" => self.escalate(vars).await,
+            "create_ticket" => self.create_ticket(args, vars, ticket).await,
+            "update_ticket" => self.update_ticket(args, vars, *ticket).await,
+            "escalate" => self.escalate(*ticket).await,
             "settlement_known" => Ok(if Self::settlement_id(vars).is_some() { "yes" } else { "no" }.into()),
             "caller_callable" => Ok(self.caller_callable().into()),
             "duty_phone" => Ok(self.duty_phone(vars).into()),
             "still_waiting" => self.still_waiting(vars).await,
-            "estimate_wait" => self.estimate_wait(vars).await,
+            "estimate_wait" => self.estimate_wait(vars, *ticket).await,
             "request_callback" => self.request_callback().await,
             "recent_settlement" => self.recent_settlement(vars).await,
             "outage_status" => self.outage_status(vars).await,
@@ -405,9 +419,7 @@ impl Effects for StepEffects<'_> {
             "application_status" => self.application_status(vars).await,
             "storm_mode" => self.storm_mode().await,
             // jambonz has no verb that records to a URL; the script sends such callers to a person.
-            "recording_supported" => {
-                Ok(if self.call.dialect == Dialect::Jambonz.as_str() { "no" } else { "yes" }.into())
-            }
+            "recording_supported" => Ok(if self.call.dialect == Dialect::Jambonz { "no" } else { "yes" }.into()),
             other => anyhow::bail!("no implementation for action '{other}'"),
         }
     }

@@ -19,7 +19,8 @@ pub fn router() -> Router<AppState> {
 #[derive(Serialize, utoipa::ToSchema)]
 struct CallView {
     id: String,
-    caller_number: Option<String>,
+    #[schema(value_type = Option<String>)]
+    caller_number: Option<super::CallerId>,
     status: CallStatus,
     created_at: Timestamp,
     ended_at: Option<Timestamp>,

@@ -2,24 +2,39 @@
 //! answered once: its effects, the call's new position and the answer commit together, and a
 //! redelivery of the same step gets the stored answer back without doing anything again.
 
+pub mod caller_id;
 pub mod effects;
 pub mod http;
 pub mod lifecycle;
 pub mod returning;
 
+pub use caller_id::CallerId;
 pub use lifecycle::{CallEvent, CallStatus};
 
 use std::sync::Arc;
 
-use crate::app::AppState;
-use crate::clock::Timestamp;
+use crate::clock::{Clock, Timestamp};
 use crate::config::Settings;
 use crate::error::ApiError;
-use crate::ivr::engine::{self, CallState, Input, StepUrls};
-use crate::phone::PhoneNumber;
+use crate::escalation::policy::Policies;
+use crate::ivr::engine::{self, CallState, Input, Next, StepUrls};
+use crate::ivr::{Flow, Phrases, phrases};
 use crate::queue::ItemState;
-use crate::store::{CallRecord, CallTx, NewCall, StoreError, StoredAnswer, new_id};
-use crate::telephony::{Action, Dialect, GatherResult, Inbound, ProviderStatus, Voice};
+use crate::store::{CallRecord, CallTx, NewCall, Store, StoreError, StoredAnswer, new_id};
+use crate::telephony::{Action, Dialect, GatherResult, Inbound, ProviderStatus};
+
+/// What a call step needs, and nothing else of the app. Cheap to clone: the store is a pool
+/// handle, the rest is shared.
+#[derive(Clone)]
+pub struct CallContext {
+    pub store: Store,
+    /// The checked IVR flow; loaded once at start, shared by every webhook.
+    pub flow: Arc<Flow>,
+    pub settings: Arc<Settings>,
+    /// Checked escalation policies; a hazard's escalation copies the one it starts under.
+    pub policies: Arc<Policies>,
+    pub clock: Clock,
+}
 
 /// The provider queue callers wait in for an operator (the scripts' `enqueue = "operators"`).
 const OPERATOR_QUEUE: &str = "operators";
@@ -91,8 +106,8 @@ fn input_from(kind: StepKind, inbound: &Inbound) -> Input {
     }
 }
 
-/// Where the call's lifecycle goes after a step that answered with `actions`.
-fn lifecycle_event(input: &Input, actions: &[Action]) -> Vec<CallEvent> {
+/// Where the call's lifecycle goes after a step that left the caller at `next`.
+fn lifecycle_event(input: &Input, next: Next) -> Vec<CallEvent> {
     let mut events = vec![CallEvent::Answer];
     if let Input::LeftQueue(result) = input {
         events.push(match result.as_str() {
@@ -101,12 +116,10 @@ fn lifecycle_event(input: &Input, actions: &[Action]) -> Vec<CallEvent> {
             _ => CallEvent::Leave,
         });
     }
-    for action in actions {
-        match action {
-            Action::Enqueue { .. } => events.push(CallEvent::Enqueue),
-            Action::Hangup => events.push(CallEvent::Hangup),
-            _ => {}
-        }
+    match next {
+        Next::Queue => events.push(CallEvent::Enqueue),
+        Next::Hangup => events.push(CallEvent::Hangup),
+        Next::Menus => {}
     }
     events
 }
@@ -126,40 +139,37 @@ fn advance(call: &mut CallRecord, events: &[CallEvent], now: Timestamp) {
     }
 }
 
-fn new_call<'a>(dialect: Dialect, inbound: &'a Inbound, caller: &'a Option<String>, state: &'a str) -> NewCall<'a> {
+fn new_call<'a>(dialect: Dialect, inbound: &'a Inbound, caller: &'a Option<CallerId>, state: &'a str) -> NewCall<'a> {
     NewCall {
         provider_call_id: &inbound.call_id,
-        dialect: dialect.as_str(),
-        caller_number: caller.as_deref(),
+        dialect,
+        caller_number: caller.as_ref(),
         called_number: inbound.to.as_deref(),
         status: CallStatus::Ringing,
         state,
     }
 }
 
-/// The caller's number in E.164 where it parses (so a returning caller is recognised however
-/// the provider wrote it), as sent otherwise (`anonymous`).
-fn caller_of(inbound: &Inbound) -> Option<String> {
-    let raw = inbound.from.as_deref()?;
-    Some(PhoneNumber::parse(raw).map(|p| p.to_string()).unwrap_or_else(|_| raw.to_string()))
+fn caller_of(inbound: &Inbound) -> Option<CallerId> {
+    inbound.from.as_deref().map(CallerId::parse)
 }
 
 /// Answers one IVR webhook. `render` turns the neutral actions into the dialect's document.
 pub async fn handle_step(
-    app: &AppState,
+    ctx: &CallContext,
     dialect: Dialect,
     kind: StepKind,
     inbound: &Inbound,
     raw: &str,
-    render: fn(&Settings, &[Action]) -> StoredAnswer,
+    render: fn(&Settings, &Phrases, &[Action]) -> StoredAnswer,
 ) -> Result<StoredAnswer, ApiError> {
-    let step = Arc::new((app.clone(), inbound.clone(), raw.to_string()));
-    app.store
+    let step = Arc::new((ctx.clone(), inbound.clone(), raw.to_string()));
+    ctx.store
         .in_call_tx(move |tx| {
             let step = step.clone();
             Box::pin(async move {
-                let (app, inbound, raw) = &*step;
-                step_in(tx, app, dialect, kind, inbound, raw, render).await
+                let (ctx, inbound, raw) = &*step;
+                step_in(tx, ctx, dialect, kind, inbound, raw, render).await
             })
         })
         .await
@@ -167,14 +177,14 @@ pub async fn handle_step(
 
 async fn step_in(
     tx: &mut CallTx,
-    app: &AppState,
+    ctx: &CallContext,
     dialect: Dialect,
     kind: StepKind,
     inbound: &Inbound,
     raw: &str,
-    render: fn(&Settings, &[Action]) -> StoredAnswer,
+    render: fn(&Settings, &Phrases, &[Action]) -> StoredAnswer,
 ) -> Result<StoredAnswer, ApiError> {
-    let now = app.clock.now();
+    let now = ctx.clock.now();
     let fresh = serde_json::to_string(&CallState::default()).map_err(|e| StoreError::Invalid(e.to_string()))?;
     let seq = match kind {
         StepKind::Entry => 0,
@@ -192,34 +202,34 @@ async fn step_in(
             return Ok(answer);
         }
     }
-    let mut state: CallState = serde_json::from_str(&call.state).unwrap_or_default();
+    let mut state = CallState::from_stored(&call.state);
     let input = input_from(if seq == 0 { StepKind::Entry } else { kind }, inbound);
-    let urls = step_urls(&app.settings.public_url, dialect, seq + 1);
-    let (actions, events) = match operator_side(tx, &call, &input, &app.flow.voice, &urls, now).await? {
+    let urls = step_urls(&ctx.settings.public_url, dialect, seq + 1);
+    let (actions, events) = match operator_side(tx, &call, &input, &ctx.flow, &urls, now).await? {
         Some(handled) => handled,
         None => {
             let snapshot = call.clone();
             let mut effects = effects::StepEffects {
                 tx: &mut *tx,
                 call: &snapshot,
-                settings: &app.settings,
-                policies: &app.policies,
+                settings: &ctx.settings,
+                policies: &ctx.policies,
+                phrases: &ctx.flow.phrases,
                 now,
             };
-            let step = engine::step(&app.flow, state, input.clone(), &urls, &mut effects)
+            let step = engine::step(&ctx.flow, state, input.clone(), &urls, &mut effects)
                 .await
                 .map_err(|e| ApiError::Internal(e.context("running the IVR step")))?;
             state = step.state;
-            if step.actions.iter().any(|a| matches!(a, Action::Enqueue { .. })) {
-                let ticket_number = state.vars.get("ticket_number").and_then(|n| n.parse().ok());
-                let returning_since = now.plus_seconds(-app.settings.returning_hours * 3600);
-                tx.enqueue_call(&call, ticket_number, Some(returning_since), &app.settings.queue_ordering, now).await?;
+            if step.next == Next::Queue {
+                let returning_since = now.plus_seconds(-ctx.settings.returning_hours * 3600);
+                tx.enqueue_call(&call, state.ticket, Some(returning_since), &ctx.settings.queue_ordering, now).await?;
             }
-            let events = lifecycle_event(&input, &step.actions);
+            let events = lifecycle_event(&input, step.next);
             (step.actions, events)
         }
     };
-    let answer = render(&app.settings, &actions);
+    let answer = render(&ctx.settings, &ctx.flow.phrases, &actions);
     advance(&mut call, &events, now);
     call.seq = seq + 1;
     call.state = serde_json::to_string(&state).map_err(|e| StoreError::Invalid(e.to_string()))?;
@@ -234,11 +244,11 @@ async fn operator_side(
     tx: &mut CallTx,
     call: &CallRecord,
     input: &Input,
-    voice: &Voice,
+    flow: &Flow,
     urls: &StepUrls,
     now: Timestamp,
 ) -> Result<Option<(Vec<Action>, Vec<CallEvent>)>, StoreError> {
-    let say = |text: &str| Action::Say { text: text.into(), voice: voice.clone() };
+    let say = |text: &str| Action::Say { text: text.into(), voice: flow.voice.clone() };
     match input {
         Input::LeftQueue(result) if result == "hangup" => {
             tx.abandon_call(&call.id, now).await?;
@@ -249,13 +259,13 @@ async fn operator_side(
             tracing::info!(call = %call.id, item = %item.id, operator = ?item.operator, "putting the caller through");
             let dial =
                 Action::Dial { target: contact, caller_id: None, timeout_s: 30, action_url: Some(urls.action.clone()) };
-            Ok(Some((vec![say("Соединяю с оператором."), dial], vec![CallEvent::Connect])))
+            Ok(Some((vec![say(&flow.phrases.put_through), dial], vec![CallEvent::Connect])))
         }
         Input::DialEnded(outcome) if !Input::dial_answered(outcome) && call.status == CallStatus::Connected => {
             let Some(item) = tx.put_through_failed(&call.id, outcome, now).await? else { return Ok(None) };
             tracing::warn!(call = %call.id, item = %item.id, outcome, "the operator's phone did not take the call: back to the head of the queue");
             let back = vec![
-                say("Оператор не смог ответить. Вы снова в начале очереди, пожалуйста, оставайтесь на линии."),
+                say(&flow.phrases.put_through_failed),
                 Action::Enqueue {
                     queue: OPERATOR_QUEUE.into(),
                     wait_url: urls.wait.clone(),
@@ -271,22 +281,22 @@ async fn operator_side(
 /// What a caller waiting in the queue hears on each poll: `Leave` once an operator has taken
 /// the call; otherwise their place (when it got better) and the expected wait, as a range.
 pub async fn handle_wait(
-    app: &AppState,
+    ctx: &CallContext,
     dialect: Dialect,
     inbound: &Inbound,
     raw: &str,
 ) -> Result<Vec<Action>, StoreError> {
-    let now = app.clock.now();
-    let voice = app.flow.voice.clone();
+    let now = ctx.clock.now();
+    let voice = ctx.flow.voice.clone();
     let say = |text: String| Action::Say { text, voice: voice.clone() };
-    let hold = vec![say("Пожалуйста, оставайтесь на линии.".into()), Action::Pause { seconds: 15 }];
-    let Some(call) = app.store.call_by_provider_id(dialect.as_str(), &inbound.call_id).await? else { return Ok(hold) };
-    let item = app.store.call_item(&call.id).await?;
+    let hold = vec![say(ctx.flow.phrases.hold.clone()), Action::Pause { seconds: 15 }];
+    let Some(call) = ctx.store.call_by_provider_id(dialect.as_str(), &inbound.call_id).await? else { return Ok(hold) };
+    let item = ctx.store.call_item(&call.id).await?;
     let waiting = item.as_ref().filter(|item| item.state == ItemState::Waiting);
     // The poll is logged, and the position the caller is about to hear recorded, in one write.
     let (call_id, raw, announce) =
         (call.id.clone(), raw.to_string(), waiting.map(|item| (item.id.clone(), item.position.unwrap_or(1))));
-    let better_position = app
+    let better_position = ctx
         .store
         .in_call_tx(move |tx| {
             let (call_id, raw, announce) = (call_id.clone(), raw.clone(), announce.clone());
@@ -311,13 +321,13 @@ pub async fn handle_wait(
         return Ok(vec![Action::Leave]);
     }
     let position = item.position.unwrap_or(1);
-    let figures = app.store.queue_figures(now.plus_seconds(-app.settings.operator_lease_s)).await?;
+    let figures = ctx.store.queue_figures(now.plus_seconds(-ctx.settings.operator_lease_s)).await?;
     let wait = figures.wait_for(position - 1, Some(item.category));
     let mut actions = Vec::new();
     if better_position {
         actions.push(say(crate::ivr::russian::queue_position(position.clamp(1, i64::from(u32::MAX)) as u32)));
     }
-    actions.push(say(format!("Примерное время ожидания — {}. Пожалуйста, оставайтесь на линии.", wait.spoken())));
+    actions.push(say(phrases::fill(&ctx.flow.phrases.wait, &[("wait_range", &wait.spoken())])));
     actions.push(Action::Pause { seconds: 15 });
     Ok(actions)
 }
@@ -325,18 +335,18 @@ pub async fn handle_wait(
 /// Records a status callback. Late, repeated and out-of-order callbacks are logged once each
 /// and move the lifecycle only where it allows.
 pub async fn handle_status(
-    app: &AppState,
+    ctx: &CallContext,
     dialect: Dialect,
     inbound: &Inbound,
     raw: &str,
 ) -> Result<CallStatus, StoreError> {
-    let callback = Arc::new((app.clone(), inbound.clone(), raw.to_string()));
-    app.store
+    let callback = Arc::new((ctx.clone(), inbound.clone(), raw.to_string()));
+    ctx.store
         .in_call_tx(move |tx| {
             let callback = callback.clone();
             Box::pin(async move {
-                let (app, inbound, raw) = &*callback;
-                status_in(tx, app, dialect, inbound, raw).await
+                let (ctx, inbound, raw) = &*callback;
+                status_in(tx, ctx, dialect, inbound, raw).await
             })
         })
         .await
@@ -344,12 +354,12 @@ pub async fn handle_status(
 
 async fn status_in(
     tx: &mut CallTx,
-    app: &AppState,
+    ctx: &CallContext,
     dialect: Dialect,
     inbound: &Inbound,
     raw: &str,
 ) -> Result<CallStatus, StoreError> {
-    let now = app.clock.now();
+    let now = ctx.clock.now();
     let fresh = serde_json::to_string(&CallState::default()).map_err(|e| StoreError::Invalid(e.to_string()))?;
     let (mut call, _) = tx.lock_or_create(&new_call(dialect, inbound, &caller_of(inbound), &fresh), false, now).await?;
     let event = match inbound.status {
@@ -376,7 +386,7 @@ async fn status_in(
                 _ => {}
             }
             if call.status.is_final() {
-                tx.escalate_call_hazards(&call.id, &app.policies, now).await?;
+                tx.escalate_call_hazards(&call.id, &ctx.policies, now).await?;
             }
             tx.update_call(&call, now).await?;
         }

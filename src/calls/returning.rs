@@ -21,7 +21,7 @@ mod tests {
     fn ticket(number: &str, status: Status) -> Ticket {
         Ticket {
             id: format!("t{number}"),
-            number: number.into(),
+            number: number.parse().unwrap(),
             category: Category::Outage,
             priority: Priority::parse(2).unwrap(),
             status,
@@ -47,7 +47,7 @@ mod tests {
             ticket("100002", Status::Queued),
             ticket("100001", Status::InProgress),
         ];
-        assert_eq!(ticket_to_link(recent).map(|t| t.number), Some("100002".into()));
+        assert_eq!(ticket_to_link(recent).map(|t| t.number), Some("100002".parse().unwrap()));
         let done = vec![ticket("100002", Status::Cancelled), ticket("100001", Status::Closed)];
         assert!(ticket_to_link(done).is_none());
         assert!(ticket_to_link(Vec::new()).is_none());

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::flow::{Flow, Node, NodeKind, Part, Retry};
 use super::speech;
 use crate::telephony::{Action, Gather, Prompt};
+use crate::tickets::TicketNumber;
 
 /// What the caller did since the last step.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,7 +47,12 @@ pub struct CallState {
     pub node: String,
     /// Failed attempts at that node in a row (silence or a wrong key).
     pub tries: u32,
+    /// What prompts may speak, as `{name}` in a template.
     pub vars: BTreeMap<String, String>,
+    /// The ticket this call opened (`create_ticket`), which later actions add to or escalate
+    /// and the operator queue links the caller to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<TicketNumber>,
     /// Where each `use` in progress returns to, innermost last.
     #[serde(default)]
     pub returns: Vec<String>,
@@ -55,6 +61,19 @@ pub struct CallState {
     /// caller got there instead of asking again.
     #[serde(default)]
     pub answers: Vec<Answer>,
+}
+
+impl CallState {
+    /// The state stored with a call; an unreadable one starts the call over. A state stored
+    /// before the ticket was kept apart names it only in the variables: read there, so a call
+    /// in progress across an upgrade still adds to and escalates its ticket.
+    pub fn from_stored(json: &str) -> Self {
+        let mut state: Self = serde_json::from_str(json).unwrap_or_default();
+        if state.ticket.is_none() {
+            state.ticket = state.vars.get("ticket_number").and_then(|n| n.parse().ok());
+        }
+        state
+    }
 }
 
 /// One question the caller answered (or let pass in silence) on the way through the menus.
@@ -82,12 +101,14 @@ pub struct StepUrls {
 
 /// The domain behind the script's `do = "..."` actions.
 pub trait Effects {
-    /// Carries out `action` and returns the outcome the script routes on; may set variables.
+    /// Carries out `action` and returns the outcome the script routes on; may set variables,
+    /// and names the call's ticket when it opens one.
     fn perform(
         &mut self,
         action: &str,
         args: &toml::Table,
         vars: &mut BTreeMap<String, String>,
+        ticket: &mut Option<TicketNumber>,
     ) -> impl Future<Output = anyhow::Result<String>> + Send;
 
     /// Names the speech recogniser should expect where a gather asks for a settlement.
@@ -98,6 +119,19 @@ pub trait Effects {
 pub struct Step {
     pub actions: Vec<Action>,
     pub state: CallState,
+    /// Where the step leaves the caller.
+    pub next: Next,
+}
+
+/// Where a step leaves the caller until the next webhook: what moves the call's lifecycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    /// Still with the menus: a question, a recording, or put through to a person.
+    Menus,
+    /// Waiting in the operator queue.
+    Queue,
+    /// The call is over.
+    Hangup,
 }
 
 /// More nodes than this in one step means a flow bug; validation forbids input-free loops, so
@@ -112,7 +146,7 @@ pub async fn step<E: Effects>(
     effects: &mut E,
 ) -> anyhow::Result<Step> {
     if state.ended {
-        return Ok(Step { actions: vec![Action::Hangup], state });
+        return Ok(Step { actions: vec![Action::Hangup], state, next: Next::Hangup });
     }
     let mut spoken = Vec::new();
     let target = match input {
@@ -120,7 +154,7 @@ pub async fn step<E: Effects>(
         Input::DialEnded(status) if Input::dial_answered(&status) => {
             // The person talked to the caller: nothing is left for the menus to do.
             state.ended = true;
-            return Ok(Step { actions: vec![Action::Hangup], state });
+            return Ok(Step { actions: vec![Action::Hangup], state, next: Next::Hangup });
         }
         input => match flow.node(&state.node) {
             Some(node) => respond(flow, node, &mut state, input, &mut spoken),
@@ -128,8 +162,8 @@ pub async fn step<E: Effects>(
             None => flow.start.clone(),
         },
     };
-    let actions = walk(flow, &mut state, target, spoken, urls, effects).await?;
-    Ok(Step { actions, state })
+    let (actions, next) = walk(flow, &mut state, target, spoken, urls, effects).await?;
+    Ok(Step { actions, state, next })
 }
 
 /// Interprets the caller's input at the node that asked; returns the node to enter next.
@@ -234,7 +268,7 @@ async fn walk<E: Effects>(
     mut spoken: Vec<Prompt>,
     urls: &StepUrls,
     effects: &mut E,
-) -> anyhow::Result<Vec<Action>> {
+) -> anyhow::Result<(Vec<Action>, Next)> {
     for prompt in &mut spoken {
         if let Prompt::Say { voice, .. } = prompt {
             *voice = flow.voice.clone();
@@ -262,7 +296,7 @@ async fn walk<E: Effects>(
             // A return with nothing to return to (a flow edited under a live call) starts over.
             NodeKind::Return => target = state.returns.pop().unwrap_or_else(|| flow.start.clone()),
             NodeKind::Action { name, args, outcomes } => {
-                let outcome = effects.perform(name, args, &mut state.vars).await?;
+                let outcome = effects.perform(name, args, &mut state.vars, &mut state.ticket).await?;
                 target = outcomes
                     .get(&outcome)
                     .ok_or_else(|| {
@@ -276,18 +310,21 @@ async fn walk<E: Effects>(
                     hints.extend(effects.settlement_names().await?);
                 }
                 waits_here(state);
-                return Ok(vec![Action::Gather(Gather {
-                    dtmf: gather.dtmf,
-                    speech: gather.speech,
-                    num_digits: gather.num_digits,
-                    finish_on_key: gather.finish_on_key,
-                    timeout_s: gather.timeout_s,
-                    hints,
-                    language: flow.voice.language.clone(),
-                    action_url: urls.action.clone(),
-                    no_input_url: urls.no_input.clone(),
-                    prompts: spoken,
-                })]);
+                return Ok((
+                    vec![Action::Gather(Gather {
+                        dtmf: gather.dtmf,
+                        speech: gather.speech,
+                        num_digits: gather.num_digits,
+                        finish_on_key: gather.finish_on_key,
+                        timeout_s: gather.timeout_s,
+                        hints,
+                        language: flow.voice.language.clone(),
+                        action_url: urls.action.clone(),
+                        no_input_url: urls.no_input.clone(),
+                        prompts: spoken,
+                    })],
+                    Next::Menus,
+                ));
             }
             NodeKind::Record { max_length_s, finish_on_key, .. } => {
                 waits_here(state);
@@ -299,7 +336,7 @@ async fn walk<E: Effects>(
                     finish_on_key: *finish_on_key,
                     play_beep: true,
                 });
-                return Ok(actions);
+                return Ok((actions, Next::Menus));
             }
             NodeKind::Enqueue { queue, .. } => {
                 waits_here(state);
@@ -310,7 +347,7 @@ async fn walk<E: Effects>(
                     wait_url: urls.wait.clone(),
                     action_url: urls.action.clone(),
                 });
-                return Ok(actions);
+                return Ok((actions, Next::Queue));
             }
             NodeKind::Dial { target: to, next } => {
                 let to = speech::fill(to, &state.vars);
@@ -327,14 +364,14 @@ async fn walk<E: Effects>(
                     timeout_s: 30,
                     action_url: Some(urls.action.clone()),
                 });
-                return Ok(actions);
+                return Ok((actions, Next::Menus));
             }
             NodeKind::Hangup => {
                 waits_here(state);
                 state.ended = true;
                 let mut actions = into_actions(spoken);
                 actions.push(Action::Hangup);
-                return Ok(actions);
+                return Ok((actions, Next::Hangup));
             }
         }
     }

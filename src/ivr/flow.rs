@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use super::phrases::Phrases;
 use crate::telephony::Voice;
 
 #[derive(Debug, Clone)]
@@ -15,6 +16,8 @@ pub struct Flow {
     pub menu: Option<String>,
     /// Where key 0 leads from every menu: the operator.
     pub operator: Option<String>,
+    /// What callers hear outside the menus.
+    pub phrases: Phrases,
 }
 
 impl Flow {

@@ -5,12 +5,14 @@ pub mod actions;
 pub mod budget;
 pub mod engine;
 pub mod flow;
+pub mod phrases;
 pub mod russian;
 pub mod script;
 pub mod speech;
 pub mod validate;
 
 pub use flow::Flow;
+pub use phrases::Phrases;
 pub use validate::{Problems, load_dir};
 
 use std::path::Path;
@@ -23,7 +25,11 @@ pub const BUILT_IN: &[(&str, &str)] = &[
     ("outage.toml", include_str!("../../ivr-scripts/outage.toml")),
     ("theft.toml", include_str!("../../ivr-scripts/theft.toml")),
     ("connection.toml", include_str!("../../ivr-scripts/connection.toml")),
+    (phrases::FILE, BUILT_IN_PHRASES),
 ];
+
+/// The phrases a scripts folder without its own `phrases.toml` speaks.
+const BUILT_IN_PHRASES: &str = include_str!("../../ivr-scripts/phrases.toml");
 
 /// The flow `serve` runs: the folder named by HOTLINE_SCRIPTS_DIR, else `./ivr-scripts` if
 /// present, else the built-in menus. Any problem stops the start with every problem listed.

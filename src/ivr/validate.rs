@@ -7,6 +7,7 @@ use std::path::Path;
 
 use super::actions::{self, NEXT};
 use super::flow::{Flow, GatherSpec, Node, NodeKind, Part, Retry};
+use super::phrases::{self, Phrases};
 use super::script::{RawGather, RawNode, RawRetry, ScriptFile};
 use super::speech;
 use crate::telephony::Voice;
@@ -78,11 +79,17 @@ pub fn load_dir(dir: &Path) -> Result<Flow, Problems> {
     }
 }
 
-/// Checks scripts given as (file name, text) pairs.
+/// Checks scripts given as (file name, text) pairs. Without a `phrases.toml` among them the
+/// built-in phrases are spoken.
 pub fn check(sources: &[(String, String)]) -> Result<Flow, Problems> {
     let mut checker = Checker::default();
     let mut parsed = Vec::new();
+    let mut phrases = None;
     for (file, text) in sources {
+        if file == phrases::FILE {
+            phrases = checker.phrases(text);
+            continue;
+        }
         match toml::from_str::<ScriptFile>(text) {
             Ok(script) => parsed.push((file.clone(), script)),
             Err(e) => {
@@ -91,7 +98,24 @@ pub fn check(sources: &[(String, String)]) -> Result<Flow, Problems> {
             }
         }
     }
-    checker.build(parsed)
+    let phrases = match phrases {
+        Some(phrases) => phrases,
+        None if sources.iter().any(|(file, _)| file == phrases::FILE) => return Err(checker.failed()),
+        None => built_in_phrases(),
+    };
+    checker.build(parsed, phrases)
+}
+
+fn built_in_phrases() -> Phrases {
+    toml::from_str(super::BUILT_IN_PHRASES).expect("the built-in phrases parse: a test checks them")
+}
+
+/// Whether a text the caller hears has a number or a time in figures, which voices read each
+/// their own way (SPEC §4a).
+fn in_figures(text: &str) -> bool {
+    let chars: Vec<char> = text.chars().collect();
+    chars.windows(2).any(|w| w[0].is_ascii_digit() && w[1].is_ascii_digit())
+        || chars.windows(3).any(|w| w[0].is_ascii_digit() && w[1] == ':' && w[2].is_ascii_digit())
 }
 
 /// The `[nodes.X]` section a parse error falls in, so even syntax errors point at a node.
@@ -119,7 +143,42 @@ impl Checker {
         self.problems.push(Problem { file: file.to_string(), node: node.to_string(), reason: reason.into() });
     }
 
-    fn build(mut self, parsed: Vec<(String, ScriptFile)>) -> Result<Flow, Problems> {
+    fn failed(mut self) -> Problems {
+        self.problems.sort();
+        self.problems.dedup();
+        Problems(self.problems)
+    }
+
+    /// The phrases, each a sentence in words with only the placeholders it fills.
+    fn phrases(&mut self, text: &str) -> Option<Phrases> {
+        let phrases: Phrases = match toml::from_str(text) {
+            Ok(phrases) => phrases,
+            Err(e) => {
+                self.problem(phrases::FILE, "-", e.message().trim().to_string());
+                return None;
+            }
+        };
+        let before = self.problems.len();
+        for (key, text) in phrases.each() {
+            if text.trim().is_empty() {
+                self.problem(phrases::FILE, key, "an empty phrase");
+            }
+            if in_figures(text) {
+                self.problem(phrases::FILE, key, "a number or time in figures: write it in words («сто двенадцать»)");
+            }
+            match speech::placeholders(text) {
+                Err(e) => self.problem(phrases::FILE, key, e),
+                Ok(vars) => {
+                    for var in vars.into_iter().filter(|var| !Phrases::allowed(key).contains(var)) {
+                        self.problem(phrases::FILE, key, format!("unknown variable '{{{var}}}'"));
+                    }
+                }
+            }
+        }
+        (self.problems.len() == before).then_some(phrases)
+    }
+
+    fn build(mut self, parsed: Vec<(String, ScriptFile)>, phrases: Phrases) -> Result<Flow, Problems> {
         let main_file = format!("{MAIN_FILE}.toml");
         let mut language = "ru-RU".to_string();
         let mut voice_name = None;
@@ -185,11 +244,9 @@ impl Checker {
             self.check_graph(&nodes, &start);
         }
         if !self.problems.is_empty() {
-            self.problems.sort();
-            self.problems.dedup();
-            return Err(Problems(self.problems));
+            return Err(self.failed());
         }
-        Ok(Flow { start, nodes, voice: Voice { language, name: voice_name }, menu, operator })
+        Ok(Flow { start, nodes, voice: Voice { language, name: voice_name }, menu, operator, phrases })
     }
 
     fn target(&mut self, ctx: &NodeCtx, target: &str) -> String {
@@ -215,10 +272,7 @@ impl Checker {
     /// A template the caller hears: besides being a valid template, its numbers are words, so
     /// that no voice reads «9:30» or «15» its own way (SPEC §4a).
     fn prompt(&mut self, ctx: &NodeCtx, text: &str) -> Option<String> {
-        let chars: Vec<char> = text.chars().collect();
-        let numeric = chars.windows(2).any(|w| w[0].is_ascii_digit() && w[1].is_ascii_digit())
-            || chars.windows(3).any(|w| w[0].is_ascii_digit() && w[1] == ':' && w[2].is_ascii_digit());
-        if numeric {
+        if in_figures(text) {
             self.problem(ctx.file, ctx.node, "a number or time in figures: write it in words («сто двенадцать»)");
         }
         self.template(ctx, text)

@@ -347,7 +347,7 @@ mod tests {
         assert_eq!(question.priority, Category::Question.default_priority());
         let hazard = Ticket {
             id: "t1".into(),
-            number: "100001".into(),
+            number: "100001".parse().unwrap(),
             category: Category::Hazard,
             priority: Priority::parse(1).unwrap(),
             status: Status::Queued,

@@ -164,7 +164,7 @@ async fn appeal(
     match outcome {
         WebSubmission::Created(ticket) => {
             tracing::info!(number = %ticket.number, "appeal received from the web");
-            Ok((StatusCode::CREATED, Json(Accepted { number: ticket.number })))
+            Ok((StatusCode::CREATED, Json(Accepted { number: ticket.number.to_string() })))
         }
         WebSubmission::Repeat { number } => {
             tracing::info!(%number, "the same appeal again from the web: answered with its number");

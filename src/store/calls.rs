@@ -13,22 +13,23 @@ use super::{
     Backend, QueueFigures, SettlementQuery, Store, StoreError, StoreResult, WriteTx, batch, new_id, queue, settlements,
     tickets,
 };
-use crate::calls::CallStatus;
 use crate::calls::returning::{self, RECENT_TICKETS};
+use crate::calls::{CallStatus, CallerId};
 use crate::clock::Timestamp;
 use crate::connection::Application;
 use crate::escalation::policy::Policies;
 use crate::outages::{Incident, PlannedOutage, StormInputs};
 use crate::queue::{Kind, NewItem, Ordering, QueueItem};
 use crate::settlements::Settlement;
-use crate::tickets::{Category, TicketKey};
+use crate::telephony::Dialect;
+use crate::tickets::{Category, TicketKey, TicketNumber};
 use crate::tickets::{NewTicket, Ticket};
 
 impl CallRecord {
     /// The caller's number when it is one a person can be rung back on (not withheld, not
     /// `anonymous`): what tickets record, returning callers are known by and call backs ring.
     pub fn callable_number(&self) -> Option<crate::phone::PhoneNumber> {
-        self.caller_number.as_deref().and_then(|n| crate::phone::PhoneNumber::parse(n).ok())
+        self.caller_number.as_ref().and_then(CallerId::number).cloned()
     }
 }
 
@@ -36,8 +37,8 @@ impl CallRecord {
 pub struct CallRecord {
     pub id: String,
     pub provider_call_id: String,
-    pub dialect: String,
-    pub caller_number: Option<String>,
+    pub dialect: Dialect,
+    pub caller_number: Option<CallerId>,
     pub called_number: Option<String>,
     pub status: CallStatus,
     /// The IVR position as JSON (see `ivr::engine::CallState`).
@@ -53,8 +54,8 @@ pub struct CallRecord {
 #[derive(Debug, Clone)]
 pub struct NewCall<'a> {
     pub provider_call_id: &'a str,
-    pub dialect: &'a str,
-    pub caller_number: Option<&'a str>,
+    pub dialect: Dialect,
+    pub caller_number: Option<&'a CallerId>,
     pub called_number: Option<&'a str>,
     pub status: CallStatus,
     pub state: &'a str,
@@ -72,8 +73,8 @@ fn call_from(row: &AnyRow) -> StoreResult<CallRecord> {
     Ok(CallRecord {
         id: row.try_get("id")?,
         provider_call_id: row.try_get("provider_call_id")?,
-        dialect: row.try_get("dialect")?,
-        caller_number: row.try_get("caller_number")?,
+        dialect: row.try_get::<String, _>("dialect")?.parse().map_err(StoreError::Invalid)?,
+        caller_number: row.try_get::<Option<String>, _>("caller_number")?.as_deref().map(CallerId::parse),
         called_number: row.try_get("called_number")?,
         status: status.parse().map_err(StoreError::Invalid)?,
         state: row.try_get("state")?,
@@ -171,8 +172,8 @@ impl CallTx {
         let inserted = sqlx::query(&sql)
             .bind(new_id())
             .bind(new.provider_call_id)
-            .bind(new.dialect)
-            .bind(new.caller_number)
+            .bind(new.dialect.as_str())
+            .bind(new.caller_number.map(CallerId::as_str))
             .bind(new.called_number)
             .bind(new.status.as_str())
             .bind(new.state)
@@ -194,7 +195,11 @@ impl CallTx {
                 format!("SELECT {CALL_COLUMNS} FROM calls WHERE dialect = $1 AND provider_call_id = $2 FOR UPDATE")
             }
         };
-        let row = sqlx::query(&sql).bind(new.dialect).bind(new.provider_call_id).fetch_optional(&mut self.tx).await?;
+        let row = sqlx::query(&sql)
+            .bind(new.dialect.as_str())
+            .bind(new.provider_call_id)
+            .fetch_optional(&mut self.tx)
+            .await?;
         row.as_ref().map(call_from).transpose()
     }
 
@@ -360,7 +365,7 @@ impl CallTx {
     pub async fn enqueue_call(
         &mut self,
         call: &CallRecord,
-        ticket_number: Option<i64>,
+        ticket_number: Option<TicketNumber>,
         returning_since: Option<Timestamp>,
         ordering: &Ordering,
         now: Timestamp,
@@ -374,14 +379,15 @@ impl CallTx {
         if let Some(id) = active {
             return queue::item_in(&mut self.tx, &id).await;
         }
-        let ticket = match (ticket_number, returning_since, call.caller_number.as_deref()) {
-            (Some(n), _, _) => tickets::fetch_ticket(&mut self.tx, &TicketKey::Number(n)).await?,
+        let ticket = match (ticket_number, returning_since, call.caller_number.as_ref().map(CallerId::as_str)) {
+            (Some(n), _, _) => tickets::fetch_ticket(&mut self.tx, &TicketKey::Number(n.get())).await?,
             (None, Some(since), Some(number)) => {
                 returning::ticket_to_link(tickets::caller_tickets(&mut self.tx, number, since, RECENT_TICKETS).await?)
             }
             _ => None,
         };
-        let item = NewItem::live_call(&call.id, call.caller_number.as_deref(), ticket.as_ref(), now);
+        let item =
+            NewItem::live_call(&call.id, call.caller_number.as_ref().map(CallerId::as_str), ticket.as_ref(), now);
         queue::enqueue_in(&mut self.tx, &item, ordering, now).await
     }
 
@@ -390,12 +396,12 @@ impl CallTx {
     /// what its wait is estimated from. Web work queued behind callers does not count.
     pub async fn waiting_ahead_of_call(
         &mut self,
-        ticket_number: Option<i64>,
+        ticket_number: Option<TicketNumber>,
         ordering: &Ordering,
         now: Timestamp,
     ) -> StoreResult<i64> {
         let category = match ticket_number {
-            Some(n) => tickets::fetch_ticket(&mut self.tx, &TicketKey::Number(n)).await?.map(|t| t.category),
+            Some(n) => tickets::fetch_ticket(&mut self.tx, &TicketKey::Number(n.get())).await?.map(|t| t.category),
             None => None,
         }
         .unwrap_or(Category::Question);
@@ -414,7 +420,7 @@ impl CallTx {
             kind: Kind::Callback,
             ticket_id: None,
             call_id: Some(call.id.clone()),
-            caller_number: call.caller_number.clone(),
+            caller_number: call.caller_number.as_ref().map(|c| c.as_str().to_string()),
             category: Category::Callback,
             priority: Category::Callback.default_priority(),
             enqueued_at: now,
@@ -463,17 +469,22 @@ impl CallTx {
     /// Adds what the caller said later to the ticket their call opened.
     pub async fn update_ticket(
         &mut self,
-        number: i64,
+        number: TicketNumber,
         update: &TicketUpdate,
         incident_window_s: i64,
         now: Timestamp,
     ) -> StoreResult<Ticket> {
-        tickets::update_in(&mut self.tx, &TicketKey::Number(number), update, incident_window_s, "ivr", now).await
+        tickets::update_in(&mut self.tx, &TicketKey::Number(number.get()), update, incident_window_s, "ivr", now).await
     }
 
     /// Starts a ticket's escalation with what is known of it now (a no-op when it has one).
-    pub async fn escalate_ticket(&mut self, number: i64, policies: &Policies, now: Timestamp) -> StoreResult<Ticket> {
-        let ticket = tickets::fetch_ticket(&mut self.tx, &TicketKey::Number(number))
+    pub async fn escalate_ticket(
+        &mut self,
+        number: TicketNumber,
+        policies: &Policies,
+        now: Timestamp,
+    ) -> StoreResult<Ticket> {
+        let ticket = tickets::fetch_ticket(&mut self.tx, &TicketKey::Number(number.get()))
             .await?
             .ok_or_else(|| StoreError::NotFound("ticket".into()))?;
         tickets::escalate_in(&mut self.tx, ticket, policies, now).await

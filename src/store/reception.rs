@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use sqlx::Row;
 
-use super::{Backend, Store, StoreError, StoreResult, WriteTx, new_id, tickets};
+use super::{Backend, Store, StoreResult, WriteTx, new_id, tickets};
 use crate::clock::Timestamp;
 use crate::queue::Ordering;
 use crate::tickets::{NewTicket, Ticket};
@@ -175,7 +175,7 @@ async fn submit_in(
         return Ok(WebSubmission::Limited { limit, retry_after_s });
     }
     let ticket = tickets::insert_queued_ticket(tx, backend, new, ordering, now).await?;
-    let number: i64 = ticket.number.parse().map_err(|_| StoreError::Invalid("stored ticket number".into()))?;
+    let number = ticket.number.get();
     sqlx::query(
         "INSERT INTO web_submissions (id, at, client, phone, text_digest, ticket_number) \
          VALUES ($1, $2, $3, $4, $5, $6)",

@@ -9,7 +9,8 @@ use crate::escalation::policy::Policies;
 use crate::queue::{Kind, NewItem, Ordering};
 use crate::settlements::SettlementRef;
 use crate::tickets::{
-    Category, NewTicket, Note, Priority, Status, Ticket, TicketDetail, TicketEvent, TicketKey, lifecycle, search_fold,
+    Category, NewTicket, Note, Priority, Status, Ticket, TicketDetail, TicketEvent, TicketKey, TicketNumber, lifecycle,
+    search_fold,
 };
 
 /// What `GET /api/tickets` may filter on; `cursor` is the number the previous page ended before.
@@ -58,10 +59,10 @@ fn ticket_from(row: &AnyRow) -> StoreResult<Ticket> {
         }),
         None => None,
     };
-    let number: i64 = row.try_get("number")?;
+    let number = TicketNumber::from_stored(row.try_get("number")?).map_err(StoreError::Invalid)?;
     Ok(Ticket {
         id: row.try_get("id")?,
-        number: number.to_string(),
+        number,
         category: parsed(row, "category")?,
         priority: Priority::parse(row.try_get("priority")?).map_err(StoreError::Invalid)?,
         status: parsed(row, "status")?,
@@ -349,7 +350,7 @@ impl Store {
         created_before: Timestamp,
         policies: std::sync::Arc<Policies>,
         now: Timestamp,
-    ) -> StoreResult<Vec<String>> {
+    ) -> StoreResult<Vec<TicketNumber>> {
         // Read first, outside the write turn: almost always there is none.
         let waiting: Vec<String> = sqlx::query_scalar(
             "SELECT id FROM tickets WHERE category = 'hazard' AND status = 'new' AND created_at <= $1 LIMIT 50",
@@ -468,7 +469,7 @@ impl Store {
         let mut items = rows.iter().map(ticket_from).collect::<StoreResult<Vec<_>>>()?;
         let next_cursor = if items.len() > limit as usize {
             items.truncate(limit as usize);
-            items.last().map(|t| t.number.clone())
+            items.last().map(|t| t.number.to_string())
         } else {
             None
         };

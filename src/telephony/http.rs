@@ -23,6 +23,7 @@ use crate::app::{AppState, BODY_LIMIT};
 use crate::calls::{self, StepKind, StepNumber};
 use crate::config::Settings;
 use crate::error::{ApiError, read_body};
+use crate::ivr::Phrases;
 use crate::store::StoredAnswer;
 
 /// Every dialect at the same four URLs under `/telephony/{dialect}/` (the paths are spelled out:
@@ -48,20 +49,19 @@ fn respond(stored: StoredAnswer) -> Response {
 const STEP_DEADLINE: Duration = Duration::from_secs(8);
 
 /// What a caller hears when the step cannot be carried out (the database is down, or the step
-/// failed): it needs nothing but the settings, so it is said whatever else is broken (SPEC §6).
-fn fallback(settings: &Settings) -> Vec<Action> {
+/// failed): it needs nothing but the settings and the phrases loaded at start, so it is said
+/// whatever else is broken (SPEC §6).
+fn fallback_actions(phrases: &Phrases, settings: &Settings) -> Vec<Action> {
     let voice = super::Voice { language: "ru-RU".into(), name: None };
     let say = |text: &str| Action::Say { text: text.into(), voice: voice.clone() };
-    let mut actions = vec![say(
-        "Извините, горячая линия сейчас не может принять обращение. Если жизни угрожает опасность, звоните сто двенадцать.",
-    )];
+    let mut actions = vec![say(&phrases.unavailable)];
     match &settings.duty_phone {
         Some(duty) => {
-            actions.push(say("Соединяю с дежурным диспетчером."));
+            actions.push(say(&phrases.unavailable_duty));
             actions.push(Action::Dial { target: duty.clone(), caller_id: None, timeout_s: 30, action_url: None });
         }
         None => {
-            actions.push(say("Пожалуйста, позвоните ещё раз через несколько минут. До свидания."));
+            actions.push(say(&phrases.unavailable_later));
             actions.push(Action::Hangup);
         }
     }
@@ -81,27 +81,25 @@ async fn or_fallback<P: Provider>(
         Err(_) => format!("no answer within {} s", STEP_DEADLINE.as_secs()),
     };
     tracing::error!(error = %failure, "a voice webhook failed: the caller gets the fallback message");
-    Ok(respond(render::<P>(&state.settings, &fallback(&state.settings))))
+    let phrases = &state.calls.flow.phrases;
+    Ok(respond(render::<P>(&state.settings, phrases, &fallback_actions(phrases, &state.settings))))
 }
 
 /// What provider `P` is sent for a step's actions. A step asking for something the dialect
 /// cannot do (jambonz has no verb that records to a URL) gets a stand-in answer instead.
-pub fn render<P: Provider>(settings: &Settings, actions: &[Action]) -> StoredAnswer {
+pub fn render<P: Provider>(settings: &Settings, phrases: &Phrases, actions: &[Action]) -> StoredAnswer {
     if actions.iter().all(P::supports) {
         P::render(settings, actions)
     } else {
-        P::render(settings, &unsupported_fallback())
+        P::render(settings, &unsupported_fallback(phrases))
     }
 }
 
 /// What a jambonz caller hears where a script asks for something jambonz cannot do (the default
 /// menus never do: they ask `recording_supported` first).
-fn unsupported_fallback() -> Vec<Action> {
+fn unsupported_fallback(phrases: &Phrases) -> Vec<Action> {
     vec![
-        Action::Say {
-            text: "Извините, эта услуга по телефону сейчас недоступна. Позвоните, пожалуйста, ещё раз и нажмите 0, чтобы поговорить с оператором.".into(),
-            voice: super::Voice { language: "ru-RU".into(), name: None },
-        },
+        Action::Say { text: phrases.unsupported.clone(), voice: super::Voice { language: "ru-RU".into(), name: None } },
         Action::Hangup,
     ]
 }
@@ -144,15 +142,20 @@ async fn step<P: Provider>(
 
 async fn answer_step<P: Provider>(state: &AppState, kind: StepKind, req: Request) -> Result<Response, ApiError> {
     let (inbound, raw) = inbound::<P>(state, req).await?;
-    let step = calls::handle_step(state, P::DIALECT, kind, &inbound, &raw, render::<P>);
+    let step = calls::handle_step(&state.calls, P::DIALECT, kind, &inbound, &raw, render::<P>);
     or_fallback::<P>(state, step).await
 }
 
 /// A caller waiting in the queue: what to play meanwhile.
 async fn wait<P: Provider>(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
     let (inbound, raw) = inbound::<P>(&state, req).await?;
-    let wait =
-        async { Ok(render::<P>(&state.settings, &calls::handle_wait(&state, P::DIALECT, &inbound, &raw).await?)) };
+    let wait = async {
+        Ok(render::<P>(
+            &state.settings,
+            &state.calls.flow.phrases,
+            &calls::handle_wait(&state.calls, P::DIALECT, &inbound, &raw).await?,
+        ))
+    };
     or_fallback::<P>(&state, wait).await
 }
 
@@ -162,7 +165,7 @@ async fn wait<P: Provider>(State(state): State<AppState>, req: Request) -> Resul
 /// webhook or the queue's reaper.
 async fn status<P: Provider>(State(state): State<AppState>, req: Request) -> Result<StatusCode, ApiError> {
     let (inbound, raw) = inbound::<P>(&state, req).await?;
-    match tokio::time::timeout(STEP_DEADLINE, calls::handle_status(&state, P::DIALECT, &inbound, &raw)).await {
+    match tokio::time::timeout(STEP_DEADLINE, calls::handle_status(&state.calls, P::DIALECT, &inbound, &raw)).await {
         Ok(Ok(_)) => {}
         Ok(Err(e)) => tracing::error!(error = %e, call = %inbound.call_id, "a status callback could not be recorded"),
         Err(_) => tracing::error!(call = %inbound.call_id, "a status callback timed out and was not recorded"),

@@ -24,6 +24,17 @@ impl Dialect {
     }
 }
 
+impl std::str::FromStr for Dialect {
+    type Err = String;
+
+    fn from_str(raw: &str) -> Result<Self, String> {
+        [Dialect::Twilio, Dialect::Jambonz]
+            .into_iter()
+            .find(|d| d.as_str() == raw)
+            .ok_or_else(|| format!("'{raw}' is not a provider dialect"))
+    }
+}
+
 /// How a prompt is spoken.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Voice {

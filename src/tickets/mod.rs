@@ -4,7 +4,7 @@
 pub mod http;
 pub mod lifecycle;
 
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::clock::Timestamp;
 use crate::settlements::SettlementRef;
@@ -110,12 +110,58 @@ impl Status {
     }
 }
 
+/// A ticket's number: digits only, so it can be read out to a caller and typed on a keypad.
+/// It travels as a string of digits in JSON, as numbers always have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TicketNumber(i64);
+
+impl TicketNumber {
+    /// As the database keeps it.
+    pub fn get(self) -> i64 {
+        self.0
+    }
+
+    /// A number the database handed out (a sequence starts at one).
+    pub fn from_stored(n: i64) -> Result<Self, String> {
+        if n > 0 { Ok(Self(n)) } else { Err(format!("{n} is not a ticket number")) }
+    }
+}
+
+impl std::str::FromStr for TicketNumber {
+    type Err = String;
+
+    fn from_str(raw: &str) -> Result<Self, String> {
+        let digits = !raw.is_empty() && raw.len() <= 18 && raw.bytes().all(|b| b.is_ascii_digit());
+        let n = if digits { raw.parse().ok() } else { None };
+        n.ok_or_else(|| format!("'{raw}' is not a ticket number")).and_then(Self::from_stored)
+    }
+}
+
+impl std::fmt::Display for TicketNumber {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl Serialize for TicketNumber {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for TicketNumber {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 /// A ticket as the API shows it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Ticket {
     pub id: String,
     /// Digits only, so it can be read out to a caller and typed on a keypad.
-    pub number: String,
+    #[schema(value_type = String)]
+    pub number: TicketNumber,
     pub category: Category,
     pub priority: Priority,
     pub status: Status,

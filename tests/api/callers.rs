@@ -358,6 +358,7 @@ impl Effects for FirstOutcomes {
         action: &str,
         _: &toml::Table,
         vars: &mut BTreeMap<String, String>,
+        _: &mut Option<hotline::tickets::TicketNumber>,
     ) -> anyhow::Result<String> {
         vars.insert("ticket_number".into(), "100001".into());
         Ok(hotline::ivr::actions::find(action).expect("a known action").outcomes[0].into())

@@ -173,6 +173,7 @@ impl Effects for Fake {
         action: &str,
         _: &toml::Table,
         vars: &mut BTreeMap<String, String>,
+        _: &mut Option<hotline::tickets::TicketNumber>,
     ) -> anyhow::Result<String> {
         Ok(match action {
             "lookup_settlement" | "choose_settlement" => {

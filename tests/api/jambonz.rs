@@ -325,6 +325,7 @@ impl Effects for Explorer {
         action: &str,
         _: &toml::Table,
         vars: &mut BTreeMap<String, String>,
+        _: &mut Option<hotline::tickets::TicketNumber>,
     ) -> anyhow::Result<String> {
         let spec = hotline::ivr::actions::find(action).expect("a known action");
         for var in spec.sets {
@@ -394,7 +395,7 @@ async fn every_answer_of_the_default_scripts_passes_the_verb_specifications() {
     for seed in 0..12 {
         let mut effects = Explorer { seed, calls: 0 };
         let start = engine::step(&flow, CallState::default(), Input::Start, &urls, &mut effects).await.unwrap();
-        check(&hotline_answer(&settings, &start.actions), "the greeting", &mut seen);
+        check(&hotline_answer(&settings, &flow.phrases, &start.actions), "the greeting", &mut seen);
         answers += 1;
         for id in &waiting_nodes {
             let node = &flow.nodes[*id];
@@ -405,7 +406,11 @@ async fn every_answer_of_the_default_scripts_passes_the_verb_specifications() {
                     let step = engine::step(&flow, state, input.clone(), &urls, &mut effects)
                         .await
                         .unwrap_or_else(|e| panic!("{id} on {input:?}: {e:#}"));
-                    check(&hotline_answer(&settings, &step.actions), &format!("{id} on {input:?}"), &mut seen);
+                    check(
+                        &hotline_answer(&settings, &flow.phrases, &step.actions),
+                        &format!("{id} on {input:?}"),
+                        &mut seen,
+                    );
                     answers += 1;
                 }
             }
@@ -463,8 +468,8 @@ async fn every_answer_of_the_default_scripts_passes_the_verb_specifications() {
 }
 
 /// The answer a jambonz webhook would send for the actions, parsed.
-fn hotline_answer(settings: &Settings, actions: &[Action]) -> Value {
-    serde_json::from_str(&hotline::telephony::http::render::<Jambonz>(settings, actions).body).unwrap()
+fn hotline_answer(settings: &Settings, phrases: &hotline::ivr::Phrases, actions: &[Action]) -> Value {
+    serde_json::from_str(&hotline::telephony::http::render::<Jambonz>(settings, phrases, actions).body).unwrap()
 }
 
 fn check_last(caller: &Caller, seen: &mut BTreeSet<String>) {

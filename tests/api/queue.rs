@@ -99,10 +99,11 @@ async fn check_sequence(ops: Vec<Op>) {
                     .in_call_tx(move |tx| {
                         let provider_id = provider_id.clone();
                         Box::pin(async move {
+                            let caller = hotline::calls::CallerId::parse("+79101234567");
                             let new_call = NewCall {
                                 provider_call_id: &provider_id,
-                                dialect: "twilio",
-                                caller_number: Some("+79101234567"),
+                                dialect: hotline::telephony::Dialect::Twilio,
+                                caller_number: Some(&caller),
                                 called_number: None,
                                 status: hotline::calls::CallStatus::Queued,
                                 state: "{}",

@@ -212,7 +212,7 @@ async fn step_creating(store: &Store, provider_id: String, end: &'static str) ->
             Box::pin(async move {
                 let new = NewCall {
                     provider_call_id: &provider_id,
-                    dialect: "twilio",
+                    dialect: hotline::telephony::Dialect::Twilio,
                     caller_number: None,
                     called_number: None,
                     status: CallStatus::Ringing,
