@@ -13,8 +13,8 @@ use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hotline::auth::{self, Role};
 use hotline::clock::Clock;
-use hotline::simulator::{Caller, Waiting};
 use hotline::telephony::Dialect;
+use hotline::tools::simulator::{Caller, Waiting};
 use serde_json::json;
 use tokio::process::{Child, Command};
 

@@ -7,10 +7,10 @@ use std::sync::{Arc, Mutex};
 use hotline::auth::Role;
 use hotline::clock::Timestamp;
 use hotline::queue::{ItemState, Kind, NewItem, Ordering};
-use hotline::simulator::{Caller, Waiting};
 use hotline::store::{NewCall, Store};
 use hotline::telephony::Dialect;
 use hotline::tickets::Category;
+use hotline::tools::simulator::{Caller, Waiting};
 use proptest::prelude::*;
 use serde_json::json;
 
