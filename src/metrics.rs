@@ -27,6 +27,7 @@ use crate::app::AppState;
 use crate::auth::SupervisorPlus;
 use crate::clock::Timestamp;
 use crate::error::ApiError;
+use crate::error::responses::SupervisorPlusErrors;
 use crate::escalation::EscalationState;
 use crate::escalation::mail::EMAIL;
 use crate::telephony::Dialect;
@@ -113,8 +114,7 @@ pub fn router() -> Router<AppState> {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The figures since midnight in the service's time zone", body = Metrics),
-        (status = 401, description = "No valid bearer token", body = crate::error::ErrorBody),
-        (status = 403, description = "Supervisors and admins", body = crate::error::ErrorBody),
+        SupervisorPlusErrors,
     )
 )]
 pub(crate) async fn json(State(state): State<AppState>, _: SupervisorPlus) -> Result<Json<Metrics>, ApiError> {

@@ -9,7 +9,8 @@ use super::CallStatus;
 use crate::app::AppState;
 use crate::auth::OperatorPlus;
 use crate::clock::Timestamp;
-use crate::error::{ApiError, ErrorBody};
+use crate::error::ApiError;
+use crate::error::responses::{NotFound, OperatorPlusErrors};
 use crate::ivr::engine::{Answer, CallState};
 
 pub fn router() -> Router<AppState> {
@@ -37,9 +38,7 @@ struct CallView {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The call", body = CallView),
-        (status = 401, description = "No valid bearer token", body = ErrorBody),
-        (status = 403, description = "The role may not see calls", body = ErrorBody),
-        (status = 404, description = "No such call", body = ErrorBody),
+        OperatorPlusErrors, NotFound,
     )
 )]
 async fn show(

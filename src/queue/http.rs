@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::{OperatorStatus, QueueItem};
 use crate::app::AppState;
 use crate::auth::{OperatorOnly, OperatorPlus, Role, SupervisorPlus, User};
+use crate::error::responses::{NotFound, OperatorOnlyErrors, OperatorPlusErrors, SupervisorPlusErrors};
 use crate::error::{ApiError, ApiJson, ErrorBody, optional_text, within_length};
 use crate::phone::PhoneNumber;
 use crate::store::OperatorState;
@@ -58,8 +59,7 @@ async fn alive(state: &AppState, user: &User) -> Result<(), ApiError> {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The queue now", body = QueueView),
-        (status = 401, description = "No valid bearer token", body = ErrorBody),
-        (status = 403, description = "The role may not see the queue", body = ErrorBody),
+        OperatorPlusErrors,
     )
 )]
 async fn list(State(state): State<AppState>, OperatorPlus(user): OperatorPlus) -> Result<Json<QueueView>, ApiError> {
@@ -93,8 +93,7 @@ struct Abandoned {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Abandoned calls", body = [Abandoned]),
-        (status = 401, description = "No valid bearer token", body = ErrorBody),
-        (status = 403, description = "Only supervisors and admins", body = ErrorBody),
+        SupervisorPlusErrors,
     )
 )]
 async fn abandoned(State(state): State<AppState>, _: SupervisorPlus) -> Result<Json<Vec<Abandoned>>, ApiError> {
@@ -120,8 +119,7 @@ struct Taken {
     responses(
         (status = 200, description = "The item, its ticket and the caller's earlier tickets", body = Taken),
         (status = 204, description = "Nothing is waiting that this operator can take"),
-        (status = 401, description = "No valid bearer token", body = ErrorBody),
-        (status = 403, description = "Only operators take items", body = ErrorBody),
+        OperatorOnlyErrors,
         (status = 409, description = "The operator still holds an item", body = ErrorBody),
     )
 )]
@@ -160,9 +158,7 @@ async fn next(State(state): State<AppState>, OperatorOnly(user): OperatorOnly) -
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The item, waiting again", body = QueueItem),
-        (status = 401, description = "No valid bearer token", body = ErrorBody),
-        (status = 403, description = "Only operators release items", body = ErrorBody),
-        (status = 404, description = "No such queue item", body = ErrorBody),
+        OperatorOnlyErrors, NotFound,
         (status = 409, description = "The operator does not hold this item", body = ErrorBody),
     )
 )]
@@ -197,9 +193,7 @@ struct Completion {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The item, done", body = QueueItem),
-        (status = 401, description = "No valid bearer token", body = ErrorBody),
-        (status = 403, description = "Only operators complete items", body = ErrorBody),
-        (status = 404, description = "No such queue item", body = ErrorBody),
+        OperatorOnlyErrors, NotFound,
         (status = 409, description = "The operator does not hold this item", body = ErrorBody),
         (status = 422, description = "Unknown disposition or a note too long", body = ErrorBody),
     )
@@ -238,8 +232,7 @@ struct Me {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The operator's console state", body = Me),
-        (status = 401, description = "No valid bearer token", body = ErrorBody),
-        (status = 403, description = "Only operators", body = ErrorBody),
+        OperatorOnlyErrors,
     )
 )]
 async fn me(State(state): State<AppState>, OperatorOnly(user): OperatorOnly) -> Result<Json<Me>, ApiError> {
@@ -287,8 +280,7 @@ fn parse_contact(raw: &str) -> Result<String, ApiError> {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The operator's state after the change", body = OperatorState),
-        (status = 401, description = "No valid bearer token", body = ErrorBody),
-        (status = 403, description = "Only operators", body = ErrorBody),
+        OperatorOnlyErrors,
         (status = 422, description = "A pause without a reason, wrap_up, or a bad contact", body = ErrorBody),
     )
 )]
@@ -322,8 +314,7 @@ async fn update_me(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Renewed"),
-        (status = 401, description = "No valid bearer token", body = ErrorBody),
-        (status = 403, description = "Only operators", body = ErrorBody),
+        OperatorOnlyErrors,
     )
 )]
 async fn heartbeat(State(state): State<AppState>, OperatorOnly(user): OperatorOnly) -> Result<StatusCode, ApiError> {

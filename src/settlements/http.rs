@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::{Postcode, Settlement, parse_csv};
 use crate::app::AppState;
 use crate::auth::AdminOnly;
+use crate::error::responses::{AdminOnlyErrors, CsvImportErrors};
 use crate::error::{ApiError, ApiQuery, ErrorBody, csv_body};
 use crate::store::SettlementQuery;
 
@@ -76,11 +77,7 @@ pub const IMPORT_LIMIT: usize = 8 * 1024 * 1024;
     security(("bearer" = [])),
     responses(
         (status = 200, description = "How many settlements were stored", body = Imported),
-        (status = 400, description = "The file is not UTF-8 text", body = ErrorBody),
-        (status = 401, description = "No valid bearer token", body = ErrorBody),
-        (status = 403, description = "Only admins import", body = ErrorBody),
-        (status = 413, description = "The file is larger than the import limit", body = ErrorBody),
-        (status = 422, description = "Bad rows, each with its line; nothing was stored", body = ErrorBody),
+        AdminOnlyErrors, CsvImportErrors,
     )
 )]
 async fn import(
