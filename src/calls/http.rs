@@ -12,6 +12,7 @@ use crate::clock::Timestamp;
 use crate::error::ApiError;
 use crate::error::responses::{NotFound, OperatorPlusErrors};
 use crate::ivr::engine::{Answer, CallState};
+use crate::store::CallRecord;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/calls/{id}", get(show))
@@ -47,14 +48,19 @@ async fn show(
     Path(id): Path<String>,
 ) -> Result<Json<CallView>, ApiError> {
     let call = state.store.call(&id).await?.ok_or_else(|| ApiError::not_found(format!("call '{id}'")))?;
-    // A state written before answers were kept reads as no answers, not as an error.
-    let ivr: CallState = serde_json::from_str(&call.state).unwrap_or_default();
+    let answers = ivr_answers(&call);
     Ok(Json(CallView {
         id: call.id,
         caller_number: call.caller_number,
         status: call.status,
         created_at: call.created_at,
         ended_at: call.ended_at,
-        answers: ivr.answers,
+        answers,
     }))
+}
+
+/// The menus the caller went through and what they answered, in order. A state written before
+/// answers were kept reads as no answers, not as an error.
+pub(crate) fn ivr_answers(call: &CallRecord) -> Vec<Answer> {
+    serde_json::from_str::<CallState>(&call.state).unwrap_or_default().answers
 }

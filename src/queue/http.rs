@@ -10,11 +10,13 @@ use serde::{Deserialize, Serialize};
 use super::{OperatorStatus, QueueItem};
 use crate::app::AppState;
 use crate::auth::{OperatorOnly, OperatorPlus, Role, SupervisorPlus, User};
+use crate::calls::http::ivr_answers;
 use crate::error::responses::{NotFound, OperatorOnlyErrors, OperatorPlusErrors, SupervisorPlusErrors};
 use crate::error::{ApiError, ApiJson, ErrorBody, optional_text, within_length};
+use crate::ivr::engine::Answer;
 use crate::phone::PhoneNumber;
 use crate::store::OperatorState;
-use crate::tickets::{Ticket, TicketKey};
+use crate::tickets::{Ticket, TicketDetail, TicketKey};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -102,12 +104,16 @@ async fn abandoned(State(state): State<AppState>, _: SupervisorPlus) -> Result<J
     Ok(Json(calls.into_iter().map(|(item, waited_s)| Abandoned { item, waited_s }).collect()))
 }
 
+/// Everything the operator console shows for the item it has just taken, in one answer.
 #[derive(Serialize, utoipa::ToSchema)]
 struct Taken {
     item: QueueItem,
-    ticket: Option<Ticket>,
+    /// The item's ticket with its audit trail, notes and the steps its lifecycle allows.
+    ticket: Option<TicketDetail>,
     /// The caller's earlier tickets (the returning-caller window), newest first.
     history: Vec<Ticket>,
+    /// The caller's path through the IVR, for an item that came from a call.
+    answers: Option<Vec<Answer>>,
 }
 
 #[utoipa::path(
@@ -117,7 +123,7 @@ struct Taken {
     summary = "Take the next item in serving order",
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The item, its ticket and the caller's earlier tickets", body = Taken),
+        (status = 200, description = "The item, its ticket in detail, the caller's earlier tickets and path through the IVR", body = Taken),
         (status = 204, description = "Nothing is waiting that this operator can take"),
         OperatorOnlyErrors,
         (status = 409, description = "The operator still holds an item", body = ErrorBody),
@@ -133,7 +139,11 @@ async fn next(State(state): State<AppState>, OperatorOnly(user): OperatorOnly) -
         return Ok(StatusCode::NO_CONTENT.into_response());
     };
     let ticket = match &item.ticket_id {
-        Some(id) => state.store.ticket(&TicketKey::Id(id.clone())).await?,
+        Some(id) => state.store.ticket_detail(&TicketKey::Id(id.clone())).await?,
+        None => None,
+    };
+    let answers = match &item.call_id {
+        Some(id) => state.store.call(id).await?.map(|call| ivr_answers(&call)),
         None => None,
     };
     let history = match &item.caller_number {
@@ -146,7 +156,7 @@ async fn next(State(state): State<AppState>, OperatorOnly(user): OperatorOnly) -
         None => Vec::new(),
     };
     tracing::info!(item = %item.id, kind = %item.kind, operator = %user.username, "queue item handed out");
-    Ok(Json(Taken { item, ticket, history }).into_response())
+    Ok(Json(Taken { item, ticket, history, answers }).into_response())
 }
 
 #[utoipa::path(
