@@ -43,6 +43,7 @@ enum Command {
         /// else ./ivr-scripts).
         dir: Option<PathBuf>,
     },
+    #[cfg(feature = "tools")]
     /// Place a simulated call against a running server and print what the caller hears.
     Call(CallArgs),
     /// Import reference data from a CSV file; a file with any bad row imports nothing.
@@ -50,11 +51,13 @@ enum Command {
         #[command(subcommand)]
         what: ImportCommand,
     },
+    #[cfg(feature = "tools")]
     /// Load test: start `hotline serve` on a free loopback port, walk many concurrent simulated
     /// callers through its signed Twilio webhooks, and report calls/s, webhooks/s, latency, peak
     /// memory, start-up time and any ticket a caller was told that the database lacks. With
     /// --target, drive a running deployment instead (see --target).
     Storm(StormArgs),
+    #[cfg(feature = "tools")]
     /// The fixed-TwiML server `storm` measures the framework's ceiling with.
     #[command(hide = true)]
     StormCeiling {
@@ -68,6 +71,7 @@ enum Command {
     },
 }
 
+#[cfg(feature = "tools")]
 #[derive(clap::Args)]
 struct StormArgs {
     /// Calls per phase.
@@ -117,6 +121,7 @@ struct StormArgs {
     kill_after: Option<u32>,
 }
 
+#[cfg(feature = "tools")]
 #[derive(clap::Args)]
 struct CallArgs {
     /// The server, as it knows itself (its HOTLINE_PUBLIC_URL).
@@ -267,13 +272,15 @@ async fn execute(command: Command) -> Result<(), Failure> {
                 }
             }
         }
+        #[cfg(feature = "tools")]
         Command::Call(args) => {
             let from = args.from.unwrap_or_else(|| format!("+7910{:07}", rand::random::<u32>() % 10_000_000));
-            crate::simulator::cli::run(args.url, args.digits, args.dialect, from, args.secret)
+            crate::tools::simulator::cli::run(args.url, args.digits, args.dialect, from, args.secret)
                 .await
                 .map_err(Failure::Run)
         }
-        Command::Storm(args) => crate::storm::run(crate::storm::Options {
+        #[cfg(feature = "tools")]
+        Command::Storm(args) => crate::tools::storm::run(crate::tools::storm::Options {
             calls: args.calls as usize,
             concurrency: args.concurrency as usize,
             rate: args.rate,
@@ -281,7 +288,7 @@ async fn execute(command: Command) -> Result<(), Failure> {
             database_url: args.database_url,
             ceiling: !args.no_ceiling,
             half_rate: !args.no_half_rate,
-            target: args.target.map(|url| crate::storm::Target {
+            target: args.target.map(|url| crate::tools::storm::Target {
                 url,
                 secret: args
                     .secret
@@ -292,8 +299,9 @@ async fn execute(command: Command) -> Result<(), Failure> {
         })
         .await
         .map_err(Failure::Run),
+        #[cfg(feature = "tools")]
         Command::StormCeiling { listen, commit_to } => {
-            crate::storm::serve_ceiling(listen, commit_to).await.map_err(Failure::Run)
+            crate::tools::storm::serve_ceiling(listen, commit_to).await.map_err(Failure::Run)
         }
         Command::Import { what: ImportCommand::PlannedOutages { file } } => {
             let settings = settings()?;

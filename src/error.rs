@@ -11,6 +11,8 @@ use serde::de::DeserializeOwned;
 
 use crate::store::StoreError;
 
+pub mod responses;
+
 /// One bad row of an uploaded file, so the person fixing it knows where to look.
 #[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct LineError {

@@ -4,7 +4,8 @@
 //! - [`config`]: settings from the environment and an optional `hotline.toml`.
 //! - [`app`]: the HTTP application; [`app::run`] is what `serve` and the tests both start.
 //! - [`error`]: the one error type at the HTTP edge and its JSON shape.
-//! - [`store`]: the only place with SQL; one [`store::Store`] over SQLite or PostgreSQL.
+//! - [`store`]: the only place with SQL (but the commit-ceiling probe of [`tools`]); one
+//!   [`store::Store`] over SQLite or PostgreSQL.
 //! - [`auth`]: accounts, roles, password hashing and bearer tokens.
 //! - [`live`]: server-sent events of every committed change, resumable with Last-Event-ID.
 //! - [`metrics`]: the supervisor's figures, as JSON and for Prometheus.
@@ -22,8 +23,8 @@
 //! - [`reception`]: the internet reception: public outages, FAQ, appeals from the web.
 //! - [`demo`]: sample data for a first look, only into an unused database.
 //! - [`settlements`]: the region's settlements and postcodes (reference data).
-//! - [`simulator`]: a provider in miniature that places calls (`hotline call`, the tests).
-//! - [`storm`]: the load generator (`hotline storm`) built on the simulator.
+//! - [`tools`] (feature `tools`, on by default): developer tools, not part of the serving product:
+//!   the provider simulator (`hotline call`, the tests), the load generator (`hotline storm`).
 //! - [`phone`], [`clock`]: small value types every domain uses.
 //! - [`client_addr`]: which client address a request comes from, for the limits keyed on it.
 //! - [`telemetry`]: logging, with caller numbers masked.
@@ -52,10 +53,10 @@ pub mod phone;
 pub mod queue;
 pub mod reception;
 pub mod settlements;
-pub mod simulator;
 pub mod store;
-pub mod storm;
 pub mod telemetry;
 pub mod telephony;
 mod text_enum;
 pub mod tickets;
+#[cfg(feature = "tools")]
+pub mod tools;

@@ -75,8 +75,9 @@ use crate::telephony::http::WebhookPaths;
         crate::console::asset,
     ),
     // Schemas used in request and response bodies are collected from the paths; these are the
-    // ones no body names: the server-sent events carry a DomainEvent as text.
-    components(schemas(crate::store::DomainEvent)),
+    // ones no body of a path names: the server-sent events carry a DomainEvent as text, and the
+    // shared error responses (`error::responses`, `ExtractorRefusals`) refer to ErrorBody.
+    components(schemas(crate::store::DomainEvent, ErrorBody)),
     modifiers(&WebhookPaths, &BearerAuth, &ExtractorRefusals),
     tags(
         (name = "health", description = "Liveness and readiness for the orchestrator"),

@@ -12,6 +12,7 @@ use super::{LoginOutcome, Role, Sessions, User, user_from_token};
 use crate::app::AppState;
 use crate::client_addr::ClientAddr;
 use crate::clock::Timestamp;
+use crate::error::responses::Unauthenticated;
 use crate::error::{ApiError, ApiJson, ErrorBody, within_length};
 
 impl FromRef<AppState> for Sessions {
@@ -96,7 +97,7 @@ async fn login(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Logged out; the token no longer works"),
-        (status = 401, description = "No valid bearer token", body = ErrorBody),
+        Unauthenticated,
     )
 )]
 async fn logout(
@@ -117,7 +118,7 @@ async fn logout(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The logged-in user", body = User),
-        (status = 401, description = "No valid bearer token", body = ErrorBody),
+        Unauthenticated,
     )
 )]
 async fn me(user: User) -> Json<User> {

@@ -9,8 +9,10 @@ use super::CallStatus;
 use crate::app::AppState;
 use crate::auth::http::OperatorPlus;
 use crate::clock::Timestamp;
-use crate::error::{ApiError, ErrorBody};
+use crate::error::ApiError;
+use crate::error::responses::{NotFound, OperatorPlusErrors};
 use crate::ivr::engine::{Answer, CallState};
+use crate::store::CallRecord;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/calls/{id}", get(show))
@@ -38,9 +40,7 @@ struct CallView {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The call", body = CallView),
-        (status = 401, description = "No valid bearer token", body = ErrorBody),
-        (status = 403, description = "The role may not see calls", body = ErrorBody),
-        (status = 404, description = "No such call", body = ErrorBody),
+        OperatorPlusErrors, NotFound,
     )
 )]
 async fn show(
@@ -49,14 +49,19 @@ async fn show(
     Path(id): Path<String>,
 ) -> Result<Json<CallView>, ApiError> {
     let call = state.store.call(&id).await?.ok_or_else(|| ApiError::not_found(format!("call '{id}'")))?;
-    // A state written before answers were kept reads as no answers, not as an error.
-    let ivr: CallState = serde_json::from_str(&call.state).unwrap_or_default();
+    let answers = ivr_answers(&call);
     Ok(Json(CallView {
         id: call.id,
         caller_number: call.caller_number,
         status: call.status,
         created_at: call.created_at,
         ended_at: call.ended_at,
-        answers: ivr.answers,
+        answers,
     }))
+}
+
+/// The menus the caller went through and what they answered, in order. A state written before
+/// answers were kept reads as no answers, not as an error.
+pub(crate) fn ivr_answers(call: &CallRecord) -> Vec<Answer> {
+    serde_json::from_str::<CallState>(&call.state).unwrap_or_default().answers
 }

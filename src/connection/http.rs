@@ -8,7 +8,8 @@ use super::Application;
 use crate::app::AppState;
 use crate::auth::http::{AdminOnly, OperatorPlus};
 use crate::csv_import::{IMPORT_LIMIT, Imported};
-use crate::error::{ApiError, ErrorBody, csv_body};
+use crate::error::responses::{AdminOnlyErrors, CsvImportErrors, NotFound, OperatorPlusErrors};
+use crate::error::{ApiError, csv_body};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -30,11 +31,7 @@ pub fn router() -> Router<AppState> {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "How many applications were stored", body = Imported),
-        (status = 400, description = "The file is not UTF-8 text", body = ErrorBody),
-        (status = 401, description = "No valid bearer token", body = ErrorBody),
-        (status = 403, description = "Only admins import", body = ErrorBody),
-        (status = 413, description = "The file is larger than the import limit", body = ErrorBody),
-        (status = 422, description = "Bad rows, each with its line; nothing was stored", body = ErrorBody),
+        AdminOnlyErrors, CsvImportErrors,
     )
 )]
 async fn import(
@@ -59,9 +56,7 @@ async fn import(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The application", body = Application),
-        (status = 401, description = "No valid bearer token", body = ErrorBody),
-        (status = 403, description = "The role may not look applications up", body = ErrorBody),
-        (status = 404, description = "No application with that number", body = ErrorBody),
+        OperatorPlusErrors, NotFound,
     )
 )]
 async fn show(

@@ -11,7 +11,8 @@ use axum::routing::get;
 use sha2::{Digest, Sha256};
 
 use crate::app::AppState;
-use crate::error::{ApiError, ErrorBody};
+use crate::error::ApiError;
+use crate::error::responses::NotFound;
 
 /// A file of the console as it is served.
 struct Asset {
@@ -71,7 +72,7 @@ async fn page(headers: HeaderMap) -> Response {
     responses(
         (status = 200, description = "The file, JavaScript or CSS", body = String),
         (status = 304, description = "Unchanged since the copy the browser holds"),
-        (status = 404, description = "No such file", body = ErrorBody),
+        NotFound,
     )
 )]
 async fn asset(Path(file): Path<String>, headers: HeaderMap) -> Response {

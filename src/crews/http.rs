@@ -9,6 +9,7 @@ use serde::Deserialize;
 use super::{Crew, CrewChange, CrewStatus};
 use crate::app::AppState;
 use crate::auth::http::DispatcherPlus;
+use crate::error::responses::{DispatcherPlusErrors, NotFound};
 use crate::error::{ApiError, ApiJson, ErrorBody, optional_text, present, required_text};
 
 pub fn router() -> Router<AppState> {
@@ -24,8 +25,7 @@ pub fn router() -> Router<AppState> {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Crews by name", body = Vec<Crew>),
-        (status = 401, description = "No valid bearer token", body = ErrorBody),
-        (status = 403, description = "Dispatchers and above", body = ErrorBody),
+        DispatcherPlusErrors,
     )
 )]
 pub(crate) async fn list(State(state): State<AppState>, _: DispatcherPlus) -> Result<Json<Vec<Crew>>, ApiError> {
@@ -64,8 +64,7 @@ fn checked_email(email: Option<&str>) -> Result<Option<String>, ApiError> {
     security(("bearer" = [])),
     responses(
         (status = 201, description = "The new crew", body = Crew),
-        (status = 401, description = "No valid bearer token", body = ErrorBody),
-        (status = 403, description = "Dispatchers and above", body = ErrorBody),
+        DispatcherPlusErrors,
         (status = 422, description = "An empty name or a bad address", body = ErrorBody),
     )
 )]
@@ -109,9 +108,7 @@ pub(crate) struct CrewUpdate {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The crew after the change", body = Crew),
-        (status = 401, description = "No valid bearer token", body = ErrorBody),
-        (status = 403, description = "Dispatchers and above", body = ErrorBody),
-        (status = 404, description = "No such crew", body = ErrorBody),
+        DispatcherPlusErrors, NotFound,
         (status = 422, description = "An unknown status, an empty name or a bad address", body = ErrorBody),
     )
 )]

@@ -11,6 +11,7 @@ use super::ack_link::{Claims, LinkError};
 use super::{Escalation, EscalationState};
 use crate::app::AppState;
 use crate::error::ApiError;
+use crate::error::responses::AckLinkRefusals;
 use crate::escalation::mail::local_time;
 use crate::store::StoreError;
 
@@ -82,8 +83,7 @@ async fn escalation_for(state: &AppState, token: &str) -> Result<(Claims, Escala
     params(("token" = String, Path, description = "The signed token from the e-mail")),
     responses(
         (status = 200, description = "What the emergency is, and the button that acknowledges it", content_type = "text/html", body = String),
-        (status = 404, description = "Not a valid link", content_type = "text/html", body = String),
-        (status = 410, description = "Expired, or already used: the page says which and by whom", content_type = "text/html", body = String),
+        AckLinkRefusals,
     )
 )]
 pub(crate) async fn confirm_page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
@@ -135,8 +135,7 @@ pub(crate) async fn confirm_page(State(state): State<AppState>, Path(token): Pat
     params(("token" = String, Path, description = "The signed token from the e-mail")),
     responses(
         (status = 200, description = "Acknowledged", content_type = "text/html", body = String),
-        (status = 404, description = "Not a valid link", content_type = "text/html", body = String),
-        (status = 410, description = "Expired, or already used", content_type = "text/html", body = String),
+        AckLinkRefusals,
     )
 )]
 pub(crate) async fn acknowledge(State(state): State<AppState>, Path(token): Path<String>) -> Response {

@@ -10,6 +10,7 @@ use super::{Escalation, EscalationDetail, EscalationState};
 use crate::app::AppState;
 use crate::auth::http::{DispatcherOnly, DispatcherPlus};
 use crate::crews::Crew;
+use crate::error::responses::{DispatcherOnlyErrors, DispatcherPlusErrors, NotFound};
 use crate::error::{ApiError, ApiJson, ApiQuery, required_text, within_length};
 use crate::tickets::{Ticket, TicketKey};
 
@@ -37,8 +38,7 @@ pub(crate) struct ListQuery {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Escalations", body = Vec<Escalation>),
-        (status = 401, description = "No valid bearer token", body = crate::error::ErrorBody),
-        (status = 403, description = "Dispatchers, supervisors and admins", body = crate::error::ErrorBody),
+        DispatcherPlusErrors,
     )
 )]
 pub(crate) async fn list(
@@ -59,9 +59,7 @@ pub(crate) async fn list(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Acknowledged", body = Escalation),
-        (status = 401, description = "No valid bearer token", body = crate::error::ErrorBody),
-        (status = 403, description = "Dispatchers only", body = crate::error::ErrorBody),
-        (status = 404, description = "No such escalation", body = crate::error::ErrorBody),
+        DispatcherOnlyErrors, NotFound,
         (status = 409, description = "Already acknowledged or resolved", body = crate::error::ErrorBody),
     )
 )]
@@ -92,9 +90,7 @@ pub(crate) struct Resolution {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Resolved", body = Escalation),
-        (status = 401, description = "No valid bearer token", body = crate::error::ErrorBody),
-        (status = 403, description = "Dispatchers only", body = crate::error::ErrorBody),
-        (status = 404, description = "No such escalation", body = crate::error::ErrorBody),
+        DispatcherOnlyErrors, NotFound,
         (status = 409, description = "Already resolved", body = crate::error::ErrorBody),
         (status = 422, description = "Empty note", body = crate::error::ErrorBody),
     )
@@ -119,9 +115,7 @@ pub(crate) async fn resolve(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The escalation", body = EscalationDetail),
-        (status = 401, description = "No valid bearer token", body = crate::error::ErrorBody),
-        (status = 403, description = "Dispatchers, supervisors and admins", body = crate::error::ErrorBody),
-        (status = 404, description = "No such escalation", body = crate::error::ErrorBody),
+        DispatcherPlusErrors, NotFound,
     )
 )]
 pub(crate) async fn detail(
@@ -152,9 +146,7 @@ pub(crate) struct Assignment {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Assigned", body = Escalation),
-        (status = 401, description = "No valid bearer token", body = crate::error::ErrorBody),
-        (status = 403, description = "Dispatchers only", body = crate::error::ErrorBody),
-        (status = 404, description = "No such escalation or crew", body = crate::error::ErrorBody),
+        DispatcherOnlyErrors, NotFound,
         (status = 409, description = "The escalation is resolved or the crew is off duty", body = crate::error::ErrorBody),
     )
 )]

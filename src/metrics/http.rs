@@ -15,6 +15,7 @@ use super::{Metrics, Telemetry, current, render_prometheus, watch};
 use crate::app::AppState;
 use crate::auth::http::SupervisorPlus;
 use crate::error::ApiError;
+use crate::error::responses::SupervisorPlusErrors;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/metrics", get(json)).route("/metrics", get(prometheus))
@@ -32,8 +33,7 @@ pub fn router() -> Router<AppState> {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The figures since midnight in the service's time zone", body = Metrics),
-        (status = 401, description = "No valid bearer token", body = crate::error::ErrorBody),
-        (status = 403, description = "Supervisors and admins", body = crate::error::ErrorBody),
+        SupervisorPlusErrors,
     )
 )]
 pub(crate) async fn json(State(state): State<AppState>, _: SupervisorPlus) -> Result<Json<Metrics>, ApiError> {

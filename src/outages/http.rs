@@ -14,6 +14,9 @@ use crate::app::AppState;
 use crate::auth::http::{DispatcherOnly, DispatcherPlus, OperatorPlus, SupervisorPlus};
 use crate::clock::Timestamp;
 use crate::csv_import::{IMPORT_LIMIT, Imported};
+use crate::error::responses::{
+    CsvImportErrors, DispatcherOnlyErrors, DispatcherPlusErrors, NotFound, OperatorPlusErrors, SupervisorPlusErrors,
+};
 use crate::error::{ApiError, ApiJson, ApiQuery, ErrorBody, csv_body, optional_text, present, within_length};
 use crate::escalation::http::Assignment;
 use crate::escalation::mail::{crew_job, local_time};
@@ -52,7 +55,6 @@ struct Items<T> {
     params(PlannedQuery),
     responses(
         (status = 200, description = "Planned outages", body = Items<PlannedOutage>),
-        (status = 400, description = "A query parameter does not parse", body = ErrorBody),
     )
 )]
 async fn list_planned(
@@ -96,8 +98,7 @@ struct NewPlanned {
     security(("bearer" = [])),
     responses(
         (status = 201, description = "The planned outage as stored", body = PlannedOutage),
-        (status = 401, description = "No valid bearer token", body = ErrorBody),
-        (status = 403, description = "Only supervisors and admins", body = ErrorBody),
+        SupervisorPlusErrors,
         (status = 422, description = "Bad times, an empty window or an unknown settlement", body = ErrorBody),
     )
 )]
@@ -153,11 +154,7 @@ async fn add_planned(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "How many planned outages were stored", body = Imported),
-        (status = 400, description = "The file is not UTF-8 text", body = ErrorBody),
-        (status = 401, description = "No valid bearer token", body = ErrorBody),
-        (status = 403, description = "Only supervisors and admins", body = ErrorBody),
-        (status = 413, description = "The file is larger than the import limit", body = ErrorBody),
-        (status = 422, description = "Bad rows, each with its line; nothing was stored", body = ErrorBody),
+        SupervisorPlusErrors, CsvImportErrors,
     )
 )]
 async fn import_planned(
@@ -193,9 +190,8 @@ struct IncidentQuery {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Incidents", body = Items<Incident>),
+        DispatcherPlusErrors,
         (status = 400, description = "The status filter is not a known status", body = ErrorBody),
-        (status = 401, description = "No valid bearer token", body = ErrorBody),
-        (status = 403, description = "Dispatchers and above", body = ErrorBody),
     )
 )]
 async fn list_incidents(
@@ -225,9 +221,7 @@ struct IncidentUpdate {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The incident after the change", body = Incident),
-        (status = 401, description = "No valid bearer token", body = ErrorBody),
-        (status = 403, description = "Dispatchers and above", body = ErrorBody),
-        (status = 404, description = "No such incident", body = ErrorBody),
+        DispatcherPlusErrors, NotFound,
         (status = 422, description = "An unknown status or a bad time", body = ErrorBody),
     )
 )]
@@ -260,9 +254,7 @@ async fn update_incident(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The incident, now in progress with its crew", body = Incident),
-        (status = 401, description = "No valid bearer token", body = ErrorBody),
-        (status = 403, description = "Dispatchers only", body = ErrorBody),
-        (status = 404, description = "No such incident or crew", body = ErrorBody),
+        DispatcherOnlyErrors, NotFound,
         (status = 409, description = "The incident is resolved or the crew is off duty", body = ErrorBody),
     )
 )]
@@ -319,8 +311,7 @@ async fn storm_status(state: &AppState) -> Result<StormMode, ApiError> {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Storm mode now", body = StormMode),
-        (status = 401, description = "No valid bearer token", body = ErrorBody),
-        (status = 403, description = "The role may not see it", body = ErrorBody),
+        OperatorPlusErrors,
     )
 )]
 async fn storm_mode(State(state): State<AppState>, _: OperatorPlus) -> Result<Json<StormMode>, ApiError> {
@@ -342,8 +333,7 @@ struct SetStorm {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Storm mode after the change", body = StormMode),
-        (status = 401, description = "No valid bearer token", body = ErrorBody),
-        (status = 403, description = "Supervisors and admins", body = ErrorBody),
+        SupervisorPlusErrors,
         (status = 422, description = "`on` is missing or not a boolean", body = ErrorBody),
     )
 )]

@@ -11,10 +11,13 @@ use super::{OperatorStatus, QueueItem};
 use crate::app::AppState;
 use crate::auth::http::{OperatorOnly, OperatorPlus, SupervisorPlus};
 use crate::auth::{Role, User};
+use crate::calls::http::ivr_answers;
+use crate::error::responses::{NotFound, OperatorOnlyErrors, OperatorPlusErrors, SupervisorPlusErrors};
 use crate::error::{ApiError, ApiJson, ErrorBody, optional_text, within_length};
+use crate::ivr::engine::Answer;
 use crate::phone::PhoneNumber;
 use crate::store::OperatorState;
-use crate::tickets::{Ticket, TicketKey};
+use crate::tickets::{Ticket, TicketDetail, TicketKey};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -59,8 +62,7 @@ async fn alive(state: &AppState, user: &User) -> Result<(), ApiError> {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The queue now", body = QueueView),
-        (status = 401, description = "No valid bearer token", body = ErrorBody),
-        (status = 403, description = "The role may not see the queue", body = ErrorBody),
+        OperatorPlusErrors,
     )
 )]
 async fn list(State(state): State<AppState>, OperatorPlus(user): OperatorPlus) -> Result<Json<QueueView>, ApiError> {
@@ -94,8 +96,7 @@ struct Abandoned {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Abandoned calls", body = [Abandoned]),
-        (status = 401, description = "No valid bearer token", body = ErrorBody),
-        (status = 403, description = "Only supervisors and admins", body = ErrorBody),
+        SupervisorPlusErrors,
     )
 )]
 async fn abandoned(State(state): State<AppState>, _: SupervisorPlus) -> Result<Json<Vec<Abandoned>>, ApiError> {
@@ -104,12 +105,16 @@ async fn abandoned(State(state): State<AppState>, _: SupervisorPlus) -> Result<J
     Ok(Json(calls.into_iter().map(|(item, waited_s)| Abandoned { item, waited_s }).collect()))
 }
 
+/// Everything the operator console shows for the item it has just taken, in one answer.
 #[derive(Serialize, utoipa::ToSchema)]
 struct Taken {
     item: QueueItem,
-    ticket: Option<Ticket>,
+    /// The item's ticket with its audit trail, notes and the steps its lifecycle allows.
+    ticket: Option<TicketDetail>,
     /// The caller's earlier tickets (the returning-caller window), newest first.
     history: Vec<Ticket>,
+    /// The caller's path through the IVR, for an item that came from a call.
+    answers: Option<Vec<Answer>>,
 }
 
 #[utoipa::path(
@@ -119,10 +124,9 @@ struct Taken {
     summary = "Take the next item in serving order",
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The item, its ticket and the caller's earlier tickets", body = Taken),
+        (status = 200, description = "The item, its ticket in detail, the caller's earlier tickets and path through the IVR", body = Taken),
         (status = 204, description = "Nothing is waiting that this operator can take"),
-        (status = 401, description = "No valid bearer token", body = ErrorBody),
-        (status = 403, description = "Only operators take items", body = ErrorBody),
+        OperatorOnlyErrors,
         (status = 409, description = "The operator still holds an item", body = ErrorBody),
     )
 )]
@@ -136,7 +140,11 @@ async fn next(State(state): State<AppState>, OperatorOnly(user): OperatorOnly) -
         return Ok(StatusCode::NO_CONTENT.into_response());
     };
     let ticket = match &item.ticket_id {
-        Some(id) => state.store.ticket(&TicketKey::Id(id.clone())).await?,
+        Some(id) => state.store.ticket_detail(&TicketKey::Id(id.clone())).await?,
+        None => None,
+    };
+    let answers = match &item.call_id {
+        Some(id) => state.store.call(id).await?.map(|call| ivr_answers(&call)),
         None => None,
     };
     let history = match &item.caller_number {
@@ -149,7 +157,7 @@ async fn next(State(state): State<AppState>, OperatorOnly(user): OperatorOnly) -
         None => Vec::new(),
     };
     tracing::info!(item = %item.id, kind = %item.kind, operator = %user.username, "queue item handed out");
-    Ok(Json(Taken { item, ticket, history }).into_response())
+    Ok(Json(Taken { item, ticket, history, answers }).into_response())
 }
 
 #[utoipa::path(
@@ -161,9 +169,7 @@ async fn next(State(state): State<AppState>, OperatorOnly(user): OperatorOnly) -
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The item, waiting again", body = QueueItem),
-        (status = 401, description = "No valid bearer token", body = ErrorBody),
-        (status = 403, description = "Only operators release items", body = ErrorBody),
-        (status = 404, description = "No such queue item", body = ErrorBody),
+        OperatorOnlyErrors, NotFound,
         (status = 409, description = "The operator does not hold this item", body = ErrorBody),
     )
 )]
@@ -198,9 +204,7 @@ struct Completion {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The item, done", body = QueueItem),
-        (status = 401, description = "No valid bearer token", body = ErrorBody),
-        (status = 403, description = "Only operators complete items", body = ErrorBody),
-        (status = 404, description = "No such queue item", body = ErrorBody),
+        OperatorOnlyErrors, NotFound,
         (status = 409, description = "The operator does not hold this item", body = ErrorBody),
         (status = 422, description = "Unknown disposition or a note too long", body = ErrorBody),
     )
@@ -239,8 +243,7 @@ struct Me {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The operator's console state", body = Me),
-        (status = 401, description = "No valid bearer token", body = ErrorBody),
-        (status = 403, description = "Only operators", body = ErrorBody),
+        OperatorOnlyErrors,
     )
 )]
 async fn me(State(state): State<AppState>, OperatorOnly(user): OperatorOnly) -> Result<Json<Me>, ApiError> {
@@ -288,8 +291,7 @@ fn parse_contact(raw: &str) -> Result<String, ApiError> {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The operator's state after the change", body = OperatorState),
-        (status = 401, description = "No valid bearer token", body = ErrorBody),
-        (status = 403, description = "Only operators", body = ErrorBody),
+        OperatorOnlyErrors,
         (status = 422, description = "A pause without a reason, wrap_up, or a bad contact", body = ErrorBody),
     )
 )]
@@ -323,8 +325,7 @@ async fn update_me(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Renewed"),
-        (status = 401, description = "No valid bearer token", body = ErrorBody),
-        (status = 403, description = "Only operators", body = ErrorBody),
+        OperatorOnlyErrors,
     )
 )]
 async fn heartbeat(State(state): State<AppState>, OperatorOnly(user): OperatorOnly) -> Result<StatusCode, ApiError> {

@@ -9,6 +9,7 @@ use super::{Postcode, Settlement, parse_csv};
 use crate::app::AppState;
 use crate::auth::http::AdminOnly;
 use crate::csv_import::{IMPORT_LIMIT, Imported};
+use crate::error::responses::{AdminOnlyErrors, CsvImportErrors};
 use crate::error::{ApiError, ApiQuery, ErrorBody, csv_body};
 use crate::store::SettlementQuery;
 
@@ -69,11 +70,7 @@ async fn find(State(state): State<AppState>, ApiQuery(query): ApiQuery<FindQuery
     security(("bearer" = [])),
     responses(
         (status = 200, description = "How many settlements were stored", body = Imported),
-        (status = 400, description = "The file is not UTF-8 text", body = ErrorBody),
-        (status = 401, description = "No valid bearer token", body = ErrorBody),
-        (status = 403, description = "Only admins import", body = ErrorBody),
-        (status = 413, description = "The file is larger than the import limit", body = ErrorBody),
-        (status = 422, description = "Bad rows, each with its line; nothing was stored", body = ErrorBody),
+        AdminOnlyErrors, CsvImportErrors,
     )
 )]
 async fn import(

@@ -9,7 +9,6 @@
 
 mod batch;
 mod calls;
-mod commit_ceiling;
 mod crews;
 mod escalations;
 mod events;
@@ -206,5 +205,23 @@ impl Store {
             .await?;
         tx.commit().await?;
         Ok(sqlx::query_scalar("SELECT value FROM secrets WHERE name = $1").bind(name).fetch_one(&self.pool).await?)
+    }
+}
+
+#[cfg(feature = "tools")]
+impl Store {
+    /// Runs one statement (`binds` bound to `$1`, `$2`, ...) in a write transaction of its own,
+    /// begun as every write of the store's own begins (on SQLite: outside the call steps'
+    /// group-commit lane). Only for the commit-ceiling probe (`tools::commit_ceiling`), which
+    /// measures the database itself with SQL of its own.
+    pub async fn commit_statement(&self, sql: &str, binds: &[&str]) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        let mut query = sqlx::query(sql);
+        for bind in binds {
+            query = query.bind(*bind);
+        }
+        query.execute(&mut tx).await?;
+        tx.commit().await?;
+        Ok(())
     }
 }

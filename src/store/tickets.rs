@@ -447,7 +447,7 @@ impl Store {
             })
         })
         .collect::<StoreResult<Vec<_>>>()?;
-        Ok(Some(TicketDetail { ticket, events, notes }))
+        Ok(Some(TicketDetail::new(ticket, events, notes)))
     }
 
     /// Newest first; a page is `limit` tickets and says where the next one starts.

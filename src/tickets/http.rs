@@ -10,6 +10,7 @@ use super::{Category, Channel, NewTicket, Note, Priority, Status, Ticket, Ticket
 use crate::app::AppState;
 use crate::auth::Role;
 use crate::auth::http::OperatorPlus;
+use crate::error::responses::{NotFound, OperatorPlusErrors};
 use crate::error::{ApiError, ApiJson, ApiQuery, ErrorBody, optional_text, required_text, within_length};
 use crate::phone::PhoneNumber;
 use crate::store::{TicketFilter, TicketPage};
@@ -77,9 +78,7 @@ fn number_param(value: &str) -> Result<i64, String> {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "One page of tickets", body = TicketPage),
-        (status = 400, description = "A query parameter does not parse", body = ErrorBody),
-        (status = 401, description = "No valid bearer token", body = ErrorBody),
-        (status = 403, description = "The role may not list tickets", body = ErrorBody),
+        OperatorPlusErrors,
     )
 )]
 async fn list(
@@ -111,9 +110,7 @@ async fn list(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The ticket", body = TicketDetail),
-        (status = 401, description = "No valid bearer token", body = ErrorBody),
-        (status = 403, description = "The role may not read tickets", body = ErrorBody),
-        (status = 404, description = "No such ticket", body = ErrorBody),
+        OperatorPlusErrors, NotFound,
     )
 )]
 async fn show(
@@ -153,8 +150,7 @@ struct CreateTicket {
     security(("bearer" = [])),
     responses(
         (status = 201, description = "The ticket, queued or assigned to its author", body = Ticket),
-        (status = 401, description = "No valid bearer token", body = ErrorBody),
-        (status = 403, description = "The role may not create tickets", body = ErrorBody),
+        OperatorPlusErrors,
         (status = 422, description = "A field is missing or out of range", body = ErrorBody),
     )
 )]
@@ -220,9 +216,7 @@ struct NoteRequest {
     security(("bearer" = [])),
     responses(
         (status = 201, description = "The note as stored", body = Note),
-        (status = 401, description = "No valid bearer token", body = ErrorBody),
-        (status = 403, description = "The role may not add notes", body = ErrorBody),
-        (status = 404, description = "No such ticket", body = ErrorBody),
+        OperatorPlusErrors, NotFound,
         (status = 422, description = "The text is empty or too long", body = ErrorBody),
     )
 )]
@@ -257,9 +251,8 @@ struct TransitionRequest {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The ticket after the step", body = Ticket),
-        (status = 401, description = "No valid bearer token", body = ErrorBody),
+        OperatorPlusErrors, NotFound,
         (status = 403, description = "The ticket is someone else's, or the role may not", body = ErrorBody),
-        (status = 404, description = "No such ticket", body = ErrorBody),
         (status = 409, description = "The lifecycle forbids the step, or the ticket changed meanwhile", body = ErrorBody),
         (status = 422, description = "A field is missing or invalid", body = ErrorBody),
     )

@@ -80,7 +80,7 @@ pub fn advance(from: Status, to: Status) -> Result<Status, String> {
     Ok(*machine.state())
 }
 
-/// Statuses a ticket in `from` may move to next, for the console's buttons.
+/// Statuses a ticket in `from` may move to next (a ticket's `allowed_transitions`).
 pub fn next_statuses(from: Status) -> Vec<Status> {
     Status::ALL
         .iter()

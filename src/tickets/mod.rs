@@ -223,13 +223,23 @@ pub struct Note {
     pub created_at: Timestamp,
 }
 
-/// A ticket with its history, as `GET /api/tickets/{id}` returns it.
+/// A ticket with its history and where it may go next, as `GET /api/tickets/{id}` returns it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TicketDetail {
     #[serde(flatten)]
     pub ticket: Ticket,
     pub events: Vec<TicketEvent>,
     pub notes: Vec<Note>,
+    /// The statuses the lifecycle allows from `status` (the `to` of a transition), so the
+    /// console offers those steps without a copy of the lifecycle of its own.
+    pub allowed_transitions: Vec<Status>,
+}
+
+impl TicketDetail {
+    pub fn new(ticket: Ticket, events: Vec<TicketEvent>, notes: Vec<Note>) -> Self {
+        let allowed_transitions = lifecycle::next_statuses(ticket.status);
+        Self { ticket, events, notes, allowed_transitions }
+    }
 }
 
 /// How a ticket is named in a URL: its id, or the number a caller reads out.

@@ -7,8 +7,8 @@ use std::time::Duration;
 use hotline::auth::Role;
 use hotline::ivr::engine::{self, CallState, Effects, Input, StepUrls};
 use hotline::ivr::flow::NodeKind;
-use hotline::simulator::{Caller, Turn, Waiting};
 use hotline::telephony::{Action, Dialect};
+use hotline::tools::simulator::{Caller, Turn, Waiting};
 use serde_json::{Value, json};
 
 use crate::helpers::{SmtpSink, TestApp, TestDb, eventually};

@@ -13,8 +13,8 @@ use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hotline::auth::{self, Role};
 use hotline::clock::Clock;
-use hotline::simulator::{Caller, Waiting};
 use hotline::telephony::Dialect;
+use hotline::tools::simulator::{Caller, Waiting};
 use serde_json::json;
 use tokio::process::{Child, Command};
 
@@ -266,6 +266,9 @@ async fn an_operator_sees_a_call_arrive_live_takes_it_notes_and_wraps_it_up() {
     assert!(path.contains("Индекс или населённый пункт: 152610"), "{path}");
     assert!(path.contains("Что случилось: 1"), "{path}");
     browser.wait_for_text("#history", "Спрашивал о счёте").await;
+    // The steps offered are the ones the ticket's lifecycle allows, as the server says.
+    let steps = browser.wait_for_text("#lifecycle", "Передать диспетчеру").await;
+    assert!(steps.contains("Решено") && !steps.contains("Закрыть"), "{steps}");
 
     browser.type_into("#note-form [name=text]", "Провод лежит на дороге у дома 5").await;
     // A reload (a crash of the tab, F5) loses neither the call in hand nor the unsent note.

@@ -9,6 +9,7 @@ use hotline::phone::PhoneNumber;
 use hotline::settlements::parse_csv;
 use hotline::store::{SettlementQuery, Store, StoreError, TicketFilter};
 use hotline::tickets::{Category, Channel, NewTicket, Status, TicketKey};
+use hotline::tools::commit_ceiling;
 
 use crate::helpers::TestDb;
 use crate::on_both_backends;
@@ -231,13 +232,13 @@ async fn old_events_are_swept_and_ids_keep_rising(db: TestDb) {
 async fn the_storm_commit_ceiling_table_comes_and_goes_beside_the_schema(db: TestDb) {
     let store = db.store().await;
     let before = store.call_table_counts().await.unwrap();
-    store.create_commit_ceiling().await.unwrap();
-    store.create_commit_ceiling().await.expect("a table left by a killed storm is replaced");
+    commit_ceiling::create(&store).await.unwrap();
+    commit_ceiling::create(&store).await.expect("a table left by a killed storm is replaced");
     for body in ["CallSid=CA1", "CallSid=CA2"] {
-        store.commit_ceiling_row(body).await.unwrap();
+        commit_ceiling::commit_row(&store, body).await.unwrap();
     }
-    store.drop_commit_ceiling().await.unwrap();
-    assert!(store.commit_ceiling_row("CallSid=CA3").await.is_err(), "its table is gone");
+    commit_ceiling::drop(&store).await.unwrap();
+    assert!(commit_ceiling::commit_row(&store, "CallSid=CA3").await.is_err(), "its table is gone");
     assert_eq!(store.call_table_counts().await.unwrap(), before, "it writes nothing else");
     store.migrate().await.expect("the schema is as the migrations left it");
 }

@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use hotline::auth::Role;
 use hotline::outages::spoken_until;
-use hotline::simulator::Caller;
 use hotline::telephony::Dialect;
+use hotline::tools::simulator::Caller;
 use serde_json::{Value, json};
 
 use crate::helpers::{Mail, Process, SmtpSink, TestApp, TestDb, eventually, free_port, scratch_file, status_and_json};

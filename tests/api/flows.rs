@@ -2,8 +2,8 @@
 
 use hotline::auth::Role;
 use hotline::outages::spoken_until;
-use hotline::simulator::{Caller, Waiting};
 use hotline::telephony::Dialect;
+use hotline::tools::simulator::{Caller, Waiting};
 use serde_json::json;
 
 use crate::helpers::{TestApp, TestDb, status_and_json};

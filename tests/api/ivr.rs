@@ -7,8 +7,8 @@ use hotline::auth::Role;
 use hotline::ivr::engine::{self, CallState, Effects, Input, StepUrls};
 use hotline::ivr::flow::NodeKind;
 use hotline::ivr::{self, validate};
-use hotline::simulator::{Caller, Waiting};
 use hotline::telephony::{Action, Dialect};
+use hotline::tools::simulator::{Caller, Waiting};
 
 use serde_json::json;
 

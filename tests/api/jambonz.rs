@@ -9,9 +9,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use hotline::config::Settings;
 use hotline::ivr::engine::{self, CallState, Effects, Input, StepUrls};
 use hotline::ivr::flow::NodeKind;
-use hotline::simulator::{Caller, Waiting};
 use hotline::telephony::jambonz::{self, Jambonz, Tts};
 use hotline::telephony::{Action, Dialect, Gather, Prompt, Voice};
+use hotline::tools::simulator::{Caller, Waiting};
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, TestDb};

@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use hotline::auth::Role;
-use hotline::simulator::Caller;
 use hotline::telephony::Dialect;
+use hotline::tools::simulator::Caller;
 use serde_json::json;
 
 use crate::helpers::{TestApp, TestDb, status_and_json};

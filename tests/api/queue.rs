@@ -7,10 +7,10 @@ use std::sync::{Arc, Mutex};
 use hotline::auth::Role;
 use hotline::clock::Timestamp;
 use hotline::queue::{ItemState, Kind, NewItem, Ordering};
-use hotline::simulator::{Caller, Waiting};
 use hotline::store::{NewCall, Store};
 use hotline::telephony::Dialect;
 use hotline::tickets::Category;
+use hotline::tools::simulator::{Caller, Waiting};
 use proptest::prelude::*;
 use serde_json::json;
 
@@ -465,5 +465,35 @@ async fn a_returning_caller_is_offered_their_settlement_and_linked_to_their_open
     assert_eq!(status, 200, "{taken}");
     assert_eq!(taken["item"]["ticket_number"], "100001", "linked to the open ticket: {taken}");
     assert_eq!(taken["ticket"]["category"], "outage");
+    app.stop().await;
+}
+
+/// The console shows a taken item from one answer: the ticket with its trail, notes and the steps
+/// its lifecycle allows, and the caller's path through the IVR.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn taking_an_item_answers_with_all_the_console_shows_of_it() {
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    let operator = app.operator_on_shift(Some("+79990001122")).await;
+    let mut caller = Caller::new(&app.base, Dialect::Twilio, "+79101234567");
+    caller.dial().await.unwrap();
+    for key in ["1", "152610", "1"] {
+        caller.press(key).await.unwrap();
+    }
+    if !matches!(caller.waiting, Waiting::Queue { .. }) {
+        caller.press("2").await.unwrap();
+    }
+    let (status, taken) = app.post("/api/queue/next", &operator, json!({})).await;
+    assert_eq!(status, 200, "{taken}");
+    let ticket = &taken["ticket"];
+    assert_eq!(ticket["status"], "in_progress", "{taken}");
+    assert!(ticket["events"].as_array().is_some_and(|e| !e.is_empty()), "{taken}");
+    assert!(ticket["notes"].is_array(), "{taken}");
+    assert_eq!(ticket["allowed_transitions"], json!(["queued", "escalated", "resolved", "cancelled"]), "{taken}");
+    let answers = taken["answers"].as_array().expect("a call's item has its IVR path");
+    assert_eq!(answers[0]["input"], "1", "{taken}");
+
+    let (_, detail) = app.get(&format!("/api/tickets/{}", ticket["number"].as_str().unwrap()), &operator).await;
+    assert_eq!(detail["allowed_transitions"], ticket["allowed_transitions"], "{detail}");
+    assert_eq!(detail["events"], ticket["events"], "{detail}");
     app.stop().await;
 }

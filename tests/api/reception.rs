@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use futures_util::StreamExt;
 use hotline::auth::Role;
-use hotline::simulator::{Caller, Waiting};
 use hotline::telephony::Dialect;
+use hotline::tools::simulator::{Caller, Waiting};
 use serde_json::{Value, json};
 
 use crate::helpers::{Process, TestApp, TestDb, status_and_json};

@@ -2,8 +2,8 @@
 //! every response, and recording links that are only ever http(s).
 
 use hotline::auth::Role;
-use hotline::simulator::{Caller, Waiting};
 use hotline::telephony::Dialect;
+use hotline::tools::simulator::{Caller, Waiting};
 use serde_json::json;
 
 use crate::helpers::{TestApp, TestDb};

@@ -4,9 +4,9 @@
 use hotline::auth::Role;
 use hotline::calls::CallStatus;
 use hotline::clock::Timestamp;
-use hotline::simulator::{Caller, Turn, Waiting};
 use hotline::store::{NewCall, Store, StoreError};
 use hotline::telephony::{Dialect, jambonz, twilio};
+use hotline::tools::simulator::{Caller, Turn, Waiting};
 
 use crate::helpers::{TestApp, TestDb};
 use crate::on_both_backends;

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use hotline::config::Settings;
-use hotline::simulator::Caller;
 use hotline::telephony::Dialect;
+use hotline::tools::simulator::Caller;
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]

@@ -151,14 +151,12 @@ function fact(label, value) {
   return [h('dt', {}, label), h('dd', {}, value === null || value === undefined || value === '' ? '—' : value)];
 }
 
-// Lifecycle steps an operator may take from each status (see src/tickets/lifecycle.rs).
-const STEPS = {
-  new: [['in_progress', 'Взять в работу'], ['cancelled', 'Отменить']],
-  queued: [['in_progress', 'Взять в работу'], ['cancelled', 'Отменить']],
-  in_progress: [['escalated', 'Передать диспетчеру'], ['resolved', 'Решено'], ['cancelled', 'Отменить']],
-  escalated: [['in_progress', 'Вернуть в работу'], ['resolved', 'Решено']],
-  resolved: [['closed', 'Закрыть'], ['in_progress', 'Открыть снова']],
-};
+// How a lifecycle step reads on its button. Which steps a ticket allows comes with the ticket
+// (`allowed_transitions`); back to `queued` has no button: work goes back with «Вернуть в очередь».
+function stepLabel(from, to) {
+  if (to === 'in_progress') return { escalated: 'Вернуть в работу', resolved: 'Открыть снова' }[from] || 'Взять в работу';
+  return { escalated: 'Передать диспетчеру', resolved: 'Решено', closed: 'Закрыть', cancelled: 'Отменить' }[to];
+}
 
 // A recording is a link only when it is http(s): any other scheme (javascript:, data:) is shown
 // as text and never followed. The server keeps only http(s) ones; this holds for older rows too.
@@ -198,7 +196,11 @@ function renderCurrent() {
 
   fill(
     $('#lifecycle'),
-    ticket ? (STEPS[ticket.status] || []).map(([to, label]) => h('button', { type: 'button', class: 'quiet', onclick: () => transition(to) }, label)) : [],
+    ticket
+      ? (ticket.allowed_transitions || [])
+          .filter((to) => stepLabel(ticket.status, to))
+          .map((to) => h('button', { type: 'button', class: 'quiet', onclick: () => transition(to) }, stepLabel(ticket.status, to)))
+      : [],
   );
   fill(
     $('#notes'),
@@ -269,8 +271,8 @@ async function takeNext() {
       );
       return;
     }
-    const ticket = answer.ticket ? await get(`/api/tickets/${answer.ticket.id}`) : null;
-    taken = await withCallerContext({ item: answer.item, ticket, history: answer.history, answers: null, handMade: null });
+    // The answer holds all the view shows: the ticket in detail, earlier tickets, the IVR path.
+    taken = { item: answer.item, ticket: answer.ticket, history: answer.history, answers: answer.answers, handMade: null };
     saveTaken();
     renderCurrent();
     notify(`Взято: ${word(ITEM_KIND, answer.item.kind)}${answer.item.caller_number ? `, ${answer.item.caller_number}` : ''}.`);

@@ -20,8 +20,8 @@ use serde_json::{Value, json};
 use super::{Drive, Options, lost_tickets, run_phase, secret, unique_postcodes};
 use crate::auth::{self, Role};
 use crate::clock::Clock;
-use crate::simulator::Retries;
 use crate::store::Store;
+use crate::tools::simulator::Retries;
 
 /// The deployment to drive.
 #[derive(Debug, Clone)]

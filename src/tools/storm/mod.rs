@@ -19,10 +19,11 @@ use axum::body::Bytes;
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 
-use crate::simulator::{Caller, Retries, SentWebhook, Waiting, parse_twiml};
 use crate::store::Store;
 use crate::telephony::{Action, Dialect, Gather, Prompt, Voice, twilio};
 use crate::tickets::TicketKey;
+use crate::tools::commit_ceiling;
+use crate::tools::simulator::{Caller, Retries, SentWebhook, Waiting, parse_twiml};
 
 /// What `hotline storm` is asked to do.
 #[derive(Debug, Clone)]
@@ -647,9 +648,9 @@ async fn one_run(exe: &Path, options: &Options, run: usize, http: &reqwest::Clie
         );
         ceiling.print_errors();
         let store = Store::connect(&database_url).await?;
-        store.create_commit_ceiling().await?;
+        commit_ceiling::create(&store).await?;
         let commit_ceiling = reference(Some(&database_url), "commit-ceiling.log").await;
-        store.drop_commit_ceiling().await?;
+        commit_ceiling::drop(&store).await?;
         store.close().await;
         let commit_ceiling = commit_ceiling?;
         println!(
@@ -818,7 +819,7 @@ fn fixed_twiml() -> String {
 
 /// `hotline storm-ceiling`: what axum alone manages on this machine: every request's body is
 /// read and answered with one fixed TwiML document, nothing else. With `commit_to`, the commit
-/// ceiling: each body is first committed as one row to that database (see `store::commit_ceiling`).
+/// ceiling: each body is first committed as one row to that database (see `tools::commit_ceiling`).
 pub async fn serve_ceiling(listen: SocketAddr, commit_to: Option<String>) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
     let store = match commit_to {
@@ -830,7 +831,7 @@ pub async fn serve_ceiling(listen: SocketAddr, commit_to: Option<String>) -> any
         let (document, store) = (document.clone(), store.clone());
         async move {
             if let Some(store) = store {
-                if let Err(e) = store.commit_ceiling_row(&String::from_utf8_lossy(&body)).await {
+                if let Err(e) = commit_ceiling::commit_row(&store, &String::from_utf8_lossy(&body)).await {
                     return (
                         StatusCode::INTERNAL_SERVER_ERROR,
                         [(CONTENT_TYPE, "text/plain")],
