@@ -14,7 +14,7 @@ use utoipa::Modify;
 use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, SchemaType, Type};
-use utoipa::openapi::{ContentBuilder, OpenApi, Ref, Required, ResponseBuilder};
+use utoipa::openapi::{ContentBuilder, OpenApi, Required, ResponseBuilder, ResponsesBuilder};
 
 use super::jambonz::Jambonz;
 use super::twilio::Twilio;
@@ -22,6 +22,7 @@ use super::{Action, Inbound, Provider, Webhook};
 use crate::app::{AppState, BODY_LIMIT};
 use crate::calls::{self, StepKind, StepNumber};
 use crate::config::Settings;
+use crate::error::responses::WebhookErrors;
 use crate::error::{ApiError, read_body};
 use crate::ivr::Phrases;
 use crate::store::StoredAnswer;
@@ -226,10 +227,6 @@ const WEBHOOK_KINDS: [WebhookKind; 4] = [
 fn describe<P: Provider>(openapi: &mut OpenApi) {
     let doc = P::API_DOC;
     let dialect = P::DIALECT.as_str();
-    let refusal = |description: &str| {
-        let content = ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build();
-        ResponseBuilder::new().description(description).content("application/json", content).build()
-    };
     for kind in WEBHOOK_KINDS {
         let mut operation = OperationBuilder::new()
             .tag("telephony")
@@ -270,10 +267,12 @@ fn describe<P: Provider>(openapi: &mut OpenApi) {
         let operation = operation
             .parameter(signature)
             .request_body(Some(request.build()))
-            .response("200", success.build())
-            .response("400", refusal("The webhook lacks what a call step needs"))
-            .response("403", refusal("The signature does not hold"))
-            .response("413", refusal("The body is larger than the limit"));
+            .responses(
+                ResponsesBuilder::new()
+                    .response("200", success.build())
+                    .responses_from_into_responses::<WebhookErrors>()
+                    .build(),
+            );
         openapi.paths.add_path_operation(
             format!("/telephony/{dialect}/{}", kind.path),
             vec![HttpMethod::Post],
