@@ -154,7 +154,7 @@ pub async fn handle_step(
 ) -> Result<StoredAnswer, ApiError> {
     let step = Arc::new((app.clone(), inbound.clone(), raw.to_string()));
     app.store
-        .in_call_tx(move |tx| {
+        .write(move |tx| {
             let step = step.clone();
             Box::pin(async move {
                 let (app, inbound, raw) = &*step;
@@ -287,7 +287,7 @@ pub async fn handle_wait(
         (call.id.clone(), raw.to_string(), waiting.map(|item| (item.id.clone(), item.position.unwrap_or(1))));
     let better_position = app
         .store
-        .in_call_tx(move |tx| {
+        .write(move |tx| {
             let (call_id, raw, announce) = (call_id.clone(), raw.clone(), announce.clone());
             Box::pin(async move {
                 tx.log_event(&call_id, now, "wait", &format!("wait:{}:{}", now.millis(), new_id()), &raw).await?;
@@ -331,7 +331,7 @@ pub async fn handle_status(
 ) -> Result<CallStatus, StoreError> {
     let callback = Arc::new((app.clone(), inbound.clone(), raw.to_string()));
     app.store
-        .in_call_tx(move |tx| {
+        .write(move |tx| {
             let callback = callback.clone();
             Box::pin(async move {
                 let (app, inbound, raw) = &*callback;

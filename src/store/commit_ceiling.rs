@@ -13,10 +13,10 @@ impl Store {
         Ok(())
     }
 
-    /// Commits `body` as one row, in a transaction that begins as every write of the store's
-    /// own does (on SQLite: outside the call steps' group-commit lane).
+    /// Commits `body` as one row, in a write transaction of its own (see [`Store::begin_alone`]:
+    /// on SQLite, outside the group-commit lane every other write takes).
     pub async fn commit_ceiling_row(&self, body: &str) -> StoreResult<()> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_alone().await?;
         sqlx::query("INSERT INTO storm_commit_ceiling (body) VALUES ($1)").bind(body).execute(&mut tx).await?;
         tx.commit().await?;
         Ok(())
