@@ -118,3 +118,24 @@ impl DatabaseError for LaneError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lane_failures_reach_the_store_as_what_they_are() {
+        assert!(matches!(StoreError::from(LaneError::Stopped), StoreError::Unavailable(_)));
+        let failed_commit = StoreError::from(LaneError::Refused { message: "disk I/O error".into(), code: 10 });
+        assert!(matches!(StoreError::from(LaneError::BatchFailed(Arc::new(failed_commit))), StoreError::Unavailable(_)));
+        match StoreError::from(LaneError::CommitRefused) {
+            StoreError::Database(sqlx::Error::Database(e)) => {
+                assert!(matches!(e.try_downcast_ref::<LaneError>(), Some(LaneError::CommitRefused)), "{e}");
+            }
+            other => panic!("expected a database error, got {other:?}"),
+        }
+        let duplicate = LaneError::Refused { message: "UNIQUE".into(), code: ffi::SQLITE_CONSTRAINT_UNIQUE };
+        let conflict = crate::store::conflict_on_unique(duplicate.into(), || "taken".into());
+        assert!(matches!(conflict, StoreError::Conflict(why) if why == "taken"));
+    }
+}
