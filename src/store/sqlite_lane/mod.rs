@@ -127,7 +127,10 @@ mod tests {
     fn lane_failures_reach_the_store_as_what_they_are() {
         assert!(matches!(StoreError::from(LaneError::Stopped), StoreError::Unavailable(_)));
         let failed_commit = StoreError::from(LaneError::Refused { message: "disk I/O error".into(), code: 10 });
-        assert!(matches!(StoreError::from(LaneError::BatchFailed(Arc::new(failed_commit))), StoreError::Unavailable(_)));
+        assert!(matches!(
+            StoreError::from(LaneError::BatchFailed(Arc::new(failed_commit))),
+            StoreError::Unavailable(_)
+        ));
         match StoreError::from(LaneError::CommitRefused) {
             StoreError::Database(sqlx::Error::Database(e)) => {
                 assert!(matches!(e.try_downcast_ref::<LaneError>(), Some(LaneError::CommitRefused)), "{e}");
