@@ -165,7 +165,7 @@ pub async fn handle_step(
 ) -> Result<StoredAnswer, ApiError> {
     let step = Arc::new((ctx.clone(), inbound.clone(), raw.to_string()));
     ctx.store
-        .in_call_tx(move |tx| {
+        .write(move |tx| {
             let step = step.clone();
             Box::pin(async move {
                 let (ctx, inbound, raw) = &*step;
@@ -298,7 +298,7 @@ pub async fn handle_wait(
         (call.id.clone(), raw.to_string(), waiting.map(|item| (item.id.clone(), item.position.unwrap_or(1))));
     let better_position = ctx
         .store
-        .in_call_tx(move |tx| {
+        .write(move |tx| {
             let (call_id, raw, announce) = (call_id.clone(), raw.clone(), announce.clone());
             Box::pin(async move {
                 tx.log_event(&call_id, now, "wait", &format!("wait:{}:{}", now.millis(), new_id()), &raw).await?;
@@ -342,7 +342,7 @@ pub async fn handle_status(
 ) -> Result<CallStatus, StoreError> {
     let callback = Arc::new((ctx.clone(), inbound.clone(), raw.to_string()));
     ctx.store
-        .in_call_tx(move |tx| {
+        .write(move |tx| {
             let callback = callback.clone();
             Box::pin(async move {
                 let (ctx, inbound, raw) = &*callback;

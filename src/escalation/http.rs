@@ -164,7 +164,8 @@ pub(crate) async fn assign(
         .await?
         .ok_or_else(|| ApiError::not_found("ticket"))?;
     let (what, facts) = mail::ticket_job(&state.settings, &ticket);
-    let job = |crew: &Crew| mail::crew_job(&state.settings, crew, Some(&id), &what, &facts);
+    let (settings, escalation_id) = (state.settings.clone(), id.clone());
+    let job = move |crew: &Crew| mail::crew_job(&settings, crew, Some(&escalation_id), &what, &facts);
     let (escalation, crew) =
         state.store.assign_crew_to_escalation(&id, &req.crew_id, &user.username, job, state.clock.now()).await?;
     tracing::info!(escalation = %id, crew = %crew.name, by = %user.username, "crew assigned");

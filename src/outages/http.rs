@@ -274,7 +274,8 @@ pub(crate) async fn assign_crew(
         incident.reports,
         local_time(incident.opened_at, &state.settings.timezone)
     );
-    let job = |crew: &crate::crews::Crew| crew_job(&state.settings, crew, None, &what, &facts);
+    let settings = state.settings.clone();
+    let job = move |crew: &crate::crews::Crew| crew_job(&settings, crew, None, &what, &facts);
     let updated =
         state.store.assign_crew_to_incident(&id, &req.crew_id, &user.username, job, state.clock.now()).await?;
     tracing::info!(incident = %id, crew = ?updated.crew_id, by = %user.username, "crew sent to an incident");

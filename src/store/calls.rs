@@ -3,14 +3,13 @@
 
 use std::sync::LazyLock;
 
-use futures_util::future::BoxFuture;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::outages;
 pub use super::tickets::TicketUpdate;
 use super::{
-    Backend, QueueFigures, SettlementQuery, Store, StoreError, StoreResult, WriteTx, batch, new_id, queue, settlements,
+    Backend, QueueFigures, SettlementQuery, Store, StoreError, StoreResult, WriteTx, new_id, queue, settlements,
     tickets,
 };
 use crate::calls::returning::{self, RECENT_TICKETS};
@@ -88,36 +87,14 @@ fn call_from(row: &AnyRow) -> StoreResult<CallRecord> {
 const CALL_COLUMNS: &str = "id, provider_call_id, dialect, caller_number, called_number, status, state, seq, \
                             created_at, queued_at, ended_at";
 
-/// One webhook's transaction, holding the call's row lock until commit (on SQLite, a share of
-/// the write lane's batch: see `batch`).
+/// The transaction [`Store::write`] hands its work: one webhook's, holding the call's row lock
+/// until commit (on SQLite, a share of the write lane's batch: see `sqlite_lane`).
 pub struct CallTx {
     pub(super) tx: WriteTx,
     pub(super) backend: Backend,
 }
 
 impl Store {
-    /// Runs one call webhook's (or a background worker's) `work` in a write transaction and
-    /// returns its result once that has committed; an error or a panic undoes what the work
-    /// wrote and is returned as an error.
-    /// SQLite commits steps in groups (see `batch`), and may run `work` again from the start
-    /// when another step of its group fails; PostgreSQL gives each its own transaction.
-    pub async fn in_call_tx<T, E>(
-        &self,
-        work: impl for<'t> Fn(&'t mut CallTx) -> BoxFuture<'t, Result<T, E>> + Send + 'static,
-    ) -> Result<T, E>
-    where
-        T: Send + 'static,
-        E: From<StoreError> + Send + 'static,
-    {
-        if let Some(lane) = &self.lane {
-            return lane.run(work).await;
-        }
-        let mut tx = CallTx { tx: self.begin_write().await?, backend: self.backend };
-        let result = batch::unwind_safe(work(&mut tx)).await?;
-        tx.tx.commit().await.map_err(StoreError::from)?;
-        Ok(result)
-    }
-
     pub async fn call(&self, id: &str) -> StoreResult<Option<CallRecord>> {
         let sql = format!("SELECT {CALL_COLUMNS} FROM calls WHERE id = $1");
         let row = sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?;

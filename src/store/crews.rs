@@ -78,30 +78,35 @@ impl Store {
         status: CrewStatus,
         now: Timestamp,
     ) -> StoreResult<Crew> {
-        let mut tx = self.begin_write().await?;
-        let id = new_id();
-        sqlx::query(
-            "INSERT INTO crews (id, name, phone, email, status, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $6)",
-        )
-        .bind(&id)
-        .bind(name)
-        .bind(phone)
-        .bind(email)
-        .bind(status.as_str())
-        .bind(now.millis())
-        .execute(&mut tx)
-        .await?;
-        let crew = crew_in(&mut tx, &id).await?;
-        events::publish(&mut tx, now, "crew", "created", &id, &serde_json::to_value(&crew).unwrap_or_default()).await?;
-        tx.commit().await?;
-        Ok(crew)
+        let args = (name.to_string(), phone.map(str::to_string), email.map(str::to_string));
+        self.write_with(args, move |tx, (name, phone, email)| {
+            Box::pin(async move {
+                let id = new_id();
+                sqlx::query(
+                    "INSERT INTO crews (id, name, phone, email, status, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $6)",
+                )
+                .bind(&id)
+                .bind(name)
+                .bind(phone)
+                .bind(email)
+                .bind(status.as_str())
+                .bind(now.millis())
+                .execute(&mut *tx)
+                .await?;
+                let crew = crew_in(tx, &id).await?;
+                let payload = serde_json::to_value(&crew).unwrap_or_default();
+                events::publish(tx, now, "crew", "created", &id, &payload).await?;
+                Ok(crew)
+            })
+        })
+        .await
     }
 
     pub async fn update_crew(&self, id: &str, change: &CrewChange, now: Timestamp) -> StoreResult<Crew> {
-        let mut tx = self.begin_write().await?;
-        let crew = update_in(&mut tx, id, change, now).await?;
-        tx.commit().await?;
-        Ok(crew)
+        self.write_with((id.to_string(), change.clone()), move |tx, (id, change)| {
+            Box::pin(update_in(tx, id, change, now))
+        })
+        .await
     }
 }

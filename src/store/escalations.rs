@@ -319,9 +319,10 @@ impl Store {
         now: Timestamp,
     ) -> StoreResult<bool> {
         let firing = Arc::new((step.clone(), recipients.to_vec(), messages.to_vec()));
-        self.in_write_tx(move |tx| {
+        self.write(move |tx| {
             let firing = firing.clone();
             Box::pin(async move {
+                let tx = &mut tx.tx;
                 let (step, recipients, messages) = &*firing;
                 let fired = sqlx::query(
                     "UPDATE escalation_steps SET fired_at = $1, recipients = $2 \
@@ -390,9 +391,10 @@ impl Store {
     /// Sends a reminder once: `false` when another worker did, or the escalation was resolved.
     pub async fn send_reminder(&self, due: &DueReminder, messages: &[NewMessage], now: Timestamp) -> StoreResult<bool> {
         let reminder = Arc::new((due.clone(), messages.to_vec()));
-        self.in_write_tx(move |tx| {
+        self.write(move |tx| {
             let reminder = reminder.clone();
             Box::pin(async move {
+                let tx = &mut tx.tx;
                 let (due, messages) = &*reminder;
                 let next = now.plus_seconds(due.remind_after_s.max(1));
                 let claimed = sqlx::query(
@@ -422,47 +424,58 @@ impl Store {
         id: &str,
         crew_id: &str,
         actor: &str,
-        job: impl FnOnce(&Crew) -> Vec<NewMessage>,
+        job: impl Fn(&Crew) -> Vec<NewMessage> + Send + Sync + 'static,
         now: Timestamp,
     ) -> StoreResult<(Escalation, Crew)> {
-        let mut tx = self.begin_write().await?;
-        let state: Option<String> =
-            sqlx::query_scalar("SELECT state FROM escalations WHERE id = $1").bind(id).fetch_optional(&mut tx).await?;
-        match state.as_deref() {
-            None => return Err(StoreError::NotFound("escalation".into())),
-            Some("resolved") => return Err(StoreError::Conflict("the escalation is resolved".into())),
-            Some(_) => {}
-        }
-        let crew = crews::dispatch_in(&mut tx, crew_id, now).await?;
-        sqlx::query("UPDATE escalations SET crew_id = $1 WHERE id = $2")
-            .bind(crew_id)
-            .bind(id)
-            .execute(&mut tx)
+        let args = (id.to_string(), crew_id.to_string(), actor.to_string(), job);
+        let crew = self
+            .write_with(args, move |tx, (id, crew_id, actor, job)| {
+                Box::pin(async move {
+                    let state: Option<String> = sqlx::query_scalar("SELECT state FROM escalations WHERE id = $1")
+                        .bind(id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    match state.as_deref() {
+                        None => return Err(StoreError::NotFound("escalation".into())),
+                        Some("resolved") => return Err(StoreError::Conflict("the escalation is resolved".into())),
+                        Some(_) => {}
+                    }
+                    let crew = crews::dispatch_in(tx, crew_id, now).await?;
+                    sqlx::query("UPDATE escalations SET crew_id = $1 WHERE id = $2")
+                        .bind(crew_id)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                    outbox::enqueue_in(tx, &job(&crew), now).await?;
+                    log_in(tx, id, now, actor, "crew_assigned", Some(&crew.name)).await?;
+                    Ok(crew)
+                })
+            })
             .await?;
-        outbox::enqueue_in(&mut tx, &job(&crew), now).await?;
-        log_in(&mut tx, id, now, actor, "crew_assigned", Some(&crew.name)).await?;
-        tx.commit().await?;
         let escalation = self.escalation(id).await?.ok_or_else(|| StoreError::NotFound("escalation".into()))?;
         Ok((escalation, crew))
     }
 
     /// Acknowledges an active escalation: no further steps fire. Acknowledging twice is a conflict.
     pub async fn acknowledge_escalation(&self, id: &str, actor: &str, now: Timestamp) -> StoreResult<Escalation> {
-        let mut tx = self.begin_write().await?;
-        let changed = sqlx::query(
-            "UPDATE escalations SET state = 'acknowledged', acknowledged_by = $1, acknowledged_at = $2, \
+        self.write_with((id.to_string(), actor.to_string()), move |tx, (id, actor)| {
+            Box::pin(async move {
+                let changed = sqlx::query(
+                    "UPDATE escalations SET state = 'acknowledged', acknowledged_by = $1, acknowledged_at = $2, \
              remind_at = $2 + COALESCE(remind_after_s, 3600) * 1000 WHERE id = $3 AND state = 'active'",
-        )
-        .bind(actor)
-        .bind(now.millis())
-        .bind(id)
-        .execute(&mut tx)
+                )
+                .bind(actor)
+                .bind(now.millis())
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                if changed.rows_affected() == 0 {
+                    return Err(Store::why_not(tx, id, "acknowledged").await);
+                }
+                log_in(tx, id, now, actor, "acknowledged", None).await
+            })
+        })
         .await?;
-        if changed.rows_affected() == 0 {
-            return Err(self.why_not(&mut tx, id, "acknowledged").await);
-        }
-        log_in(&mut tx, id, now, actor, "acknowledged", None).await?;
-        tx.commit().await?;
         self.escalation(id).await?.ok_or_else(|| StoreError::NotFound("escalation".into()))
     }
 
@@ -474,21 +487,24 @@ impl Store {
         note: &str,
         now: Timestamp,
     ) -> StoreResult<Escalation> {
-        let mut tx = self.begin_write().await?;
-        let changed = sqlx::query(
+        self.write_with((id.to_string(), actor.to_string(), note.to_string()), move |tx, (id, actor, note)| {
+            Box::pin(async move {
+                let changed = sqlx::query(
             "UPDATE escalations SET state = 'resolved', resolved_at = $1, resolution_note = $2, remind_at = NULL \
              WHERE id = $3 AND state <> 'resolved'",
         )
         .bind(now.millis())
         .bind(note)
         .bind(id)
-        .execute(&mut tx)
+        .execute(&mut *tx)
         .await?;
-        if changed.rows_affected() == 0 {
-            return Err(self.why_not(&mut tx, id, "resolved").await);
-        }
-        log_in(&mut tx, id, now, actor, "resolved", Some(note)).await?;
-        tx.commit().await?;
+                if changed.rows_affected() == 0 {
+                    return Err(Store::why_not(tx, id, "resolved").await);
+                }
+                log_in(tx, id, now, actor, "resolved", Some(note)).await
+            })
+        })
+        .await?;
         self.escalation(id).await?.ok_or_else(|| StoreError::NotFound("escalation".into()))
     }
 
@@ -535,7 +551,7 @@ impl Store {
     }
 
     /// Not found, or already past that state.
-    async fn why_not(&self, tx: &mut WriteTx, id: &str, wanted: &str) -> StoreError {
+    async fn why_not(tx: &mut WriteTx, id: &str, wanted: &str) -> StoreError {
         let state: Result<Option<String>, _> =
             sqlx::query_scalar("SELECT state FROM escalations WHERE id = $1").bind(id).fetch_optional(&mut *tx).await;
         match state {

@@ -42,13 +42,16 @@ impl Store {
     /// Deletes events from before `before`, except the newest: ids must keep rising (SQLite
     /// would hand out a freed top id again, and consoles resume by id). Returns how many went.
     pub async fn prune_events(&self, before: Timestamp) -> StoreResult<u64> {
-        let mut tx = self.begin_write().await?;
-        let done = sqlx::query("DELETE FROM events WHERE at < $1 AND id < (SELECT MAX(id) FROM events)")
-            .bind(before.millis())
-            .execute(&mut tx)
-            .await?;
-        tx.commit().await?;
-        Ok(done.rows_affected())
+        self.write_with((), move |tx, ()| {
+            Box::pin(async move {
+                let done = sqlx::query("DELETE FROM events WHERE at < $1 AND id < (SELECT MAX(id) FROM events)")
+                    .bind(before.millis())
+                    .execute(&mut *tx)
+                    .await?;
+                Ok(done.rows_affected())
+            })
+        })
+        .await
     }
 
     /// Events after `after_id`, oldest first, at most `limit`.

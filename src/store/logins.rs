@@ -53,45 +53,54 @@ impl Store {
         limit: LoginLimit,
         now: Timestamp,
     ) -> StoreResult<Result<String, Timestamp>> {
-        let username = kept(keys.username);
-        let keys = LoginKeys { username, address: keys.address };
-        let mut tx = self.begin_write().await?;
-        if self.backend == Backend::Postgres {
-            // SQLite has one writer at a time already; PostgreSQL takes a lock per key, always the
-            // username's first, so two attempts never wait for each other in a circle.
-            for key in [format!("login username {username}"), format!("login address {}", keys.address)] {
-                sqlx::query("SELECT 1 FROM pg_advisory_xact_lock(hashtext($1))").bind(key).fetch_one(&mut tx).await?;
-            }
-        }
-        let by_name = oldest_counted(&mut tx, "username", username, limit, now).await?;
-        let by_address = oldest_counted(&mut tx, "address", keys.address, limit, now).await?;
-        if let Some(until) = throttle_end([by_name, by_address], limit) {
-            // Dropping the transaction rolls it back: nothing was written.
-            return Ok(Err(until));
-        }
-        let id = new_id();
-        sqlx::query("INSERT INTO login_failures (id, username, address, at) VALUES ($1, $2, $3, $4)")
-            .bind(&id)
-            .bind(username)
-            .bind(keys.address)
-            .bind(now.millis())
-            .execute(&mut tx)
-            .await?;
-        tx.commit().await?;
-        Ok(Ok(id))
+        let backend = self.backend;
+        let keys = (kept(keys.username).to_string(), keys.address.to_string());
+        self.write_with(keys, move |tx, (username, address)| {
+            Box::pin(async move {
+                if backend == Backend::Postgres {
+                    // SQLite has one writer at a time already; PostgreSQL takes a lock per key,
+                    // always the username's first, so two attempts never wait for each other in a circle.
+                    for key in [format!("login username {username}"), format!("login address {address}")] {
+                        sqlx::query("SELECT 1 FROM pg_advisory_xact_lock(hashtext($1))")
+                            .bind(key)
+                            .fetch_one(&mut *tx)
+                            .await?;
+                    }
+                }
+                let by_name = oldest_counted(&mut *tx, "username", username, limit, now).await?;
+                let by_address = oldest_counted(&mut *tx, "address", address, limit, now).await?;
+                if let Some(until) = throttle_end([by_name, by_address], limit) {
+                    // Nothing was written.
+                    return Ok(Err(until));
+                }
+                let id = new_id();
+                sqlx::query("INSERT INTO login_failures (id, username, address, at) VALUES ($1, $2, $3, $4)")
+                    .bind(&id)
+                    .bind(username)
+                    .bind(address)
+                    .bind(now.millis())
+                    .execute(&mut *tx)
+                    .await?;
+                Ok(Ok(id))
+            })
+        })
+        .await
     }
 
     /// The attempt `id` had the right password: it is not a failure. Failures older than the
     /// window are swept out while writing anyway.
     pub async fn login_succeeded(&self, id: &str, limit: LoginLimit, now: Timestamp) -> StoreResult<()> {
-        let mut tx = self.begin_write().await?;
-        sqlx::query("DELETE FROM login_failures WHERE id = $1").bind(id).execute(&mut tx).await?;
-        sqlx::query("DELETE FROM login_failures WHERE at <= $1")
-            .bind(now.millis() - limit.window_ms)
-            .execute(&mut tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
+        self.write_with(id.to_string(), move |tx, id| {
+            Box::pin(async move {
+                sqlx::query("DELETE FROM login_failures WHERE id = $1").bind(id).execute(&mut *tx).await?;
+                sqlx::query("DELETE FROM login_failures WHERE at <= $1")
+                    .bind(now.millis() - limit.window_ms)
+                    .execute(&mut *tx)
+                    .await?;
+                Ok(())
+            })
+        })
+        .await
     }
 }
 

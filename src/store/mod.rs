@@ -1,18 +1,22 @@
-//! The storage boundary: the only place with SQL. One [`Store`] serves SQLite or PostgreSQL,
-//! picked by the URL scheme.
+//! The storage boundary, the only place with SQL: one [`Store`] over SQLite or PostgreSQL.
 //!
-//! Statements both databases accept (`$1` placeholders, `RETURNING`, `ON CONFLICT`) are written
-//! once in the domain files (`tickets.rs`, `users.rs`, ...). What differs lives in `sqlite.rs`
-//! and `postgres.rs`: connecting, migrations, how a write transaction begins, and each
-//! dialect's own statements beside their twins. Values cross the boundary as integers and
+//! The URL's scheme picks the database.
+//!
+//! Statements live in the domain files (`tickets.rs`, `users.rs`, ...), written once in a form
+//! both databases accept (`$1` placeholders, `RETURNING`, `ON CONFLICT`, `CASE`/`COALESCE`).
+//! Where the databases really differ, the pair sits side by side in one function that picks by
+//! [`Backend`]: `Backend::skip_locked` (row claims), `tickets::next_ticket_number`,
+//! `CallTx::lock_call` (`FOR UPDATE`) and `CallTx::finish_step` (one round trip on PostgreSQL);
+//! PostgreSQL's advisory locks (`logins.rs`, `reception.rs`) have no SQLite twin, its one
+//! writer serialising already. `sqlite.rs` and `postgres.rs` hold what else is a database's own:
+//! connecting, pool settings, migrations. Every write goes through [`Store::write`], which on
+//! SQLite runs on the write lane (`sqlite_lane/`). Values cross the boundary as integers and
 //! text only (times as Unix milliseconds, ids as UUID text), so one row type fits both.
 
-mod batch;
 mod calls;
 mod crews;
 mod escalations;
 mod events;
-mod in_thread;
 mod logins;
 mod metrics;
 mod outages;
@@ -22,8 +26,8 @@ mod queue;
 mod reception;
 mod settlements;
 mod sqlite;
+mod sqlite_lane;
 mod tickets;
-mod tx;
 mod users;
 
 pub use calls::{CallRecord, CallTx, NewCall, StoredAnswer, TicketUpdate};
@@ -34,8 +38,11 @@ pub use metrics::{MetricCounts, WatchCounts};
 pub use queue::{OperatorState, QueueFigures};
 pub use reception::{WebLimit, WebLimits, WebSender, WebSubmission};
 pub use settlements::SettlementQuery;
+pub use sqlite_lane::LaneError;
+use sqlite_lane::WriteTx;
 pub use tickets::{TicketFilter, TicketPage};
-use tx::WriteTx;
+
+use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
 use sqlx::AnyPool;
@@ -46,6 +53,18 @@ use sqlx::any::AnyPoolOptions;
 pub enum Backend {
     Sqlite,
     Postgres,
+}
+
+impl Backend {
+    /// What ends a claiming subquery: PostgreSQL instances skip the rows another is claiming
+    /// right now instead of waiting for them. SQLite knows no row locks and needs none: its one
+    /// writer already excludes every other.
+    fn skip_locked(self) -> &'static str {
+        match self {
+            Self::Sqlite => "",
+            Self::Postgres => "FOR UPDATE SKIP LOCKED",
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -70,8 +89,20 @@ impl From<sqlx::Error> for StoreError {
         match e {
             sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => Self::Unavailable(e),
             sqlx::Error::RowNotFound => Self::NotFound("row".into()),
+            sqlx::Error::Database(ref db)
+                if db.try_downcast_ref::<LaneError>().is_some_and(LaneError::is_unavailable) =>
+            {
+                Self::Unavailable(e)
+            }
             e => Self::Database(e),
         }
+    }
+}
+
+/// The write lane's failures keep their type inside the `sqlx::Error` the store's variants hold.
+impl From<LaneError> for StoreError {
+    fn from(e: LaneError) -> Self {
+        sqlx::Error::from(e).into()
     }
 }
 
@@ -80,13 +111,14 @@ pub type StoreResult<T> = Result<T, StoreError>;
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: AnyPool,
-    /// Where write transactions run. SQLite has one write lock, and a connection that finds it
-    /// taken sleeps in busy_timeout's back-off (1, 2, 5, 10, ... ms) however soon it is free
-    /// again; so SQLite's writers queue in order for one connection of their own instead, taking
-    /// turns with the lane. PostgreSQL locks rows, not the database: its writers share the pool.
+    /// Where pooled write transactions run (see [`Store::begin_alone`]). SQLite has one write
+    /// lock, and a connection that finds it taken sleeps in busy_timeout's back-off (1, 2, 5,
+    /// 10, ... ms) however soon it is free again; so SQLite's one such writer queues for one
+    /// connection of its own instead, taking turns with the lane. PostgreSQL locks rows, not the
+    /// database: its writers share the pool.
     writer: AnyPool,
-    /// SQLite's call steps go through the group-commit lane, on a connection of its own (see `batch`).
-    lane: Option<batch::Lane>,
+    /// SQLite's writes go through the group-commit lane, on a connection of its own (see `sqlite_lane`).
+    lane: Option<sqlite_lane::Lane>,
     backend: Backend,
 }
 
@@ -106,7 +138,7 @@ impl Store {
             let url = sqlite::connect_url(url);
             let pool = connect_pool(sqlite::pool_options(), &url, Backend::Sqlite).await?;
             let writer = connect_pool(sqlite::writer_options(), &url, Backend::Sqlite).await?;
-            let lane = batch::Lane::start(sqlite::open_lane_connection(&url)?)?;
+            let lane = sqlite_lane::Lane::start(sqlite::open_lane_connection(&url)?)?;
             Ok(Self { pool, writer, lane: Some(lane), backend: Backend::Sqlite })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = connect_pool(postgres::pool_options(), url, Backend::Postgres).await?;
@@ -146,9 +178,56 @@ impl Store {
         self.pool.close().await;
     }
 
-    /// A transaction that will write. On SQLite it waits for its turn (see `batch::Lane::turn`)
-    /// and takes the write lock up front, so it never fails halfway upgrading a read.
-    async fn begin_write(&self) -> StoreResult<WriteTx> {
+    /// The store's one way to write: runs `work` in a write transaction and returns its result
+    /// once that has committed; an error or a panic undoes what `work` wrote and is returned.
+    /// On SQLite it runs on the write lane (see `sqlite_lane`), which commits writes in groups
+    /// and may run `work` again from the start when another write of its group fails, so `work`
+    /// does nothing but read and write through `tx`. PostgreSQL gives each write its own pooled
+    /// transaction: it locks rows, not the database, so its writers need no lane.
+    pub async fn write<T, E>(
+        &self,
+        work: impl for<'t> Fn(&'t mut CallTx) -> BoxFuture<'t, Result<T, E>> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        if let Some(lane) = &self.lane {
+            return lane.run(work).await;
+        }
+        let mut tx = CallTx { tx: self.begin_alone().await?, backend: self.backend };
+        let result = sqlite_lane::unwind_safe(work(&mut tx)).await?;
+        tx.tx.commit().await.map_err(StoreError::from)?;
+        Ok(result)
+    }
+
+    /// [`Store::write`] for the store's own methods: `args` are kept for every run of `work`,
+    /// which writes through the bare transaction.
+    async fn write_with<A, T>(
+        &self,
+        args: A,
+        work: impl for<'t> Fn(&'t mut WriteTx, &'t A) -> BoxFuture<'t, StoreResult<T>> + Send + Sync + 'static,
+    ) -> StoreResult<T>
+    where
+        A: Send + Sync + 'static,
+        T: Send + 'static,
+    {
+        let shared = Arc::new((args, work));
+        self.write(move |tx| {
+            let shared = shared.clone();
+            Box::pin(async move {
+                let (args, work) = &*shared;
+                work(&mut tx.tx, args).await
+            })
+        })
+        .await
+    }
+
+    /// A write transaction of its own on a pooled connection, never sharing its commit: how
+    /// [`Store::write`] writes on PostgreSQL. On SQLite only the commit ceiling of `hotline
+    /// storm` wants one (it measures a commit per webhook); it waits for its turn (see
+    /// `Lane::turn`) and takes the write lock up front, so it never fails halfway upgrading a read.
+    async fn begin_alone(&self) -> StoreResult<WriteTx> {
         Ok(match &self.lane {
             Some(lane) => {
                 let turn = lane.turn().await;
@@ -156,17 +235,6 @@ impl Store {
             }
             None => WriteTx::Pooled { tx: self.writer.begin().await?, turn: None },
         })
-    }
-
-    /// Runs `work` in a write transaction and returns its result once that has committed. On
-    /// SQLite it runs on the write lane's thread among the call steps (and, like them, may run
-    /// more than once: see `batch`), instead of holding the write lock across the awaits of a
-    /// pooled transaction while the lane waits. For the background workers' frequent writes.
-    async fn in_write_tx<T: Send + 'static>(
-        &self,
-        work: impl for<'t> Fn(&'t mut WriteTx) -> BoxFuture<'t, StoreResult<T>> + Send + 'static,
-    ) -> StoreResult<T> {
-        self.in_call_tx(move |tx| work(&mut tx.tx)).await
     }
 }
 
@@ -197,25 +265,28 @@ impl Store {
     /// A secret shared by every instance on this database (the key that signs acknowledgement
     /// links): made by `generate` the first time it is asked for, the same ever after.
     pub async fn shared_secret(&self, name: &str, generate: impl FnOnce() -> String) -> StoreResult<String> {
-        let mut tx = self.begin_write().await?;
-        sqlx::query("INSERT INTO secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
-            .bind(name)
-            .bind(generate())
-            .execute(&mut tx)
-            .await?;
-        tx.commit().await?;
+        self.write_with((name.to_string(), generate()), |tx, (name, candidate)| {
+            Box::pin(async move {
+                sqlx::query("INSERT INTO secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
+                    .bind(name)
+                    .bind(candidate)
+                    .execute(&mut *tx)
+                    .await?;
+                Ok(())
+            })
+        })
+        .await?;
         Ok(sqlx::query_scalar("SELECT value FROM secrets WHERE name = $1").bind(name).fetch_one(&self.pool).await?)
     }
 }
 
 #[cfg(feature = "tools")]
 impl Store {
-    /// Runs one statement (`binds` bound to `$1`, `$2`, ...) in a write transaction of its own,
-    /// begun as every write of the store's own begins (on SQLite: outside the call steps'
-    /// group-commit lane). Only for the commit-ceiling probe (`tools::commit_ceiling`), which
+    /// Runs one statement (`binds` bound to `$1`, `$2`, ...) in a write transaction of its own
+    /// (see [`Store::begin_alone`]: on SQLite, outside the group-commit lane every other write takes). Only for the commit-ceiling probe (`tools::commit_ceiling`), which
     /// measures the database itself with SQL of its own.
     pub async fn commit_statement(&self, sql: &str, binds: &[&str]) -> StoreResult<()> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_alone().await?;
         let mut query = sqlx::query(sql);
         for bind in binds {
             query = query.bind(*bind);

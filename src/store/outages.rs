@@ -175,34 +175,37 @@ pub(super) async fn application<'e, E: sqlx::Executor<'e, Database = Any>>(
 impl Store {
     /// Adds planned outages all together, or none.
     pub async fn add_planned_outages(&self, outages: &[NewPlannedOutage], now: Timestamp) -> StoreResult<Vec<String>> {
-        let mut tx = self.begin_write().await?;
-        let mut ids = Vec::new();
-        for outage in outages {
-            let id = new_id();
-            sqlx::query(
-                "INSERT INTO planned_outages (id, settlement_id, starts_at, ends_at, streets, reason, demo, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(&id)
-            .bind(outage.settlement_id)
-            .bind(outage.starts_at.millis())
-            .bind(outage.ends_at.millis())
-            .bind(outage.streets.as_deref())
-            .bind(outage.reason.as_deref())
-            .bind(i64::from(outage.demo))
-            .bind(now.millis())
-            .execute(&mut tx)
-            .await
-            .map_err(|e| match &e {
-                sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
-                    StoreError::Invalid(format!("settlement {} does not exist", outage.settlement_id))
+        self.write_with(outages.to_vec(), move |tx, outages| {
+            Box::pin(async move {
+                let mut ids = Vec::new();
+                for outage in outages {
+                    let id = new_id();
+                    sqlx::query(
+                        "INSERT INTO planned_outages (id, settlement_id, starts_at, ends_at, streets, reason, demo, \
+                         created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    )
+                    .bind(&id)
+                    .bind(outage.settlement_id)
+                    .bind(outage.starts_at.millis())
+                    .bind(outage.ends_at.millis())
+                    .bind(outage.streets.as_deref())
+                    .bind(outage.reason.as_deref())
+                    .bind(i64::from(outage.demo))
+                    .bind(now.millis())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| match &e {
+                        sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+                            StoreError::Invalid(format!("settlement {} does not exist", outage.settlement_id))
+                        }
+                        _ => e.into(),
+                    })?;
+                    ids.push(id);
                 }
-                _ => e.into(),
-            })?;
-            ids.push(id);
-        }
-        tx.commit().await?;
-        Ok(ids)
+                Ok(ids)
+            })
+        })
+        .await
     }
 
     /// Planned outages overlapping `from..to`, of one settlement or one postcode if given,
@@ -248,25 +251,27 @@ impl Store {
         actor: &str,
         now: Timestamp,
     ) -> StoreResult<Incident> {
-        let mut tx = self.begin_write().await?;
-        let current = incident_in(&mut tx, id).await?;
-        let status = status.unwrap_or(current.status);
-        let etr = etr.unwrap_or(current.etr);
-        sqlx::query(
-            "UPDATE incidents SET status = $1, etr = $2, updated_at = $3, \
-             resolved_at = CASE WHEN $1 = 'resolved' THEN $3 ELSE NULL END WHERE id = $4",
-        )
-        .bind(status.as_str())
-        .bind(etr.map(Timestamp::millis))
-        .bind(now.millis())
-        .bind(id)
-        .execute(&mut tx)
-        .await?;
-        let payload = serde_json::json!({"status": status, "etr": etr, "by": actor});
-        events::publish(&mut tx, now, "incident", "updated", id, &payload).await?;
-        let updated = incident_in(&mut tx, id).await?;
-        tx.commit().await?;
-        Ok(updated)
+        self.write_with((id.to_string(), actor.to_string()), move |tx, (id, actor)| {
+            Box::pin(async move {
+                let current = incident_in(&mut *tx, id).await?;
+                let status = status.unwrap_or(current.status);
+                let etr = etr.unwrap_or(current.etr);
+                sqlx::query(
+                    "UPDATE incidents SET status = $1, etr = $2, updated_at = $3, \
+                     resolved_at = CASE WHEN $1 = 'resolved' THEN $3 ELSE NULL END WHERE id = $4",
+                )
+                .bind(status.as_str())
+                .bind(etr.map(Timestamp::millis))
+                .bind(now.millis())
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                let payload = serde_json::json!({"status": status, "etr": etr, "by": actor});
+                events::publish(tx, now, "incident", "updated", id, &payload).await?;
+                incident_in(&mut *tx, id).await
+            })
+        })
+        .await
     }
 
     pub async fn incident(&self, id: &str) -> StoreResult<Incident> {
@@ -280,27 +285,30 @@ impl Store {
         id: &str,
         crew_id: &str,
         actor: &str,
-        job: impl FnOnce(&Crew) -> Vec<NewMessage>,
+        job: impl Fn(&Crew) -> Vec<NewMessage> + Send + Sync + 'static,
         now: Timestamp,
     ) -> StoreResult<Incident> {
-        let mut tx = self.begin_write().await?;
-        let current = incident_in(&mut tx, id).await?;
-        if current.status == IncidentStatus::Resolved {
-            return Err(StoreError::Conflict("the incident is resolved".into()));
-        }
-        let crew = crews::dispatch_in(&mut tx, crew_id, now).await?;
-        sqlx::query("UPDATE incidents SET crew_id = $1, status = 'in_progress', updated_at = $2 WHERE id = $3")
-            .bind(crew_id)
-            .bind(now.millis())
-            .bind(id)
-            .execute(&mut tx)
-            .await?;
-        outbox::enqueue_in(&mut tx, &job(&crew), now).await?;
-        let payload = serde_json::json!({"crew_id": crew_id, "crew": crew.name, "by": actor});
-        events::publish(&mut tx, now, "incident", "crew_assigned", id, &payload).await?;
-        let updated = incident_in(&mut tx, id).await?;
-        tx.commit().await?;
-        Ok(updated)
+        let args = (id.to_string(), crew_id.to_string(), actor.to_string(), job);
+        self.write_with(args, move |tx, (id, crew_id, actor, job)| {
+            Box::pin(async move {
+                let current = incident_in(&mut *tx, id).await?;
+                if current.status == IncidentStatus::Resolved {
+                    return Err(StoreError::Conflict("the incident is resolved".into()));
+                }
+                let crew = crews::dispatch_in(tx, crew_id, now).await?;
+                sqlx::query("UPDATE incidents SET crew_id = $1, status = 'in_progress', updated_at = $2 WHERE id = $3")
+                    .bind(crew_id)
+                    .bind(now.millis())
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                outbox::enqueue_in(tx, &job(&crew), now).await?;
+                let payload = serde_json::json!({"crew_id": crew_id, "crew": crew.name, "by": actor});
+                events::publish(tx, now, "incident", "crew_assigned", id, &payload).await?;
+                incident_in(&mut *tx, id).await
+            })
+        })
+        .await
     }
 
     pub async fn storm_inputs(&self) -> StoreResult<StormInputs> {
@@ -308,42 +316,50 @@ impl Store {
     }
 
     pub async fn set_switch(&self, name: &str, value: &str, actor: &str, now: Timestamp) -> StoreResult<()> {
-        let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO switches (name, value, updated_by, updated_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_by = excluded.updated_by, \
-             updated_at = excluded.updated_at",
-        )
-        .bind(name)
-        .bind(value)
-        .bind(actor)
-        .bind(now.millis())
-        .execute(&mut tx)
-        .await?;
-        events::publish(&mut tx, now, "switch", name, name, &serde_json::json!({"value": value, "by": actor})).await?;
-        tx.commit().await?;
-        Ok(())
+        let args = (name.to_string(), value.to_string(), actor.to_string());
+        self.write_with(args, move |tx, (name, value, actor)| {
+            Box::pin(async move {
+                sqlx::query(
+                    "INSERT INTO switches (name, value, updated_by, updated_at) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_by = excluded.updated_by, \
+                     updated_at = excluded.updated_at",
+                )
+                .bind(name)
+                .bind(value)
+                .bind(actor)
+                .bind(now.millis())
+                .execute(&mut *tx)
+                .await?;
+                let payload = serde_json::json!({"value": value, "by": actor});
+                events::publish(tx, now, "switch", name, name, &payload).await
+            })
+        })
+        .await
     }
 
     /// Adds or updates applications all together, or none.
     pub async fn upsert_applications(&self, applications: &[Application], demo: bool) -> StoreResult<usize> {
-        let mut tx = self.begin_write().await?;
-        for a in applications {
-            sqlx::query(
-                "INSERT INTO connection_applications (number, applicant, status, updated_at, demo) VALUES ($1, $2, $3, $4, $5) \
-                 ON CONFLICT (number) DO UPDATE SET applicant = excluded.applicant, status = excluded.status, \
-                 updated_at = excluded.updated_at, demo = excluded.demo",
-            )
-            .bind(&a.number)
-            .bind(&a.applicant)
-            .bind(&a.status)
-            .bind(a.updated_at.millis())
-            .bind(i64::from(demo))
-            .execute(&mut tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(applications.len())
+        self.write_with(applications.to_vec(), move |tx, applications| {
+            Box::pin(async move {
+                for a in applications {
+                    sqlx::query(
+                        "INSERT INTO connection_applications (number, applicant, status, updated_at, demo) \
+                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (number) DO UPDATE SET \
+                         applicant = excluded.applicant, status = excluded.status, \
+                         updated_at = excluded.updated_at, demo = excluded.demo",
+                    )
+                    .bind(&a.number)
+                    .bind(&a.applicant)
+                    .bind(&a.status)
+                    .bind(a.updated_at.millis())
+                    .bind(i64::from(demo))
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                Ok(applications.len())
+            })
+        })
+        .await
     }
 
     pub async fn application(&self, number: &str) -> StoreResult<Option<Application>> {

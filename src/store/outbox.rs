@@ -1,13 +1,11 @@
 //! The outbox: every message waits here until a channel has delivered it, so a restart or a
 //! mail-server outage delays it and nothing drops it.
 
-use std::sync::Arc;
-
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::escalations::log_in;
-use super::{Backend, Store, StoreResult, WriteTx, new_id};
+use super::{Store, StoreResult, WriteTx, new_id};
 use crate::clock::Timestamp;
 use crate::escalation::mail::{NewMessage, OutboxMessage};
 use crate::escalation::policy::Recipient;
@@ -53,20 +51,16 @@ impl Store {
     /// Claims up to `limit` messages that are due, for `lease_ms`: while the claim holds no other
     /// worker (on this instance or another) takes them; an expired claim lets one try again.
     pub async fn claim_messages(&self, now: Timestamp, lease_ms: i64, limit: i64) -> StoreResult<Vec<OutboxMessage>> {
-        let lock = match self.backend {
-            Backend::Sqlite => "",
-            Backend::Postgres => "FOR UPDATE SKIP LOCKED",
-        };
+        let lock = self.backend.skip_locked();
         let sql = format!(
             "UPDATE outbox SET claimed_until = $2 WHERE id IN (SELECT id FROM outbox WHERE sent_at IS NULL \
              AND next_attempt_at <= $1 AND (claimed_until IS NULL OR claimed_until <= $1) \
              ORDER BY next_attempt_at, id LIMIT $3 {lock}) \
              RETURNING id, escalation_id, channel, recipient_name, recipient_email, subject, body, attempts"
         );
-        self.in_write_tx(move |tx| {
-            let sql = sql.clone();
+        self.write_with(sql, move |tx, sql| {
             Box::pin(async move {
-                let rows = sqlx::query(&sql)
+                let rows = sqlx::query(sql)
                     .bind(now.millis())
                     .bind(now.millis() + lease_ms)
                     .bind(limit)
@@ -80,9 +74,7 @@ impl Store {
 
     /// Records a delivery; the escalation's trail says who was told.
     pub async fn message_sent(&self, message: &OutboxMessage, now: Timestamp) -> StoreResult<()> {
-        let message = Arc::new(message.clone());
-        self.in_write_tx(move |tx| {
-            let message = message.clone();
+        self.write_with(message.clone(), move |tx, message| {
             Box::pin(async move {
                 sqlx::query(
                     "UPDATE outbox SET sent_at = $1, attempts = attempts + 1, claimed_until = NULL, last_error = NULL \
@@ -113,11 +105,8 @@ impl Store {
         retry_at: Timestamp,
         now: Timestamp,
     ) -> StoreResult<()> {
-        let failure = Arc::new((message.clone(), error.to_string()));
-        self.in_write_tx(move |tx| {
-            let failure = failure.clone();
+        self.write_with((message.clone(), error.to_string()), move |tx, (message, error)| {
             Box::pin(async move {
-                let (message, error) = &*failure;
                 sqlx::query(
                     "UPDATE outbox SET attempts = attempts + 1, last_error = $1, next_attempt_at = $2, \
                      claimed_until = NULL WHERE id = $3 AND sent_at IS NULL",

@@ -3,7 +3,7 @@
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row};
 
-use super::{Backend, Store, StoreError, StoreResult, WriteTx, events, new_id, tickets};
+use super::{Store, StoreError, StoreResult, WriteTx, events, new_id, tickets};
 use crate::auth::User;
 use crate::clock::Timestamp;
 use crate::queue::{
@@ -307,10 +307,10 @@ impl QueueFigures {
 
 impl Store {
     pub async fn enqueue(&self, new: &NewItem, ordering: &Ordering, now: Timestamp) -> StoreResult<QueueItem> {
-        let mut tx = self.begin_write().await?;
-        let item = enqueue_in(&mut tx, new, ordering, now).await?;
-        tx.commit().await?;
-        Ok(item)
+        self.write_with((new.clone(), ordering.clone()), move |tx, (new, ordering)| {
+            Box::pin(enqueue_in(tx, new, ordering, now))
+        })
+        .await
     }
 
     /// Waiting items in serving order, each with its 1-based position.
@@ -371,47 +371,41 @@ impl Store {
         lease_until: Timestamp,
         now: Timestamp,
     ) -> StoreResult<Option<QueueItem>> {
-        let mut tx = self.begin_write().await?;
-        expire_leases_in(&mut tx, now).await?;
-        let held: Option<String> =
-            sqlx::query_scalar("SELECT id FROM queue_items WHERE operator_id = $1 AND state = 'assigned'")
-                .bind(&operator.id)
-                .fetch_optional(&mut tx)
-                .await?;
-        if held.is_some() {
-            return Err(StoreError::Conflict("finish the item you hold first (wrap-up or release)".into()));
-        }
-        // SQLite's transaction already excludes every other writer; PostgreSQL skips rows other
-        // instances are claiming right now instead of waiting for them.
-        let claim = match self.backend {
-            Backend::Sqlite => {
-                "UPDATE queue_items SET state = 'assigned', operator_id = $1, assigned_at = $2, lease_expires_at = $3 \
-                 WHERE id = (SELECT id FROM queue_items WHERE state = 'waiting' AND ($4 = 1 OR kind <> 'live_call') \
-                 ORDER BY tier, sort_key, id LIMIT 1) RETURNING id"
-            }
-            Backend::Postgres => {
-                "UPDATE queue_items SET state = 'assigned', operator_id = $1, assigned_at = $2, lease_expires_at = $3 \
-                 WHERE id = (SELECT id FROM queue_items WHERE state = 'waiting' AND ($4 = 1 OR kind <> 'live_call') \
-                 ORDER BY tier, sort_key, id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING id"
-            }
-        };
-        let claimed: Option<String> = sqlx::query_scalar(claim)
-            .bind(&operator.id)
-            .bind(now.millis())
-            .bind(lease_until.millis())
-            .bind(i64::from(can_take_calls))
-            .fetch_optional(&mut tx)
-            .await
-            .map_err(|e| super::conflict_on_unique(e, || "you already hold an item".into()))?;
-        let Some(id) = claimed else {
-            tx.commit().await?;
-            return Ok(None);
-        };
-        let item = item_in(&mut tx, &id).await?;
-        follow_ticket(&mut tx, &item, ItemMove::Taken, &operator.username, now).await?;
-        publish_item(&mut tx, now, "assigned", &item).await?;
-        tx.commit().await?;
-        Ok(Some(item))
+        let claim = format!(
+            "UPDATE queue_items SET state = 'assigned', operator_id = $1, assigned_at = $2, lease_expires_at = $3 \
+             WHERE id = (SELECT id FROM queue_items WHERE state = 'waiting' AND ($4 = 1 OR kind <> 'live_call') \
+             ORDER BY tier, sort_key, id LIMIT 1 {}) RETURNING id",
+            self.backend.skip_locked()
+        );
+        self.write_with((operator.clone(), claim), move |tx, (operator, claim)| {
+            Box::pin(async move {
+                expire_leases_in(tx, now).await?;
+                let held: Option<String> =
+                    sqlx::query_scalar("SELECT id FROM queue_items WHERE operator_id = $1 AND state = 'assigned'")
+                        .bind(&operator.id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                if held.is_some() {
+                    return Err(StoreError::Conflict("finish the item you hold first (wrap-up or release)".into()));
+                }
+                let claimed: Option<String> = sqlx::query_scalar(claim.as_str())
+                    .bind(&operator.id)
+                    .bind(now.millis())
+                    .bind(lease_until.millis())
+                    .bind(i64::from(can_take_calls))
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(|e| super::conflict_on_unique(e, || "you already hold an item".into()))?;
+                let Some(id) = claimed else {
+                    return Ok(None);
+                };
+                let item = item_in(tx, &id).await?;
+                follow_ticket(tx, &item, ItemMove::Taken, &operator.username, now).await?;
+                publish_item(tx, now, "assigned", &item).await?;
+                Ok(Some(item))
+            })
+        })
+        .await
     }
 
     /// Live calls whose callers hung up while waiting, since `since`, newest first, with how
@@ -434,23 +428,26 @@ impl Store {
 
     /// Gives an item back; it keeps its place (its enqueue time and order are unchanged).
     pub async fn release(&self, item_id: &str, operator: &User, now: Timestamp) -> StoreResult<QueueItem> {
-        let mut tx = self.begin_write().await?;
-        let item = item_in(&mut tx, item_id).await?;
-        if item.state != ItemState::Assigned || item.operator.as_deref() != Some(operator.username.as_str()) {
-            return Err(StoreError::Conflict("you do not hold this item".into()));
-        }
-        sqlx::query(
+        self.write_with((item_id.to_string(), operator.clone()), move |tx, (item_id, operator)| {
+            Box::pin(async move {
+                let item = item_in(tx, item_id).await?;
+                if item.state != ItemState::Assigned || item.operator.as_deref() != Some(operator.username.as_str()) {
+                    return Err(StoreError::Conflict("you do not hold this item".into()));
+                }
+                sqlx::query(
             "UPDATE queue_items SET state = 'waiting', operator_id = NULL, assigned_at = NULL, lease_expires_at = NULL \
              WHERE id = $1",
         )
         .bind(item_id)
-        .execute(&mut tx)
+        .execute(&mut *tx)
         .await?;
-        follow_ticket(&mut tx, &item, ItemMove::Released, &operator.username, now).await?;
-        let item = item_in(&mut tx, item_id).await?;
-        publish_item(&mut tx, now, "released", &item).await?;
-        tx.commit().await?;
-        Ok(item)
+                follow_ticket(tx, &item, ItemMove::Released, &operator.username, now).await?;
+                let item = item_in(tx, item_id).await?;
+                publish_item(tx, now, "released", &item).await?;
+                Ok(item)
+            })
+        })
+        .await
     }
 
     /// Wrap-up: the item is done with a disposition; its ticket is resolved (or cancelled when
@@ -463,57 +460,63 @@ impl Store {
         note: Option<&str>,
         now: Timestamp,
     ) -> StoreResult<QueueItem> {
-        let mut tx = self.begin_write().await?;
-        let item = item_in(&mut tx, item_id).await?;
-        let mine = item.operator.as_deref() == Some(operator.username.as_str());
-        if !mine || !matches!(item.state, ItemState::Assigned | ItemState::Abandoned) {
-            return Err(StoreError::Conflict("you do not hold this item".into()));
-        }
-        sqlx::query(
-            "UPDATE queue_items SET state = CASE WHEN state = 'abandoned' THEN 'abandoned' ELSE 'done' END, \
+        let args = (item_id.to_string(), operator.clone(), disposition.to_string(), note.map(str::to_string));
+        self.write_with(args, move |tx, (item_id, operator, disposition, note)| {
+            Box::pin(async move {
+                let item = item_in(tx, item_id).await?;
+                let mine = item.operator.as_deref() == Some(operator.username.as_str());
+                if !mine || !matches!(item.state, ItemState::Assigned | ItemState::Abandoned) {
+                    return Err(StoreError::Conflict("you do not hold this item".into()));
+                }
+                sqlx::query(
+                    "UPDATE queue_items SET state = CASE WHEN state = 'abandoned' THEN 'abandoned' ELSE 'done' END, \
              finished_at = $1, disposition = $2, note = $3, lease_expires_at = NULL WHERE id = $4",
-        )
-        .bind(now.millis())
-        .bind(disposition)
-        .bind(note)
-        .bind(item_id)
-        .execute(&mut tx)
-        .await?;
-        follow_ticket(&mut tx, &item, ItemMove::Completed { disposition }, &operator.username, now).await?;
-        if let (Some(ticket_id), Some(text)) = (&item.ticket_id, note) {
-            let key = TicketKey::Id(ticket_id.clone());
-            tickets::add_note_in(&mut tx, &key, &operator.username, text, now).await?;
-        }
-        set_status_in(&mut tx, &operator.id, OperatorStatus::Available, None, now).await?;
-        let item = item_in(&mut tx, item_id).await?;
-        publish_item(&mut tx, now, "completed", &item).await?;
-        tx.commit().await?;
-        Ok(item)
+                )
+                .bind(now.millis())
+                .bind(disposition)
+                .bind(note)
+                .bind(item_id)
+                .execute(&mut *tx)
+                .await?;
+                follow_ticket(tx, &item, ItemMove::Completed { disposition }, &operator.username, now).await?;
+                if let (Some(ticket_id), Some(text)) = (&item.ticket_id, note) {
+                    let key = TicketKey::Id(ticket_id.clone());
+                    tickets::add_note_in(tx, &key, &operator.username, text, now).await?;
+                }
+                set_status_in(tx, &operator.id, OperatorStatus::Available, None, now).await?;
+                let item = item_in(tx, item_id).await?;
+                publish_item(tx, now, "completed", &item).await?;
+                Ok(item)
+            })
+        })
+        .await
     }
 
     /// Items whose operator stopped renewing the lease go back to the queue, keeping their place.
     pub async fn expire_leases(&self, now: Timestamp) -> StoreResult<u64> {
-        let mut tx = self.begin_write().await?;
-        let n = expire_leases_in(&mut tx, now).await?;
-        tx.commit().await?;
-        Ok(n)
+        self.write_with((), move |tx, ()| Box::pin(expire_leases_in(tx, now))).await
     }
 
     /// A sign of life from an operator: renews the lease on what they hold.
     pub async fn touch_operator(&self, user: &User, lease_until: Timestamp, now: Timestamp) -> StoreResult<()> {
-        let mut tx = self.begin_write().await?;
-        sqlx::query("UPDATE operators SET seen_at = $1 WHERE user_id = $2")
-            .bind(now.millis())
-            .bind(&user.id)
-            .execute(&mut tx)
-            .await?;
-        sqlx::query("UPDATE queue_items SET lease_expires_at = $1 WHERE operator_id = $2 AND state = 'assigned'")
-            .bind(lease_until.millis())
-            .bind(&user.id)
-            .execute(&mut tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
+        self.write_with(user.id.clone(), move |tx, user_id| {
+            Box::pin(async move {
+                sqlx::query("UPDATE operators SET seen_at = $1 WHERE user_id = $2")
+                    .bind(now.millis())
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(
+                    "UPDATE queue_items SET lease_expires_at = $1 WHERE operator_id = $2 AND state = 'assigned'",
+                )
+                .bind(lease_until.millis())
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+                Ok(())
+            })
+        })
+        .await
     }
 
     pub async fn set_operator(
@@ -524,16 +527,21 @@ impl Store {
         contact: Option<&str>,
         now: Timestamp,
     ) -> StoreResult<OperatorState> {
-        let mut tx = self.begin_write().await?;
-        set_status_in(&mut tx, &user.id, status, pause_reason, now).await?;
-        if let Some(contact) = contact {
-            sqlx::query("UPDATE operators SET contact = $1 WHERE user_id = $2")
-                .bind(contact)
-                .bind(&user.id)
-                .execute(&mut tx)
-                .await?;
-        }
-        tx.commit().await?;
+        let args = (user.id.clone(), pause_reason.map(str::to_string), contact.map(str::to_string));
+        self.write_with(args, move |tx, (user_id, pause_reason, contact)| {
+            Box::pin(async move {
+                set_status_in(tx, user_id, status, pause_reason.as_deref(), now).await?;
+                if let Some(contact) = contact {
+                    sqlx::query("UPDATE operators SET contact = $1 WHERE user_id = $2")
+                        .bind(contact)
+                        .bind(user_id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                Ok(())
+            })
+        })
+        .await?;
         self.operator(&user.id).await?.ok_or_else(|| StoreError::NotFound("operator".into()))
     }
 

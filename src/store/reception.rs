@@ -1,8 +1,6 @@
 //! What the internet reception accepted lately: the limits on anonymous submissions and the
 //! recognition of a repeat (SPEC §7), kept in the database so they hold across instances.
 
-use std::sync::Arc;
-
 use sqlx::Row;
 
 use super::{Backend, Store, StoreResult, WriteTx, new_id, tickets};
@@ -104,13 +102,9 @@ impl Store {
         now: Timestamp,
     ) -> StoreResult<WebSubmission> {
         let backend = self.backend;
-        let args = Arc::new((new.clone(), sender.clone(), *limits, ordering.clone()));
-        self.in_write_tx(move |tx| {
-            let args = args.clone();
-            Box::pin(async move {
-                let (new, sender, limits, ordering) = &*args;
-                submit_in(tx, backend, new, sender, limits, ordering, now).await
-            })
+        let args = (new.clone(), sender.clone(), *limits, ordering.clone());
+        self.write_with(args, move |tx, (new, sender, limits, ordering)| {
+            Box::pin(submit_in(tx, backend, new, sender, limits, ordering, now))
         })
         .await
     }

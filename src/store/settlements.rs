@@ -26,23 +26,26 @@ impl Store {
     /// Adds the rows, updating a settlement that already exists (same name and district), all in
     /// one transaction: a file is imported whole or not at all. Returns how many rows were written.
     pub async fn upsert_settlements(&self, rows: &[SettlementRow]) -> StoreResult<usize> {
-        let mut tx = self.begin_write().await?;
-        for row in rows {
-            sqlx::query(
-                "INSERT INTO settlements (name, kind, district, postcode, search_name) VALUES ($1, $2, $3, $4, $5) \
-                 ON CONFLICT (name, district) DO UPDATE SET kind = excluded.kind, postcode = excluded.postcode, \
-                 search_name = excluded.search_name",
-            )
-            .bind(&row.name)
-            .bind(&row.kind)
-            .bind(&row.district)
-            .bind(row.postcode.as_str())
-            .bind(fold_name(&row.name))
-            .execute(&mut tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(rows.len())
+        self.write_with(rows.to_vec(), |tx, rows| {
+            Box::pin(async move {
+                for row in rows {
+                    sqlx::query(
+                        "INSERT INTO settlements (name, kind, district, postcode, search_name) \
+                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name, district) DO UPDATE SET \
+                         kind = excluded.kind, postcode = excluded.postcode, search_name = excluded.search_name",
+                    )
+                    .bind(&row.name)
+                    .bind(&row.kind)
+                    .bind(&row.district)
+                    .bind(row.postcode.as_str())
+                    .bind(fold_name(&row.name))
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                Ok(rows.len())
+            })
+        })
+        .await
     }
 
     pub async fn count_settlements(&self) -> StoreResult<i64> {

@@ -154,6 +154,17 @@ pub(super) async fn insert_queued_ticket(
     Ok(ticket)
 }
 
+/// The statement that hands out the next ticket number, unique and increasing: a real
+/// difference. SQLite's one writer serialises a counter row; PostgreSQL takes a sequence, which
+/// locks nothing until commit (a rolled-back ticket leaves a gap), where a counter row would make
+/// every ticket-creating transaction wait for the one before.
+fn next_ticket_number(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "UPDATE counters SET value = value + 1 WHERE name = 'ticket_number' RETURNING value",
+        Backend::Postgres => "SELECT nextval('ticket_numbers')",
+    }
+}
+
 /// Opens a ticket with the next number inside `tx`: the number, the row and its first audit
 /// line commit together with whatever else the transaction does.
 pub(super) async fn insert_ticket(
@@ -162,13 +173,7 @@ pub(super) async fn insert_ticket(
     new: &NewTicket,
     now: Timestamp,
 ) -> StoreResult<Ticket> {
-    // Unique and increasing. SQLite's one writer serialises the counter row; PostgreSQL takes a
-    // sequence, which locks nothing until commit (a rolled-back ticket leaves a gap).
-    let next_number = match backend {
-        Backend::Sqlite => "UPDATE counters SET value = value + 1 WHERE name = 'ticket_number' RETURNING value",
-        Backend::Postgres => "SELECT nextval('ticket_numbers')",
-    };
-    let number: i64 = sqlx::query_scalar(next_number).fetch_one(&mut *tx).await?;
+    let number: i64 = sqlx::query_scalar(next_ticket_number(backend)).fetch_one(&mut *tx).await?;
     let id = new_id();
     let search_text = search_fold(&format!(
         "{number} {} {} {}",
@@ -361,15 +366,14 @@ impl Store {
         if waiting.is_empty() {
             return Ok(Vec::new());
         }
-        self.in_write_tx(move |tx| {
-            let (waiting, policies) = (waiting.clone(), policies.clone());
+        self.write_with((waiting, policies), move |tx, (waiting, policies)| {
             Box::pin(async move {
                 let mut escalated = Vec::new();
                 for id in waiting {
-                    let ticket = ticket_in(tx, &TicketKey::Id(id)).await?;
+                    let ticket = ticket_in(tx, &TicketKey::Id(id.clone())).await?;
                     // Another instance may have escalated it meanwhile: then it is no longer new.
                     if ticket.status == Status::New {
-                        escalated.push(escalate_in(tx, ticket, &policies, now).await?.number);
+                        escalated.push(escalate_in(tx, ticket, policies, now).await?.number);
                     }
                 }
                 Ok(escalated)
@@ -386,10 +390,8 @@ impl Store {
     /// Opens a ticket with the next number; the number, the row and its first audit line
     /// commit together.
     pub async fn create_ticket(&self, new: &NewTicket, now: Timestamp) -> StoreResult<Ticket> {
-        let mut tx = self.begin_write().await?;
-        let ticket = insert_ticket(&mut tx, self.backend, new, now).await?;
-        tx.commit().await?;
-        Ok(ticket)
+        let backend = self.backend;
+        self.write_with(new.clone(), move |tx, new| Box::pin(insert_ticket(tx, backend, new, now))).await
     }
 
     /// Opens a ticket and puts it in the operator queue as work waiting for a person, together.
@@ -399,10 +401,11 @@ impl Store {
         ordering: &Ordering,
         now: Timestamp,
     ) -> StoreResult<Ticket> {
-        let mut tx = self.begin_write().await?;
-        let ticket = insert_queued_ticket(&mut tx, self.backend, new, ordering, now).await?;
-        tx.commit().await?;
-        Ok(ticket)
+        let backend = self.backend;
+        self.write_with((new.clone(), ordering.clone()), move |tx, (new, ordering)| {
+            Box::pin(insert_queued_ticket(tx, backend, new, ordering, now))
+        })
+        .await
     }
 
     pub async fn ticket(&self, key: &TicketKey) -> StoreResult<Option<Ticket>> {
@@ -477,10 +480,8 @@ impl Store {
     }
 
     pub async fn add_note(&self, key: &TicketKey, author: &str, text: &str, now: Timestamp) -> StoreResult<Note> {
-        let mut tx = self.begin_write().await?;
-        let note = add_note_in(&mut tx, key, author, text, now).await?;
-        tx.commit().await?;
-        Ok(note)
+        let args = (key.clone(), author.to_string(), text.to_string());
+        self.write_with(args, move |tx, (key, author, text)| Box::pin(add_note_in(tx, key, author, text, now))).await
     }
 
     /// Moves a ticket along its lifecycle. An impossible step is a conflict and changes nothing;
@@ -494,10 +495,11 @@ impl Store {
         note: Option<&str>,
         now: Timestamp,
     ) -> StoreResult<Ticket> {
-        let mut tx = self.begin_write().await?;
-        let changed = transition_in(&mut tx, key, to, actor, disposition, note, now).await?;
-        tx.commit().await?;
-        Ok(changed)
+        let args = (key.clone(), actor.to_string(), disposition.map(str::to_string), note.map(str::to_string));
+        self.write_with(args, move |tx, (key, actor, disposition, note)| {
+            Box::pin(transition_in(tx, key, to, actor, disposition.as_deref(), note.as_deref(), now))
+        })
+        .await
     }
 }
 

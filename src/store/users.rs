@@ -29,33 +29,43 @@ impl Store {
         role: Role,
         now: Timestamp,
     ) -> StoreResult<User> {
-        let id = new_id();
-        let mut tx = self.begin_write().await?;
-        sqlx::query("INSERT INTO users (id, username, password_hash, role, created_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(&id)
-            .bind(username)
-            .bind(password_hash)
-            .bind(role.as_str())
-            .bind(now.millis())
-            .execute(&mut tx)
-            .await
-            .map_err(|e| conflict_on_unique(e, || format!("user '{username}' already exists")))?;
-        tx.commit().await?;
-        Ok(User { id, username: username.to_string(), role })
+        let user = User { id: new_id(), username: username.to_string(), role };
+        self.write_with((user.clone(), password_hash.to_string()), move |tx, (user, password_hash)| {
+            Box::pin(async move {
+                sqlx::query(
+                    "INSERT INTO users (id, username, password_hash, role, created_at) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(&user.id)
+                .bind(&user.username)
+                .bind(password_hash)
+                .bind(user.role.as_str())
+                .bind(now.millis())
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| conflict_on_unique(e, || format!("user '{}' already exists", user.username)))?;
+                Ok(())
+            })
+        })
+        .await?;
+        Ok(user)
     }
 
     /// The address escalations use when a step notifies the user's role.
     pub async fn set_user_email(&self, username: &str, email: &str) -> StoreResult<()> {
-        let mut tx = self.begin_write().await?;
-        let changed = sqlx::query("UPDATE users SET email = $1 WHERE username = $2")
-            .bind(email)
-            .bind(username)
-            .execute(&mut tx)
-            .await?;
-        if changed.rows_affected() == 0 {
-            return Err(StoreError::NotFound(format!("user '{username}'")));
-        }
-        Ok(tx.commit().await?)
+        self.write_with((username.to_string(), email.to_string()), |tx, (username, email)| {
+            Box::pin(async move {
+                let changed = sqlx::query("UPDATE users SET email = $1 WHERE username = $2")
+                    .bind(email)
+                    .bind(username)
+                    .execute(&mut *tx)
+                    .await?;
+                if changed.rows_affected() == 0 {
+                    return Err(StoreError::NotFound(format!("user '{username}'")));
+                }
+                Ok(())
+            })
+        })
+        .await
     }
 
     pub async fn count_users(&self) -> StoreResult<i64> {
@@ -79,17 +89,22 @@ impl Store {
         now: Timestamp,
         expires_at: Timestamp,
     ) -> StoreResult<()> {
-        let mut tx = self.begin_write().await?;
-        sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(now.millis()).execute(&mut tx).await?;
-        sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
-            .bind(token_hash)
-            .bind(user_id)
-            .bind(now.millis())
-            .bind(expires_at.millis())
-            .execute(&mut tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
+        self.write_with((token_hash.to_string(), user_id.to_string()), move |tx, (token_hash, user_id)| {
+            Box::pin(async move {
+                sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(now.millis()).execute(&mut *tx).await?;
+                sqlx::query(
+                    "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(token_hash)
+                .bind(user_id)
+                .bind(now.millis())
+                .bind(expires_at.millis())
+                .execute(&mut *tx)
+                .await?;
+                Ok(())
+            })
+        })
+        .await
     }
 
     /// The user a still-valid session belongs to.
@@ -106,9 +121,12 @@ impl Store {
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
-        let mut tx = self.begin_write().await?;
-        sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&mut tx).await?;
-        tx.commit().await?;
-        Ok(())
+        self.write_with(token_hash.to_string(), |tx, token_hash| {
+            Box::pin(async move {
+                sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&mut *tx).await?;
+                Ok(())
+            })
+        })
+        .await
     }
 }

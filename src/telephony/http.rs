@@ -264,15 +264,12 @@ fn describe<P: Provider>(openapi: &mut OpenApi) {
         } else {
             ResponseBuilder::new().description("Recorded (an empty body)")
         };
-        let operation = operation
-            .parameter(signature)
-            .request_body(Some(request.build()))
-            .responses(
-                ResponsesBuilder::new()
-                    .response("200", success.build())
-                    .responses_from_into_responses::<WebhookErrors>()
-                    .build(),
-            );
+        let operation = operation.parameter(signature).request_body(Some(request.build())).responses(
+            ResponsesBuilder::new()
+                .response("200", success.build())
+                .responses_from_into_responses::<WebhookErrors>()
+                .build(),
+        );
         openapi.paths.add_path_operation(
             format!("/telephony/{dialect}/{}", kind.path),
             vec![HttpMethod::Post],

@@ -96,7 +96,7 @@ async fn check_sequence(ops: Vec<Op>) {
                 let kind = KINDS[kind];
                 let provider_id = format!("CA{step}");
                 let call = store
-                    .in_call_tx(move |tx| {
+                    .write(move |tx| {
                         let provider_id = provider_id.clone();
                         Box::pin(async move {
                             let caller = hotline::calls::CallerId::parse("+79101234567");
@@ -184,7 +184,7 @@ async fn check_sequence(ops: Vec<Op>) {
             Op::HangUp { call } => {
                 let Some((call_id, item_id)) = calls.get(call).cloned() else { continue };
                 store
-                    .in_call_tx(move |tx| {
+                    .write(move |tx| {
                         let call_id = call_id.clone();
                         Box::pin(async move { tx.abandon_call(&call_id, now).await })
                     })

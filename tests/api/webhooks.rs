@@ -207,7 +207,7 @@ async fn status_callbacks_late_twice_or_out_of_order_keep_the_call_right() {
 /// Creates the call `provider_id` in a call step, then ends the step as `end` says.
 async fn step_creating(store: &Store, provider_id: String, end: &'static str) -> Result<(), StoreError> {
     store
-        .in_call_tx(move |tx| {
+        .write(move |tx| {
             let provider_id = provider_id.clone();
             Box::pin(async move {
                 let new = NewCall {

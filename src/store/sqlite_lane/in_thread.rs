@@ -1,36 +1,36 @@
-//! SQLite called on the caller's own thread: the write lane's connection (see `batch`), run as
-//! an sqlx executor so call steps use the store's one copy of every statement.
+//! The lane's connection: rusqlite on the lane's own thread, answering as sqlx's `Any` driver.
 //!
 //! sqlx's SQLite driver runs each connection on a worker thread of its own, so every statement
 //! crosses threads twice. A call step is a handful of statements in a row, each waiting on the
 //! one before; those handoffs, not SQLite, bounded how many steps a second one writer could
 //! commit. Here the statements run where the step runs, through rusqlite, and come back as the
 //! rows sqlx's `Any` driver would have made of them (the value's own SQLite type decides its
-//! kind), so the code that reads them cannot tell the difference.
+//! kind), so the code that reads them cannot tell the difference and every statement is written
+//! once for both ways.
 
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use rusqlite::ffi;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use sqlx::Either;
-use sqlx::error::{DatabaseError, ErrorKind};
 use sqlx_core::any::{
     AnyArguments, AnyColumn, AnyQueryResult, AnyRow, AnyTypeInfo, AnyTypeInfoKind, AnyValue, AnyValueKind,
 };
 use sqlx_core::ext::ustr::UStr;
 
+use super::LaneError;
+
 /// Prepared statements kept: every distinct statement a call step runs, with room to spare.
 const STATEMENT_CACHE: usize = 128;
 
-pub(super) struct InThreadConnection(rusqlite::Connection);
+pub(in crate::store) struct InThreadConnection(rusqlite::Connection);
 
 /// What one statement gave back, in the order sqlx's executors stream it.
 pub(super) type Outcome = Vec<Either<AnyQueryResult, AnyRow>>;
 
 impl InThreadConnection {
     /// Opens the database file with the same settings as the pooled connections (`sqlite.rs`).
-    pub(super) fn open(path: &std::path::Path, pragmas: &str) -> rusqlite::Result<Self> {
+    pub(in crate::store) fn open(path: &std::path::Path, pragmas: &str) -> rusqlite::Result<Self> {
         let conn = rusqlite::Connection::open(path)?;
         conn.execute_batch(pragmas)?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
@@ -39,24 +39,24 @@ impl InThreadConnection {
 
     /// Runs one statement. `$N` placeholders take the N-th argument, as in sqlx's driver.
     pub(super) fn run(&self, sql: &str, arguments: Option<AnyArguments<'_>>) -> Result<Outcome, sqlx::Error> {
-        let mut statement = self.0.prepare_cached(sql).map_err(database_error)?;
+        let mut statement = self.0.prepare_cached(sql).map_err(LaneError::from)?;
         let arguments = arguments.map(|a| a.values.0).unwrap_or_default();
         for index in 1..=statement.parameter_count() {
             let position = match statement.parameter_name(index) {
                 Some(name) => name[1..]
                     .parse::<usize>()
-                    .map_err(|_| sqlx::Error::Protocol(format!("placeholder {name} is not $N in: {sql}")))?,
+                    .map_err(|_| LaneError::Placeholder(format!("placeholder {name} is not $N in: {sql}")))?,
                 None => index,
             };
             let value = arguments
                 .get(position.wrapping_sub(1))
-                .ok_or_else(|| sqlx::Error::Protocol(format!("no argument for placeholder {position} in: {sql}")))?;
-            statement.raw_bind_parameter(index, bound(value)).map_err(database_error)?;
+                .ok_or_else(|| LaneError::Placeholder(format!("no argument for placeholder {position} in: {sql}")))?;
+            statement.raw_bind_parameter(index, bound(value)).map_err(LaneError::from)?;
         }
         let names: Vec<UStr> = statement.column_names().into_iter().map(UStr::new).collect();
         let mut outcome = Outcome::new();
         if names.is_empty() {
-            let changed = statement.raw_execute().map_err(database_error)?;
+            let changed = statement.raw_execute().map_err(LaneError::from)?;
             outcome.push(Either::Left(self.result(changed as u64)));
             return Ok(outcome);
         }
@@ -64,11 +64,11 @@ impl InThreadConnection {
             Arc::new(names.iter().enumerate().map(|(i, name)| (name.clone(), i)).collect());
         let readonly = statement.readonly();
         let mut rows = statement.raw_query();
-        while let Some(row) = rows.next().map_err(database_error)? {
+        while let Some(row) = rows.next().map_err(LaneError::from)? {
             let mut columns = Vec::with_capacity(names.len());
             let mut values = Vec::with_capacity(names.len());
             for (ordinal, name) in names.iter().enumerate() {
-                let kind = value_kind(row.get_ref(ordinal).map_err(database_error)?)?;
+                let kind = value_kind(row.get_ref(ordinal).map_err(LaneError::from)?)?;
                 let type_info = AnyTypeInfo { kind: type_of(&kind) };
                 columns.push(AnyColumn { ordinal, name: name.clone(), type_info });
                 values.push(AnyValue { kind });
@@ -132,64 +132,12 @@ fn type_of(value: &AnyValueKind<'_>) -> AnyTypeInfoKind {
     }
 }
 
-/// SQLite's errors as sqlx reports them, so that a unique violation is still one to
-/// `conflict_on_unique`.
-fn database_error(e: rusqlite::Error) -> sqlx::Error {
-    match e {
-        rusqlite::Error::SqliteFailure(failure, message) => sqlx::Error::Database(Box::new(SqliteFailure {
-            message: message.unwrap_or_else(|| failure.to_string()),
-            code: failure.extended_code,
-        })),
-        other => sqlx::Error::Protocol(other.to_string()),
-    }
-}
-
-#[derive(Debug, thiserror::Error)]
-#[error("(code: {code}) {message}")]
-struct SqliteFailure {
-    message: String,
-    /// SQLite's extended result code.
-    code: i32,
-}
-
-impl DatabaseError for SqliteFailure {
-    fn message(&self) -> &str {
-        &self.message
-    }
-
-    fn code(&self) -> Option<Cow<'_, str>> {
-        Some(self.code.to_string().into())
-    }
-
-    fn as_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
-        self
-    }
-
-    fn as_error_mut(&mut self) -> &mut (dyn std::error::Error + Send + Sync + 'static) {
-        self
-    }
-
-    fn into_error(self: Box<Self>) -> Box<dyn std::error::Error + Send + Sync + 'static> {
-        self
-    }
-
-    fn kind(&self) -> ErrorKind {
-        match self.code {
-            ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY => ErrorKind::UniqueViolation,
-            ffi::SQLITE_CONSTRAINT_FOREIGNKEY => ErrorKind::ForeignKeyViolation,
-            ffi::SQLITE_CONSTRAINT_NOTNULL => ErrorKind::NotNullViolation,
-            ffi::SQLITE_CONSTRAINT_CHECK => ErrorKind::CheckViolation,
-            _ => ErrorKind::Other,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use sqlx::{AnyPool, Column, Row};
 
     use super::*;
-    use crate::store::WriteTx;
+    use crate::store::sqlite_lane::WriteTx;
 
     /// A file database with one row of every kind of value, opened both ways.
     async fn both_ways() -> (tempfile::TempDir, AnyPool, WriteTx) {

@@ -1,22 +1,24 @@
-//! Group commit for SQLite: call webhooks share write transactions on a thread of their own.
+//! Group commit: the lane's thread runs the waiting writes in one transaction and commits once.
 //!
-//! SQLite has one write lock, so call steps run one after the other whatever we do; what we can
-//! choose is how long each holds it. Run on the request's runtime, each statement of a step waits
-//! for its task to be polled again behind every other request, and each step pays its own fsync.
-//! Here one task on a dedicated thread takes the steps in arrival order: it opens a transaction,
-//! runs every step that is waiting, commits once, and only then answers each of them. A lone
-//! step is committed at once. The statements run on that thread too, on a connection of the
-//! lane's own (see `in_thread`).
+//! SQLite has one write lock, so writes run one after the other whatever we do; what we can
+//! choose is how long each holds it. Run on the request's runtime, each statement of a write
+//! waits for its task to be polled again behind every other request, and each write pays its own
+//! fsync. Here one task on a dedicated thread takes the writes in arrival order: it opens a
+//! transaction, runs every write that is waiting, commits once, and only then answers each of
+//! them. A lone write is committed at once. The statements run on that thread too, on a
+//! connection of the lane's own (see `in_thread`).
 //!
-//! A step that fails (or panics) must undo only itself. Savepoints would do that, but SQLite
-//! then copies every page each step changes, to a temporary file once past 64 KiB: a quarter of
-//! the lane's time. Failures are bugs or a broken database, so the lane bets on success instead:
-//! when a step fails, it rolls the whole batch back, answers that step with its error, and runs
-//! the batch's other steps again (each `work` may therefore run more than once).
+//! A write that fails (or panics) must undo only itself. Savepoints would do that, but SQLite
+//! then copies every page each write changes, to a temporary file once past 64 KiB: a quarter of
+//! the lane's time. Most writes succeed (call steps, the workers' claims), so the lane bets on
+//! success: when a write fails, it rolls the whole batch back, answers that write with its error,
+//! and runs the batch's other writes again (each `work` may therefore run more than once).
 //!
-//! The store's other writes (operators, the escalation worker...) keep a pooled connection. The
-//! two take turns through a fair lock instead of SQLite's busy handler, whose growing sleeps
-//! would let a steady stream of call steps starve them.
+//! Every write of the store comes here: call steps, operators' and dispatchers' changes, the
+//! escalation and outbox workers. The one exception is `Store::begin_alone` (the commit ceiling
+//! of `hotline storm`, which must not share commits): it writes on a pooled connection and takes
+//! turns with the lane through a fair lock instead of SQLite's busy handler, whose growing sleeps
+//! would let a steady stream of writes starve it.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -26,17 +28,18 @@ use futures_util::future::BoxFuture;
 use tokio::sync::{Mutex, OwnedMutexGuard, mpsc, oneshot};
 
 use super::in_thread::InThreadConnection;
-use super::{Backend, CallTx, StoreError, StoreResult, WriteTx};
+use super::{LaneError, WriteTx};
+use crate::store::{Backend, CallTx, StoreError, StoreResult};
 
-/// Steps in one transaction at most, so a flood still commits (and answers) every few ms.
+/// Writes in one transaction at most, so a flood still commits (and answers) every few ms.
 const MAX_BATCH: usize = 64;
-/// Steps waiting for the lane at most; more wait for a place (back-pressure on the webhooks).
+/// Writes waiting for the lane at most; more wait for a place (back-pressure on the webhooks).
 const QUEUE: usize = 1024;
 
-/// Runs a step in the lane's transaction: `true` if it succeeded.
+/// Runs a write in the lane's transaction: `true` if it succeeded.
 type Run = Box<dyn for<'t> FnMut(&'t mut CallTx) -> BoxFuture<'t, bool> + Send>;
 
-/// A call step waiting for the lane.
+/// A write waiting for the lane.
 struct Job {
     /// Runs again when its batch is redone; its last run is the one that counts.
     run: Run,
@@ -46,14 +49,14 @@ struct Job {
 
 /// The sending side of the lane; the thread ends when the last store holding it is dropped.
 #[derive(Clone, Debug)]
-pub(super) struct Lane {
+pub(in crate::store) struct Lane {
     jobs: mpsc::Sender<Job>,
     /// Held by whoever writes: the lane for a batch, or another writer for its transaction.
     turn: Arc<Mutex<()>>,
 }
 
 impl Lane {
-    pub(super) fn start(conn: InThreadConnection) -> std::io::Result<Self> {
+    pub(in crate::store) fn start(conn: InThreadConnection) -> std::io::Result<Self> {
         let (jobs, receiver) = mpsc::channel(QUEUE);
         let turn = Arc::new(Mutex::new(()));
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
@@ -66,13 +69,13 @@ impl Lane {
 
     /// The right to write, for a writer outside the lane; waits for the lane's current batch
     /// (or the writer before) to commit. Turns are served in the order they were asked for.
-    pub(super) async fn turn(&self) -> OwnedMutexGuard<()> {
+    pub(in crate::store) async fn turn(&self) -> OwnedMutexGuard<()> {
         self.turn.clone().lock_owned().await
     }
 
-    /// Runs `work` in a transaction it may share with other steps (perhaps more than once: see
+    /// Runs `work` in a transaction it may share with other writes (perhaps more than once: see
     /// the module's note); its result is returned once that transaction has committed.
-    pub(super) async fn run<T, E>(
+    pub(in crate::store) async fn run<T, E>(
         &self,
         work: impl for<'t> Fn(&'t mut CallTx) -> BoxFuture<'t, Result<T, E>> + Send + 'static,
     ) -> Result<T, E>
@@ -107,15 +110,15 @@ impl Lane {
 }
 
 fn stopped() -> StoreError {
-    StoreError::Unavailable(sqlx::Error::Protocol("the SQLite writer did not finish the step".into()))
+    LaneError::Stopped.into()
 }
 
-/// Runs a call step; one that panics (a bug) returns an error instead, on either database, so
+/// Runs a write's work; one that panics (a bug) returns an error instead, on either database, so
 /// its writes are undone and the writer goes on.
-pub(super) async fn unwind_safe<T, E: From<StoreError>>(step: BoxFuture<'_, Result<T, E>>) -> Result<T, E> {
+pub(in crate::store) async fn unwind_safe<T, E: From<StoreError>>(step: BoxFuture<'_, Result<T, E>>) -> Result<T, E> {
     AssertUnwindSafe(step).catch_unwind().await.unwrap_or_else(|_| {
-        tracing::error!("a call step panicked; its writes are undone");
-        Err(E::from(StoreError::Database(sqlx::Error::Protocol("the call step failed unexpectedly".into()))))
+        tracing::error!("a write panicked; its writes are undone");
+        Err(E::from(LaneError::Panicked.into()))
     })
 }
 
@@ -124,7 +127,7 @@ async fn run(conn: InThreadConnection, turn: Arc<Mutex<()>>, mut jobs: mpsc::Rec
     while let Some(first) = jobs.recv().await {
         let _turn = turn.lock().await;
         if let Err(e) = execute(&mut tx, "BEGIN IMMEDIATE").await {
-            tracing::error!(error = %e, "cannot begin a write transaction for call steps");
+            tracing::error!(error = %e, "cannot begin the write lane's transaction");
             (first.deliver)(Err(e));
             continue;
         }
@@ -151,26 +154,26 @@ async fn run(conn: InThreadConnection, turn: Arc<Mutex<()>>, mut jobs: mpsc::Rec
             None => execute(&mut tx, "COMMIT").await,
         };
         if let Err(e) = &committed {
-            tracing::error!(error = %e, "a batch of call steps failed; it is rolled back");
+            tracing::error!(error = %e, "a batch of writes failed; it is rolled back");
         }
         if tx.tx.in_transaction() {
             // Nothing to keep, or the commit failed.
             if let Err(e) = execute(&mut tx, "ROLLBACK").await {
-                tracing::error!(error = %e, "cannot roll back the call steps' transaction");
+                tracing::error!(error = %e, "cannot roll back the write lane's transaction");
             }
         }
-        let failure = committed.err().map(|e| e.to_string());
+        let failure = committed.err().map(Arc::new);
         for job in batch {
             (job.deliver)(match &failure {
                 None => Ok(()),
-                Some(e) => Err(StoreError::Unavailable(sqlx::Error::Protocol(format!("committing the step: {e}")))),
+                Some(e) => Err(LaneError::BatchFailed(e.clone()).into()),
             });
         }
     }
 }
 
-/// Rolls the batch's transaction back and runs `batch` again in a new one, until every step
-/// in it succeeds; a step that now fails is taken out and answered with its error.
+/// Rolls the batch's transaction back and runs `batch` again in a new one, until every write
+/// in it succeeds; a write that now fails is taken out and answered with its error.
 async fn redo(tx: &mut CallTx, batch: &mut Vec<Job>) -> StoreResult<()> {
     loop {
         execute(tx, "ROLLBACK").await?;

@@ -1,5 +1,8 @@
-//! A write transaction: on a pooled connection, or on SQLite's write lane (see `batch`).
-//! Either way it is an sqlx executor, so statements are written once for both.
+//! A write transaction as one sqlx executor, on the lane's connection or a pooled one.
+//!
+//! Either way the store's statements run on it unchanged. On SQLite every write runs on the lane
+//! (see `batch`); a pooled transaction serves PostgreSQL, and on SQLite the one write that must
+//! not share a commit (see `Store::begin_alone`).
 
 use futures_util::future::BoxFuture;
 use futures_util::stream::BoxStream;
@@ -9,11 +12,12 @@ use sqlx::{Any, Either, Execute, Executor, Transaction};
 use sqlx_core::describe::Describe;
 use tokio::sync::OwnedMutexGuard;
 
+use super::LaneError;
 use super::in_thread::{InThreadConnection, Outcome};
 
-pub(super) enum WriteTx {
-    /// A transaction of its own; on SQLite it holds the writers' turn (see `batch::Lane::turn`)
-    /// until it ends.
+pub(in crate::store) enum WriteTx {
+    /// A transaction of its own; on SQLite it holds the writers' turn (see `Lane::turn`) until
+    /// it ends.
     Pooled { tx: Transaction<'static, Any>, turn: Option<OwnedMutexGuard<()>> },
     /// The lane's connection, inside the transaction the lane began and will commit.
     Lane(InThreadConnection),
@@ -29,7 +33,7 @@ impl std::fmt::Debug for WriteTx {
 }
 
 impl WriteTx {
-    pub(super) async fn commit(self) -> Result<(), sqlx::Error> {
+    pub(in crate::store) async fn commit(self) -> Result<(), sqlx::Error> {
         match self {
             Self::Pooled { tx, turn } => {
                 let committed = tx.commit().await;
@@ -37,7 +41,7 @@ impl WriteTx {
                 committed
             }
             // The lane commits once every step of its batch has run.
-            Self::Lane(_) => Err(sqlx::Error::Protocol("a call step cannot commit the lane's transaction".into())),
+            Self::Lane(_) => Err(LaneError::CommitRefused.into()),
         }
     }
 
@@ -97,7 +101,7 @@ impl<'c> Executor<'c> for &'c mut WriteTx {
     {
         match self {
             WriteTx::Pooled { tx, .. } => (&mut **tx).prepare_with(sql, parameters),
-            WriteTx::Lane(_) => future::ready(Err(not_on_the_lane())).boxed(),
+            WriteTx::Lane(_) => future::ready(Err(LaneError::NotSupported("prepare").into())).boxed(),
         }
     }
 
@@ -107,12 +111,7 @@ impl<'c> Executor<'c> for &'c mut WriteTx {
     {
         match self {
             WriteTx::Pooled { tx, .. } => (&mut **tx).describe(sql),
-            WriteTx::Lane(_) => future::ready(Err(not_on_the_lane())).boxed(),
+            WriteTx::Lane(_) => future::ready(Err(LaneError::NotSupported("describe").into())).boxed(),
         }
     }
-}
-
-/// The store runs statements; it neither prepares them apart nor asks for their shape.
-fn not_on_the_lane() -> sqlx::Error {
-    sqlx::Error::Protocol("the SQLite write lane only runs statements".into())
 }
