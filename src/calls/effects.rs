@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use crate::clock::Timestamp;
 use crate::config::Settings;
+use crate::crews::CrewStatus;
 use crate::ivr::engine::Effects;
 use crate::ivr::phrases::{self, Phrases};
 use crate::ivr::russian;
@@ -336,7 +337,11 @@ impl StepEffects<'_> {
                 }
                 None => self.phrases.restoration_unknown.clone(),
             };
-            let crew = incident.crew_status.map_or(self.phrases.crew_unknown.as_str(), |crew| crew.spoken());
+            let crew = match incident.crew_status {
+                Some(CrewStatus::EnRoute) => &self.phrases.crew_en_route,
+                Some(CrewStatus::OnSite) => &self.phrases.crew_on_site,
+                Some(CrewStatus::Available | CrewStatus::OffDuty) | None => &self.phrases.crew_unknown,
+            };
             vars.insert("crew".into(), crew.into());
             vars.insert("etr".into(), etr);
             // Reports no dispatcher has confirmed are not announced as an accident.

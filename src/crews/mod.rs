@@ -16,17 +16,6 @@ text_enum! {
     }
 }
 
-impl CrewStatus {
-    /// What a caller from the settlement of an incident this crew was sent to hears.
-    pub fn spoken(self) -> &'static str {
-        match self {
-            CrewStatus::EnRoute => "Аварийная бригада выехала на место.",
-            CrewStatus::OnSite => "Аварийная бригада уже работает на месте.",
-            CrewStatus::Available | CrewStatus::OffDuty => "Информация передана диспетчеру.",
-        }
-    }
-}
-
 #[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Crew {
     pub id: String,

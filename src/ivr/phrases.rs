@@ -22,6 +22,8 @@ pub struct Phrases {
     pub settlement_choice: String,
     pub restoration_time: String,
     pub restoration_unknown: String,
+    pub crew_en_route: String,
+    pub crew_on_site: String,
     pub crew_unknown: String,
     pub unavailable: String,
     pub unavailable_duty: String,
@@ -35,7 +37,7 @@ pub const PLACEHOLDERS: &[(&str, &[&str])] =
 
 impl Phrases {
     /// Each phrase with its key, for the checker.
-    pub fn each(&self) -> [(&'static str, &str); 12] {
+    pub fn each(&self) -> [(&'static str, &str); 14] {
         [
             ("put_through", &self.put_through),
             ("put_through_failed", &self.put_through_failed),
@@ -44,6 +46,8 @@ impl Phrases {
             ("settlement_choice", &self.settlement_choice),
             ("restoration_time", &self.restoration_time),
             ("restoration_unknown", &self.restoration_unknown),
+            ("crew_en_route", &self.crew_en_route),
+            ("crew_on_site", &self.crew_on_site),
             ("crew_unknown", &self.crew_unknown),
             ("unavailable", &self.unavailable),
             ("unavailable_duty", &self.unavailable_duty),
