@@ -18,6 +18,7 @@ pub const HAZARD_ESCALATES_WITHIN_S: i64 = 15;
 
 use crate::clock::Timestamp;
 use crate::text_enum::text_enum;
+use crate::tickets::TicketNumber;
 use policy::Recipient;
 
 text_enum! {
@@ -66,7 +67,8 @@ pub struct Step {
 pub struct Escalation {
     pub id: String,
     pub ticket_id: String,
-    pub ticket_number: String,
+    #[schema(value_type = String)]
+    pub ticket_number: TicketNumber,
     pub state: EscalationState,
     /// The policy it started under; its steps were copied in at the start.
     pub policy: String,

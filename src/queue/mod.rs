@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::clock::Timestamp;
 use crate::text_enum::text_enum;
-use crate::tickets::{Category, Priority, Status, Ticket};
+use crate::tickets::{Category, Priority, Status, Ticket, TicketNumber};
 
 text_enum! {
     pub enum Kind {
@@ -48,7 +48,8 @@ pub struct QueueItem {
     pub id: String,
     pub kind: Kind,
     pub ticket_id: Option<String>,
-    pub ticket_number: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub ticket_number: Option<TicketNumber>,
     pub call_id: Option<String>,
     pub caller_number: Option<String>,
     pub category: Category,
@@ -312,7 +313,7 @@ mod tests {
             id: "q1".into(),
             kind: Kind::Ticket,
             ticket_id: Some("t1".into()),
-            ticket_number: Some("100001".into()),
+            ticket_number: Some("100001".parse().unwrap()),
             call_id: None,
             caller_number: None,
             category: Category::Outage,

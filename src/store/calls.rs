@@ -357,7 +357,7 @@ impl CallTx {
             return queue::item_in(&mut self.tx, &id).await;
         }
         let ticket = match (ticket_number, returning_since, call.caller_number.as_ref().map(CallerId::as_str)) {
-            (Some(n), _, _) => tickets::fetch_ticket(&mut self.tx, &TicketKey::Number(n.get())).await?,
+            (Some(n), _, _) => tickets::fetch_ticket(&mut self.tx, &TicketKey::Number(n)).await?,
             (None, Some(since), Some(number)) => {
                 returning::ticket_to_link(tickets::caller_tickets(&mut self.tx, number, since, RECENT_TICKETS).await?)
             }
@@ -378,7 +378,7 @@ impl CallTx {
         now: Timestamp,
     ) -> StoreResult<i64> {
         let category = match ticket_number {
-            Some(n) => tickets::fetch_ticket(&mut self.tx, &TicketKey::Number(n.get())).await?.map(|t| t.category),
+            Some(n) => tickets::fetch_ticket(&mut self.tx, &TicketKey::Number(n)).await?.map(|t| t.category),
             None => None,
         }
         .unwrap_or(Category::Question);
@@ -451,7 +451,7 @@ impl CallTx {
         incident_window_s: i64,
         now: Timestamp,
     ) -> StoreResult<Ticket> {
-        tickets::update_in(&mut self.tx, &TicketKey::Number(number.get()), update, incident_window_s, "ivr", now).await
+        tickets::update_in(&mut self.tx, &TicketKey::Number(number), update, incident_window_s, "ivr", now).await
     }
 
     /// Starts a ticket's escalation with what is known of it now (a no-op when it has one).
@@ -461,7 +461,7 @@ impl CallTx {
         policies: &Policies,
         now: Timestamp,
     ) -> StoreResult<Ticket> {
-        let ticket = tickets::fetch_ticket(&mut self.tx, &TicketKey::Number(number.get()))
+        let ticket = tickets::fetch_ticket(&mut self.tx, &TicketKey::Number(number))
             .await?
             .ok_or_else(|| StoreError::NotFound("ticket".into()))?;
         tickets::escalate_in(&mut self.tx, ticket, policies, now).await

@@ -13,7 +13,7 @@ use crate::crews::Crew;
 use crate::escalation::mail::{self, NewMessage};
 use crate::escalation::policy::{Policies, Recipient, Target};
 use crate::escalation::{DeliveryStatus, Escalation, EscalationState, LogEntry, Notification, Step};
-use crate::tickets::Ticket;
+use crate::tickets::{Ticket, TicketNumber};
 
 const SELECT_ESCALATIONS: &str = "SELECT e.id, e.ticket_id, t.number AS ticket_number, e.state, e.policy, \
      e.acknowledged_by, e.acknowledged_at, e.crew_id, e.created_at, e.resolved_at, e.resolution_note \
@@ -160,7 +160,7 @@ fn escalation_from(row: &AnyRow) -> StoreResult<Escalation> {
     Ok(Escalation {
         id: row.try_get("id")?,
         ticket_id: row.try_get("ticket_id")?,
-        ticket_number: number.to_string(),
+        ticket_number: TicketNumber::from_stored(number).map_err(StoreError::Invalid)?,
         state: state.parse().map_err(StoreError::Invalid)?,
         policy: row.try_get("policy")?,
         steps: Vec::new(),

@@ -10,7 +10,7 @@ use crate::queue::{
     ItemMove, ItemState, Kind, NewItem, OperatorStatus, Ordering, QueueItem, TicketMove, WaitRange, estimate_wait,
     put_through_pause_reason, ticket_follows,
 };
-use crate::tickets::{Category, Priority, TicketKey};
+use crate::tickets::{Category, Priority, TicketKey, TicketNumber};
 
 const SELECT_ITEMS: &str = "SELECT q.id, q.kind, q.ticket_id, t.number AS ticket_number, q.call_id, q.caller_number, \
      q.category, q.priority, q.enqueued_at, q.state, u.username AS operator, q.assigned_at, q.disposition, \
@@ -50,7 +50,7 @@ fn item_from(row: &AnyRow) -> StoreResult<QueueItem> {
         id: text("id")?,
         kind: text("kind")?.parse().map_err(StoreError::Invalid)?,
         ticket_id: row.try_get("ticket_id")?,
-        ticket_number: number.map(|n| n.to_string()),
+        ticket_number: number.map(TicketNumber::from_stored).transpose().map_err(StoreError::Invalid)?,
         call_id: row.try_get("call_id")?,
         caller_number: row.try_get("caller_number")?,
         category: text("category")?.parse().map_err(StoreError::Invalid)?,

@@ -122,7 +122,7 @@ pub(super) async fn fetch_ticket<'e, E: sqlx::Executor<'e, Database = Any>>(
     let row = match key {
         TicketKey::Id(id) => sqlx::query(select_tickets!("WHERE t.id = $1")).bind(id).fetch_optional(executor).await?,
         TicketKey::Number(n) => {
-            sqlx::query(select_tickets!("WHERE t.number = $1")).bind(*n).fetch_optional(executor).await?
+            sqlx::query(select_tickets!("WHERE t.number = $1")).bind(n.get()).fetch_optional(executor).await?
         }
     };
     row.as_ref().map(ticket_from).transpose()

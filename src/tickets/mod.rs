@@ -246,13 +246,13 @@ impl TicketDetail {
 #[derive(Debug, Clone, PartialEq)]
 pub enum TicketKey {
     Id(String),
-    Number(i64),
+    Number(TicketNumber),
 }
 
 impl TicketKey {
     pub fn parse(raw: &str) -> Option<Self> {
-        if !raw.is_empty() && raw.len() <= 18 && raw.bytes().all(|b| b.is_ascii_digit()) {
-            return raw.parse().ok().map(TicketKey::Number);
+        if let Ok(number) = raw.parse() {
+            return Some(TicketKey::Number(number));
         }
         uuid::Uuid::parse_str(raw).ok().map(|id| TicketKey::Id(id.to_string()))
     }

@@ -21,7 +21,7 @@ use axum::http::header::CONTENT_TYPE;
 
 use crate::store::Store;
 use crate::telephony::{Action, Dialect, Gather, Prompt, Voice, twilio};
-use crate::tickets::TicketKey;
+use crate::tickets::{TicketKey, TicketNumber};
 use crate::tools::commit_ceiling;
 use crate::tools::simulator::{Caller, Retries, SentWebhook, Waiting, parse_twiml};
 
@@ -570,7 +570,8 @@ async fn lost_tickets(database_url: &str, told: &[i64]) -> anyhow::Result<Vec<i6
     let store = Store::connect(database_url).await?;
     let mut lost = Vec::new();
     for number in told {
-        if store.ticket(&TicketKey::Number(*number)).await?.is_none() {
+        let key = TicketNumber::from_stored(*number).map(TicketKey::Number).map_err(anyhow::Error::msg)?;
+        if store.ticket(&key).await?.is_none() {
             lost.push(*number);
         }
     }
