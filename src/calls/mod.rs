@@ -325,7 +325,8 @@ pub async fn handle_wait(
     let wait = figures.wait_for(position - 1, Some(item.category));
     let mut actions = Vec::new();
     if better_position {
-        actions.push(say(crate::ivr::russian::queue_position(position.clamp(1, i64::from(u32::MAX)) as u32)));
+        let place = crate::ivr::russian::queue_position(position.clamp(1, i64::from(u32::MAX)) as u32);
+        actions.push(say(phrases::fill(&ctx.flow.phrases.queue_position, &[("position", &place)])));
     }
     actions.push(say(phrases::fill(&ctx.flow.phrases.wait, &[("wait_range", &wait.spoken())])));
     actions.push(Action::Pause { seconds: 15 });

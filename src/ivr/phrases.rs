@@ -18,6 +18,7 @@ pub struct Phrases {
     pub put_through: String,
     pub put_through_failed: String,
     pub hold: String,
+    pub queue_position: String,
     pub wait: String,
     pub settlement_choice: String,
     pub restoration_time: String,
@@ -32,16 +33,21 @@ pub struct Phrases {
 }
 
 /// What each phrase may fill in; a phrase not named here fills in nothing.
-pub const PLACEHOLDERS: &[(&str, &[&str])] =
-    &[("wait", &["wait_range"]), ("settlement_choice", &["settlement", "key"]), ("restoration_time", &["until"])];
+pub const PLACEHOLDERS: &[(&str, &[&str])] = &[
+    ("queue_position", &["position"]),
+    ("wait", &["wait_range"]),
+    ("settlement_choice", &["settlement", "key"]),
+    ("restoration_time", &["until"]),
+];
 
 impl Phrases {
     /// Each phrase with its key, for the checker.
-    pub fn each(&self) -> [(&'static str, &str); 14] {
+    pub fn each(&self) -> [(&'static str, &str); 15] {
         [
             ("put_through", &self.put_through),
             ("put_through_failed", &self.put_through_failed),
             ("hold", &self.hold),
+            ("queue_position", &self.queue_position),
             ("wait", &self.wait),
             ("settlement_choice", &self.settlement_choice),
             ("restoration_time", &self.restoration_time),

@@ -395,9 +395,9 @@ pub fn minutes_range(low: u32, high: u32) -> String {
     }
 }
 
-/// A caller's place in the queue, as a sentence: «Ваш номер в очереди — третий.»
+/// A caller's place in the queue, as «номер» takes it: «третий» (never «нулевой»).
 pub fn queue_position(position: u32) -> String {
-    format!("Ваш номер в очереди — {}.", ordinal(position.max(1), Masculine, Nominative))
+    ordinal(position.max(1), Masculine, Nominative)
 }
 
 /// Abbreviations followed by a dot, and what is said for them.
@@ -962,10 +962,10 @@ mod tests {
 
     #[test]
     fn queue_positions() {
-        assert_eq!(queue_position(1), "Ваш номер в очереди — первый.");
-        assert_eq!(queue_position(3), "Ваш номер в очереди — третий.");
-        assert_eq!(queue_position(22), "Ваш номер в очереди — двадцать второй.");
-        assert_eq!(queue_position(0), "Ваш номер в очереди — первый.");
+        assert_eq!(queue_position(1), "первый");
+        assert_eq!(queue_position(3), "третий");
+        assert_eq!(queue_position(22), "двадцать второй");
+        assert_eq!(queue_position(0), "первый");
     }
 
     #[test]
