@@ -283,8 +283,9 @@ impl Store {
 #[cfg(feature = "tools")]
 impl Store {
     /// Runs one statement (`binds` bound to `$1`, `$2`, ...) in a write transaction of its own
-    /// (see [`Store::begin_alone`]: on SQLite, outside the group-commit lane every other write takes). Only for the commit-ceiling probe (`tools::commit_ceiling`), which
-    /// measures the database itself with SQL of its own.
+    /// (see [`Store::begin_alone`]: on SQLite, outside the group-commit lane every other write
+    /// takes). Only for the commit-ceiling probe (`tools::commit_ceiling`), which measures the
+    /// database itself with SQL of its own.
     pub async fn commit_statement(&self, sql: &str, binds: &[&str]) -> StoreResult<()> {
         let mut tx = self.begin_alone().await?;
         let mut query = sqlx::query(sql);
