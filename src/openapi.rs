@@ -71,6 +71,8 @@ use crate::telephony::http::WebhookPaths;
         crate::reception::http::outages,
         crate::reception::http::faq,
         crate::reception::http::appeal,
+        crate::reception::http::offices,
+        crate::reception::http::status,
         crate::console::page,
         crate::console::asset,
     ),
