@@ -254,6 +254,18 @@ async fn execute(command: Command) -> Result<(), Failure> {
                 Some(dir) => dir,
                 None => settings()?.scripts_dir.unwrap_or_else(|| PathBuf::from("ivr-scripts")),
             };
+            // The reception's texts beside the scripts, when the folder has them (SPEC §7).
+            let reception = dir.join(crate::reception::content::SUBFOLDER);
+            if reception.is_dir() {
+                match crate::reception::Content::load_dir(&reception) {
+                    Ok(_) => println!("{}: the reception texts have no problems", reception.display()),
+                    Err(problems) => {
+                        println!("{}", problems.join("\n"));
+                        let count = problems.len();
+                        return Err(Failure::Run(anyhow::anyhow!("{count} problem(s) in {}", reception.display())));
+                    }
+                }
+            }
             match crate::ivr::load_dir(&dir) {
                 Ok(flow) => {
                     println!("{}: {} nodes, all reachable, no problems", dir.display(), flow.nodes.len());

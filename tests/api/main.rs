@@ -15,6 +15,7 @@ mod jambonz;
 mod live;
 mod openapi;
 mod process;
+mod public;
 mod queue;
 mod reception;
 mod safety;
