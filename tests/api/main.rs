@@ -18,6 +18,7 @@ mod process;
 mod public;
 mod queue;
 mod reception;
+mod reception_browser;
 mod safety;
 mod settlements;
 mod storm;
