@@ -105,6 +105,7 @@ struct Appeal {
     email: Option<String>,
     settlement_id: Option<i64>,
     /// The settlement's postcode, when `settlement_id` is not given.
+    #[schema(max_length = 20)]
     postcode: Option<String>,
     #[schema(max_length = 500)]
     address: Option<String>,

@@ -21,6 +21,7 @@ use super::{
 use crate::app::AppState;
 use crate::client_addr::ClientAddr;
 use crate::clock::Timestamp;
+use crate::error::ErrorBody;
 use crate::store::WebSubmission;
 use crate::tickets::TicketNumber;
 
@@ -32,7 +33,7 @@ const POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/reception", get(|| async { Redirect::permanent("/reception/") }))
+        .route("/reception", get(to_front_page))
         .route("/reception/", get(home))
         .route("/reception/report", get(report_page).post(report))
         .route("/reception/status", get(status))
@@ -63,6 +64,30 @@ fn html(status: StatusCode, body: String) -> Response {
     (status, headers, body).into_response()
 }
 
+#[utoipa::path(
+    get,
+    path = "/reception",
+    tag = "reception",
+    summary = "To the reception's front page",
+    responses((status = 308, description = "Redirect to /reception/"))
+)]
+async fn to_front_page() -> Redirect {
+    Redirect::permanent("/reception/")
+}
+
+/// The page for an address whose query part does not parse (a hand-edited link).
+fn unreadable_address() -> Response {
+    let main = "<h1>Адрес страницы не прочитан</h1><p>Откройте <a href=\"/reception/\">интернет-приёмную</a> и повторите поиск.</p>";
+    html(StatusCode::BAD_REQUEST, layout("Адрес страницы не прочитан", main))
+}
+
+#[utoipa::path(
+    get,
+    path = "/reception/reception.css",
+    tag = "reception",
+    summary = "The reception pages' style sheet",
+    responses((status = 200, description = "CSS", body = String, content_type = "text/css"))
+)]
 async fn style() -> Response {
     let headers = [
         (CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8")),
@@ -204,8 +229,9 @@ fn error_summary(errors: &[FieldError]) -> String {
     out
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 struct ReportFields {
+    /// `hazard`, `no_power`, `theft`, `question` or `appeal`.
     #[serde(default)]
     kind: String,
     #[serde(default)]
@@ -311,8 +337,10 @@ fn report_section(ctx: &ReceptionContext, fields: &ReportFields, errors: &[Field
     )
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct StatusFields {
+    /// The ticket number the author was given.
     number: Option<String>,
     phone_last4: Option<String>,
 }
@@ -392,14 +420,28 @@ fn outage_results(ctx: &ReceptionContext, q: &str, found: &[SettlementOutages]) 
     out
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct HomeQuery {
+    /// A settlement's name or postcode to show the outages of.
     q: Option<String>,
 }
 
-/// The reception's front page: every section, outages first; `?q=` shows a search's results.
+#[utoipa::path(
+    get,
+    path = "/reception/",
+    tag = "reception",
+    summary = "The internet reception (HTML, Russian): every section, outages first",
+    params(HomeQuery),
+    responses(
+        (status = 200, description = "The page, with the search's results when `q` is given", body = String, content_type = "text/html"),
+        (status = 400, description = "The query does not parse", body = String, content_type = "text/html"),
+        (status = 422, description = "`q` is neither a name nor a postcode: the page says why next to the field", body = String, content_type = "text/html"),
+    )
+)]
 async fn home(State(ctx): State<ReceptionContext>, query: Result<Query<HomeQuery>, QueryRejection>) -> Response {
-    let q = query.ok().and_then(|Query(q)| q.q).unwrap_or_default();
+    let Ok(Query(query)) = query else { return unreadable_address() };
+    let q = query.q.unwrap_or_default();
     let mut errors = Vec::new();
     let mut results = String::new();
     if !q.trim().is_empty() {
@@ -474,6 +516,13 @@ async fn home(State(ctx): State<ReceptionContext>, query: Result<Query<HomeQuery
     html(status, layout("Интернет-приёмная", &main))
 }
 
+#[utoipa::path(
+    get,
+    path = "/reception/report",
+    tag = "reception",
+    summary = "The report form (HTML): the safety advice first, then the form",
+    responses((status = 200, description = "The page", body = String, content_type = "text/html"))
+)]
 async fn report_page(State(ctx): State<ReceptionContext>) -> Response {
     let main = report_section(&ctx, &ReportFields::default(), &[], "<h1>Сообщить о проблеме</h1>");
     html(StatusCode::OK, layout("Сообщить о проблеме", &main))
@@ -481,14 +530,35 @@ async fn report_page(State(ctx): State<ReceptionContext>) -> Response {
 
 /// A report from the form: its number, or the form again with what to fix, or the limit's
 /// page; the same domain function as `POST /api/public/appeals`.
+#[utoipa::path(
+    post,
+    path = "/reception/report",
+    tag = "reception",
+    summary = "Send the report form (HTML answer); limited like POST /api/public/appeals",
+    request_body(content = ReportFields, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 201, description = "Accepted: the page with the ticket number", body = String, content_type = "text/html"),
+        (status = 400, description = "The body is not a form", body = String, content_type = "text/html"),
+        (status = 413, description = "The body is larger than the limit", body = ErrorBody),
+        (status = 422, description = "The form again, with what to fix next to each field; nothing was created", body = String, content_type = "text/html"),
+        (status = 429, description = "Over a limit: a Russian page; nothing was created", body = String, content_type = "text/html",
+            headers(("Retry-After" = u64, description = "Seconds until a submission can get through"))),
+    )
+)]
 async fn report(
     State(ctx): State<ReceptionContext>,
     client: ClientAddr,
     form: Result<Form<ReportFields>, FormRejection>,
 ) -> Response {
-    let Ok(Form(fields)) = form else {
-        let main = "<h1>Форма не прочитана</h1><p>Отправьте форму со страницы <a href=\"/reception/report\">«Сообщить о проблеме»</a>.</p>";
-        return html(StatusCode::BAD_REQUEST, layout("Форма не прочитана", main));
+    let fields = match form {
+        Ok(Form(fields)) => fields,
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return crate::error::ApiError::PayloadTooLarge.into_response();
+        }
+        Err(_) => {
+            let main = "<h1>Форма не прочитана</h1><p>Отправьте форму со страницы <a href=\"/reception/report\">«Сообщить о проблеме»</a>.</p>";
+            return html(StatusCode::BAD_REQUEST, layout("Форма не прочитана", main));
+        }
     };
     let raw = RawReport {
         kind: &fields.kind,
@@ -545,8 +615,20 @@ async fn report(
 }
 
 /// The status lookup: the form, with the appeal's status and answer when both fields match.
+#[utoipa::path(
+    get,
+    path = "/reception/status",
+    tag = "reception",
+    summary = "The status of an appeal for its author (HTML), with the operator's answer",
+    params(StatusFields),
+    responses(
+        (status = 200, description = "The form, and the status when both fields match", body = String, content_type = "text/html"),
+        (status = 400, description = "The query does not parse", body = String, content_type = "text/html"),
+        (status = 422, description = "A field is wrong or nothing matches: the page says so next to the field", body = String, content_type = "text/html"),
+    )
+)]
 async fn status(State(ctx): State<ReceptionContext>, query: Result<Query<StatusFields>, QueryRejection>) -> Response {
-    let fields = query.map(|Query(f)| f).unwrap_or_default();
+    let Ok(Query(fields)) = query else { return unreadable_address() };
     let mut errors = Vec::new();
     let mut result = String::new();
     let asked = fields.phone_last4.is_some();

@@ -241,3 +241,36 @@ async fn over_the_limit_the_page_answers_429_in_russian() {
     assert!(page.contains("Слишком много обращений с этим номером телефона") && page.contains("112"), "{page}");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn hotline_check_refuses_reception_texts_with_unknown_keys_or_other_links() {
+    let scripts = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("ivr-scripts");
+    let dir = tempfile::tempdir().unwrap();
+    for from in [scripts.clone(), scripts.join("reception")] {
+        let to = dir.path().join(from.strip_prefix(&scripts).unwrap());
+        std::fs::create_dir_all(&to).unwrap();
+        for entry in std::fs::read_dir(&from).unwrap().flatten().filter(|e| e.path().is_file()) {
+            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+        }
+    }
+    let reception = dir.path().join("reception");
+    let regulations = std::fs::read_to_string(reception.join("regulations.toml")).unwrap();
+    std::fs::write(reception.join("regulations.toml"), regulations.replacen("url = \"https://", "url = \"ftp://", 1))
+        .unwrap();
+    let check = || async {
+        let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_hotline"))
+            .args(["check", dir.path().to_str().unwrap()])
+            .output()
+            .await
+            .unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let (code, stdout) = check().await;
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(stdout.contains("regulations.toml: link") && stdout.contains("http:// or https://"), "{stdout}");
+    std::fs::write(reception.join("faq.toml"), "[[item]]\nquestion = \"?\"\nanswer = \"!\"\nsee_also = \"x\"\n")
+        .unwrap();
+    let (code, stdout) = check().await;
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(stdout.contains("faq.toml: unknown field `see_also`"), "{stdout}");
+}
