@@ -195,6 +195,7 @@ struct StatusQuery {
 #[utoipa::path(
     get,
     path = "/api/public/appeals/{number}",
+    operation_id = "appeal_status",
     tag = "reception",
     summary = "The status of an appeal for its author, with the operator's answer once given",
     params(("number" = String, Path, description = "The ticket number the author was given"), StatusQuery),

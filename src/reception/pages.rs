@@ -618,6 +618,7 @@ async fn report(
 #[utoipa::path(
     get,
     path = "/reception/status",
+    operation_id = "appeal_status_page",
     tag = "reception",
     summary = "The status of an appeal for its author (HTML), with the operator's answer",
     params(StatusFields),
