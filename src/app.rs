@@ -54,6 +54,14 @@ pub struct AppState {
     pub background: Arc<Background>,
     /// This process' counters and histograms, served at /metrics.
     pub telemetry: Arc<metrics::Telemetry>,
+    /// What the internet reception's endpoints and pages need.
+    pub reception: reception::ReceptionContext,
+}
+
+impl FromRef<AppState> for reception::ReceptionContext {
+    fn from_ref(state: &AppState) -> Self {
+        state.reception.clone()
+    }
 }
 
 /// The settings as a substate, for extractors that read them without knowing the app
@@ -87,6 +95,8 @@ impl AppState {
         let (flow, source) = ivr::load(settings.scripts_dir.as_deref())?;
         let policies = Arc::new(load_policies(settings.escalation_policies.as_deref())?);
         tracing::info!(source, nodes = flow.nodes.len(), "IVR scripts checked");
+        let (content, source) = reception::Content::load(settings.scripts_dir.as_deref())?;
+        tracing::info!(source, "internet reception texts checked");
         let store = Store::open(settings.database_url.expose()).await?;
         if let Some(count) = settlements::load_defaults(&store).await? {
             tracing::info!(count, "loaded the bundled settlements into an empty database");
@@ -131,7 +141,16 @@ impl AppState {
             policies: policies.clone(),
             clock: clock.clone(),
         };
-        Ok(Self { store, settings, clock, calls, live, policies, ack_links, background, telemetry })
+        let reception = reception::ReceptionContext {
+            store: store.clone(),
+            clock: clock.clone(),
+            content: Arc::new(content),
+            ordering: settings.queue_ordering.clone(),
+            incident_window_s: settings.incident_window_s,
+            policies: policies.clone(),
+            timezone: settings.timezone.clone(),
+        };
+        Ok(Self { store, settings, clock, calls, live, policies, ack_links, background, telemetry, reception })
     }
 }
 
@@ -168,6 +187,7 @@ pub fn router(state: AppState) -> Router {
         .merge(outages::http::router())
         .merge(connection::http::router())
         .merge(reception::http::router())
+        .merge(reception::pages::router())
         .merge(
             telephony::http::router().route_layer(axum::middleware::from_fn_with_state(
                 state.telemetry.clone(),

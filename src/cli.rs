@@ -254,23 +254,35 @@ async fn execute(command: Command) -> Result<(), Failure> {
                 Some(dir) => dir,
                 None => settings()?.scripts_dir.unwrap_or_else(|| PathBuf::from("ivr-scripts")),
             };
-            match crate::ivr::load_dir(&dir) {
+            let scripts = match crate::ivr::load_dir(&dir) {
                 Ok(flow) => {
                     println!("{}: {} nodes, all reachable, no problems", dir.display(), flow.nodes.len());
                     // The time budgets and the ways out for a silent caller (SPEC §4a).
                     let report = crate::ivr::budget::measure(&flow);
                     print!("{report}");
                     if report.passed() {
-                        return Ok(());
+                        Ok(())
+                    } else {
+                        println!("{}", crate::ivr::Problems(report.failures.clone()));
+                        Err(Failure::Run(anyhow::anyhow!("{} problem(s) in {}", report.failures.len(), dir.display())))
                     }
-                    println!("{}", crate::ivr::Problems(report.failures.clone()));
-                    Err(Failure::Run(anyhow::anyhow!("{} problem(s) in {}", report.failures.len(), dir.display())))
                 }
                 Err(problems) => {
                     println!("{problems}");
                     Err(Failure::Run(anyhow::anyhow!("{} problem(s) in {}", problems.0.len(), dir.display())))
                 }
+            };
+            // The reception's texts beside the scripts, when the folder has them (SPEC §7).
+            let reception = dir.join(crate::reception::content::SUBFOLDER);
+            if reception.is_dir() {
+                if let Err(problems) = crate::reception::Content::load_dir(&reception) {
+                    println!("{}", problems.join("\n"));
+                    let count = problems.len();
+                    return Err(Failure::Run(anyhow::anyhow!("{count} problem(s) in {}", reception.display())));
+                }
+                println!("{}: the reception texts have no problems", reception.display());
             }
+            scripts
         }
         #[cfg(feature = "tools")]
         Command::Call(args) => {

@@ -1,52 +1,70 @@
 //! The internet reception's endpoints: public outages and questions, and appeals from the web
 //! with their limits.
 
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use super::{FAQ, Faq, SettlementOutages, outages_by_postcode, text_digest};
+use super::{
+    AppealStatus, Faq, Kind, Office, RawReport, ReceptionContext, Report, SettlementOutages, appeal_status,
+    outages_for, phone_last4, refusal_text, settlement_query, submit,
+};
 use crate::app::AppState;
 use crate::client_addr::ClientAddr;
-use crate::error::{ApiError, ApiJson, ApiQuery, ErrorBody, optional_text, required_text};
-use crate::phone::PhoneNumber;
+use crate::error::{ApiError, ApiJson, ApiQuery, ErrorBody};
 use crate::settlements::Postcode;
-use crate::store::{WebLimit, WebLimits, WebSender, WebSubmission};
-use crate::tickets::{Category, Channel, NewTicket, Status};
+use crate::store::{SettlementQuery, WebSubmission};
+use crate::tickets::TicketNumber;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/public/outages", get(outages))
         .route("/api/public/faq", get(faq))
+        .route("/api/public/offices", get(offices))
         .route("/api/public/appeals", post(appeal))
+        .route("/api/public/appeals/{number}", get(status))
+}
+
+fn bad_query(message: impl Into<String>) -> ApiError {
+    ApiError::BadRequest { code: "bad_query", message: message.into() }
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 struct OutagesQuery {
     /// Six digits.
-    postcode: String,
+    postcode: Option<String>,
+    /// A part of a settlement's name (or a postcode); used when `postcode` is not given.
+    #[param(max_length = 100)]
+    q: Option<String>,
 }
 
 #[utoipa::path(
     get,
     path = "/api/public/outages",
     tag = "reception",
-    summary = "Planned outages of the next two weeks and open incidents for a postcode",
+    summary = "Planned outages of the next two weeks and open incidents, by postcode or settlement name",
     params(OutagesQuery),
     responses(
-        (status = 200, description = "One entry per settlement with that postcode", body = [SettlementOutages]),
-        (status = 400, description = "The postcode is missing or not six digits", body = ErrorBody),
+        (status = 200, description = "One entry per matching settlement (at most 20)", body = [SettlementOutages]),
+        (status = 400, description = "Neither a six-digit postcode nor a name of two to 100 characters", body = ErrorBody),
     )
 )]
 async fn outages(
-    State(state): State<AppState>,
+    State(ctx): State<ReceptionContext>,
     ApiQuery(q): ApiQuery<OutagesQuery>,
 ) -> Result<Json<Vec<SettlementOutages>>, ApiError> {
-    let postcode = Postcode::parse(&q.postcode).map_err(|e| ApiError::BadRequest { code: "bad_query", message: e })?;
-    Ok(Json(outages_by_postcode(&state.store, &postcode, state.clock.now()).await?))
+    let query = match (q.postcode, q.q) {
+        (Some(postcode), _) => {
+            let postcode = Postcode::parse(&postcode).map_err(bad_query)?;
+            SettlementQuery { postcode: Some(postcode.as_str().to_string()), name: None }
+        }
+        (None, Some(text)) => settlement_query(&text).map_err(|e| bad_query(format!("q: {e}")))?,
+        (None, None) => return Err(bad_query("give postcode=NNNNNN or q=NAME")),
+    };
+    Ok(Json(outages_for(&ctx.store, &query, ctx.clock.now()).await?))
 }
 
 #[utoipa::path(
@@ -56,32 +74,45 @@ async fn outages(
     summary = "The questions people ask most, with answers",
     responses((status = 200, description = "Questions and answers", body = [Faq]))
 )]
-async fn faq() -> Json<&'static [Faq]> {
-    Json(FAQ)
+async fn faq(State(ctx): State<ReceptionContext>) -> Json<Vec<Faq>> {
+    Json(ctx.content.faq.clone())
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/public/offices",
+    tag = "reception",
+    summary = "The customer-service centres (ЦОК): address, phones, opening hours",
+    responses((status = 200, description = "The centres", body = [Office]))
+)]
+async fn offices(State(ctx): State<ReceptionContext>) -> Json<Vec<Office>> {
+    Json(ctx.content.offices.clone())
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
 struct Appeal {
-    /// `appeal` (a complaint or request) or `question`; SPEC §5 names it `kind`, also accepted.
-    #[serde(default = "default_category", alias = "kind")]
-    category: Category,
+    /// What is reported; `appeal` unless given. Also accepted as `category`.
+    #[serde(alias = "category")]
+    #[schema(value_type = Option<Kind>)]
+    kind: Option<String>,
     #[schema(max_length = 200)]
     name: Option<String>,
     /// Also accepted as `caller_number`, the ticket's name for it.
     #[serde(alias = "caller_number")]
     #[schema(max_length = 50)]
     phone: Option<String>,
+    #[schema(max_length = 200)]
+    email: Option<String>,
     settlement_id: Option<i64>,
+    /// The settlement's postcode, when `settlement_id` is not given.
+    #[schema(max_length = 20)]
+    postcode: Option<String>,
     #[schema(max_length = 500)]
     address: Option<String>,
     /// Also accepted as `description`, the ticket's name for it.
     #[serde(alias = "description")]
     #[schema(max_length = 4000)]
     text: String,
-}
-
-fn default_category() -> Category {
-    Category::Appeal
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -112,58 +143,31 @@ struct Accepted {
     )
 )]
 async fn appeal(
-    State(state): State<AppState>,
+    State(ctx): State<ReceptionContext>,
     client: ClientAddr,
     ApiJson(req): ApiJson<Appeal>,
 ) -> Result<(StatusCode, Json<Accepted>), ApiError> {
-    if !matches!(req.category, Category::Appeal | Category::Question) {
-        return Err(ApiError::invalid("category must be appeal or question"));
+    if let Some(postcode) = req.postcode.as_deref().filter(|p| !p.trim().is_empty()) {
+        Postcode::parse(postcode).map_err(|e| ApiError::invalid(format!("postcode: {e}")))?;
     }
-    let text = required_text("text", &req.text, 4000)?;
-    crate::error::within_length("phone", req.phone.as_deref(), 50)?;
-    let phone = req
-        .phone
-        .as_deref()
-        .filter(|p| !p.trim().is_empty())
-        .map(PhoneNumber::parse)
-        .transpose()
-        .map_err(|e| ApiError::invalid(format!("phone: {e}")))?;
-    let name = optional_text("name", req.name.as_deref(), 200)?;
-    let address = optional_text("address", req.address.as_deref(), 500)?;
-    let sender = WebSender {
-        client: client.limit_key(),
-        phone: phone.as_ref().map(|p| p.as_str().to_string()),
-        text_digest: text_digest(&text),
-    };
-    let description = match name {
-        Some(name) => format!("{text}\n\nОт: {name}"),
-        None => text,
-    };
-    let new = NewTicket {
-        category: req.category,
-        priority: req.category.default_priority(),
-        channel: Channel::Web,
-        status: Status::Queued,
-        caller_number: phone,
+    let raw = RawReport {
+        kind: req.kind.as_deref().unwrap_or(Kind::Appeal.as_str()),
+        text: &req.text,
+        name: req.name.as_deref(),
+        phone: req.phone.as_deref(),
+        email: req.email.as_deref(),
+        place: req.postcode.as_deref(),
         settlement_id: req.settlement_id,
-        address,
-        description,
-        recording_url: None,
-        recording_duration_s: None,
-        call_id: None,
-        assignee_id: None,
-        actor: "web".into(),
-        incident_window_s: None,
-        escalation: None,
+        address: req.address.as_deref(),
     };
-    let limits = WebLimits::default();
-    let outcome = state
-        .store
-        .submit_web_ticket(&new, &sender, &limits, &state.settings.queue_ordering, state.clock.now())
-        .await?;
-    match outcome {
+    let report = Report::parse(&raw).map_err(|errors| {
+        let first = &errors[0];
+        ApiError::invalid(format!("{}: {}", first.field, first.message))
+    })?;
+    let client = client.limit_key();
+    match submit(&ctx, report, client.clone()).await? {
         WebSubmission::Created(ticket) => {
-            tracing::info!(number = %ticket.number, "appeal received from the web");
+            tracing::info!(number = %ticket.number, category = %ticket.category, "report received from the web");
             Ok((StatusCode::CREATED, Json(Accepted { number: ticket.number.to_string() })))
         }
         WebSubmission::Repeat { number } => {
@@ -171,38 +175,57 @@ async fn appeal(
             Ok((StatusCode::OK, Json(Accepted { number })))
         }
         WebSubmission::Limited { limit, retry_after_s } => {
-            tracing::info!(?limit, retry_after_s, client = %sender.client, "web appeal refused: limit reached");
-            Err(too_many(limit, &limits, retry_after_s))
+            tracing::info!(?limit, retry_after_s, %client, "web appeal refused: limit reached");
+            Err(ApiError::TooManyRequests {
+                message: refusal_text(limit, retry_after_s),
+                retry_after_s: u64::try_from(retry_after_s).unwrap_or(1),
+            })
         }
     }
 }
 
-/// The refusal a visitor over a limit reads, in Russian, with where to turn meanwhile: a
-/// hazard must never wait for a web form.
-fn too_many(limit: WebLimit, limits: &WebLimits, retry_after_s: i64) -> ApiError {
-    let whose = match limit {
-        WebLimit::Client => format!("с вашего адреса: не больше {} в час", limits.per_client),
-        WebLimit::Phone => format!("с этим номером телефона: не больше {} в час", limits.per_phone),
-    };
-    let minutes = (retry_after_s + 59) / 60;
-    ApiError::TooManyRequests {
-        message: format!(
-            "Слишком много обращений {whose}. Повторите попытку через {minutes} мин. Если оборван провод, искрит \
-             или есть угроза жизни — звоните 8-800-50-50-115 (бесплатно, круглосуточно) или 112."
-        ),
-        retry_after_s: u64::try_from(retry_after_s).unwrap_or(1),
-    }
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct StatusQuery {
+    /// The last four digits of the phone given with the appeal.
+    #[param(pattern = "^[0-9]{4}$")]
+    phone_last4: Option<String>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/public/appeals/{number}",
+    operation_id = "appeal_status",
+    tag = "reception",
+    summary = "The status of an appeal for its author, with the operator's answer once given",
+    params(("number" = String, Path, description = "The ticket number the author was given"), StatusQuery),
+    responses(
+        (status = 200, description = "The appeal's status", body = AppealStatus),
+        (status = 400, description = "phone_last4 is missing or not four digits", body = ErrorBody),
+        (status = 404, description = "No appeal with that number and those last four digits", body = ErrorBody),
+    )
+)]
+async fn status(
+    State(ctx): State<ReceptionContext>,
+    Path(number): Path<String>,
+    ApiQuery(q): ApiQuery<StatusQuery>,
+) -> Result<Json<AppealStatus>, ApiError> {
+    let last4 = phone_last4(q.phone_last4.as_deref().unwrap_or_default())
+        .map_err(|_| bad_query("phone_last4 must be the last four digits of the phone, e.g. 4567"))?;
+    let not_found = || ApiError::not_found(format!("appeal '{number}' with a phone ending in {last4}"));
+    let number: TicketNumber = number.parse().map_err(|_| not_found())?;
+    appeal_status(&ctx.store, number, &last4).await?.map(Json).ok_or_else(not_found)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::WebLimit;
 
     #[test]
     fn the_refusal_is_russian_and_says_when_to_come_back() {
-        let error = too_many(WebLimit::Phone, &WebLimits::default(), 61);
-        assert!(error.to_string().starts_with("Слишком много обращений с этим номером телефона"), "{error}");
-        assert!(error.to_string().contains("через 2 мин."), "{error}");
-        assert!(matches!(error, ApiError::TooManyRequests { retry_after_s: 61, .. }));
+        let text = refusal_text(WebLimit::Phone, 61);
+        assert!(text.starts_with("Слишком много обращений с этим номером телефона"), "{text}");
+        assert!(text.contains("через 2 мин."), "{text}");
     }
 }

@@ -1,35 +1,80 @@
 //! The internet reception: what the utility's website shows without a login (outages by
-//! postcode, frequent questions) and the appeals visitors send, which become tickets; served
-//! by [`http`].
+//! settlement, texts, offices) and the reports visitors send, which become tickets; served as
+//! JSON by [`http`] and as pages by [`pages`].
 
+pub mod content;
 pub mod http;
+pub mod pages;
+
+use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::clock::Timestamp;
+use crate::clock::{Clock, Timestamp};
+use crate::escalation::policy::Policies;
 use crate::outages::{Incident, PlannedOutage};
+use crate::phone::PhoneNumber;
+use crate::queue::Ordering;
 use crate::settlements::{Postcode, Settlement};
-use crate::store::{SettlementQuery, Store, StoreError};
+use crate::store::{SettlementQuery, Store, StoreError, WebLimits, WebSender, WebSubmission};
+use crate::text_enum::text_enum;
+use crate::tickets::{Category, Channel, NewTicket, Status, Ticket, TicketKey, TicketNumber};
+pub use content::{Content, Faq, Office};
+
+/// What the reception's JSON endpoints and pages need, and nothing else of the app.
+#[derive(Clone)]
+pub struct ReceptionContext {
+    pub store: Store,
+    pub clock: Clock,
+    pub content: Arc<Content>,
+    pub ordering: Ordering,
+    /// Reports of no power and hazards join their settlement's incident within this window,
+    /// as phone reports do.
+    pub incident_window_s: i64,
+    /// A hazard from the web escalates at once under these.
+    pub policies: Arc<Policies>,
+    /// The zone the pages show times in.
+    pub timezone: jiff::tz::TimeZone,
+}
 
 /// How far ahead the public schedule reaches.
 const PUBLIC_HORIZON_S: i64 = 14 * 24 * 3600;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct SettlementOutages {
-    settlement: Settlement,
-    planned: Vec<PlannedOutage>,
-    incident: Option<Incident>,
+    pub settlement: Settlement,
+    pub planned: Vec<PlannedOutage>,
+    pub incident: Option<Incident>,
 }
 
-/// Each settlement with `postcode`: its planned outages of the public horizon and its open incident.
-pub async fn outages_by_postcode(
+/// The most settlements one search shows: a name like «Ново» matches many.
+const MAX_SEARCH_RESULTS: usize = 20;
+
+/// What a visitor searches outages by: a postcode (six digits) or a part of a settlement's name.
+pub fn settlement_query(text: &str) -> Result<SettlementQuery, String> {
+    let text = text.trim();
+    if text.chars().count() < 2 || text.chars().count() > 100 {
+        return Err(
+            "Введите название населённого пункта (не меньше двух букв) или почтовый индекс из шести цифр".into()
+        );
+    }
+    if text.bytes().all(|b| b.is_ascii_digit()) {
+        let postcode =
+            Postcode::parse(text).map_err(|_| "Почтовый индекс — это шесть цифр, например 152610".to_string())?;
+        return Ok(SettlementQuery { postcode: Some(postcode.as_str().to_string()), name: None });
+    }
+    Ok(SettlementQuery { postcode: None, name: Some(text.to_string()) })
+}
+
+/// Each settlement matching `query` (at most twenty): its planned outages of the public horizon
+/// and its open incident.
+pub async fn outages_for(
     store: &Store,
-    postcode: &Postcode,
+    query: &SettlementQuery,
     now: Timestamp,
 ) -> Result<Vec<SettlementOutages>, StoreError> {
     let mut out = Vec::new();
-    let query = SettlementQuery { postcode: Some(postcode.as_str().to_string()), name: None };
-    for settlement in store.find_settlements(&query).await? {
+    for settlement in store.find_settlements(query).await?.into_iter().take(MAX_SEARCH_RESULTS) {
         let planned = store.planned_outages(Some(settlement.id), None, now, now.plus_seconds(PUBLIC_HORIZON_S)).await?;
         let incident = store.open_incident(settlement.id).await?;
         out.push(SettlementOutages { settlement, planned, incident });
@@ -37,35 +82,256 @@ pub async fn outages_by_postcode(
     Ok(out)
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct Faq {
-    question: &'static str,
-    answer: &'static str,
+text_enum! {
+    /// What a visitor reports (SPEC §5's `kind`).
+    pub enum Kind {
+        Question = "question",
+        Appeal = "appeal",
+        NoPower = "no_power",
+        Hazard = "hazard",
+        Theft = "theft",
+    }
 }
 
-/// The questions people ask most, answered in a sentence or two.
-pub const FAQ: &[Faq] = &[
-    Faq {
-        question: "Нет света. Что делать?",
-        answer: "Проверьте вводной автомат и есть ли свет у соседей. Если света нет у всех — позвоните 8-800-50-50-115 (бесплатно, круглосуточно) или оставьте обращение на сайте.",
-    },
-    Faq {
-        question: "Вижу оборванный провод.",
-        answer: "Не подходите ближе восьми метров и не подпускайте других. Сразу позвоните 8-800-50-50-115 и нажмите 1; если кто-то пострадал — 112.",
-    },
-    Faq {
-        question: "Как узнать о плановых отключениях?",
-        answer: "Введите почтовый индекс на этой странице или позвоните на горячую линию и нажмите 3.",
-    },
-    Faq {
-        question: "Как подать заявку на технологическое присоединение?",
-        answer: "В личном кабинете на сайте или в центре обслуживания клиентов. Для граждан до 15 кВт срок — до 4 месяцев в городе и до 6 месяцев в остальных случаях.",
-    },
-    Faq {
-        question: "Как сообщить о хищении электроэнергии?",
-        answer: "Позвоните на горячую линию и нажмите 5 или оставьте обращение на сайте. Называть себя не обязательно.",
-    },
-];
+impl Kind {
+    pub fn category(self) -> Category {
+        match self {
+            Kind::Question => Category::Question,
+            Kind::Appeal => Category::Appeal,
+            Kind::NoPower => Category::Outage,
+            Kind::Hazard => Category::Hazard,
+            Kind::Theft => Category::Theft,
+        }
+    }
+
+    /// As the form offers it, most urgent first (the order of `ALL`'s reverse).
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Hazard => "Опасность для жизни: оборван провод, искрит, упала опора",
+            Kind::NoPower => "Нет электроснабжения",
+            Kind::Theft => "Хищение электроэнергии",
+            Kind::Question => "Вопрос",
+            Kind::Appeal => "Обращение (жалоба, заявление, просьба)",
+        }
+    }
+}
+
+/// A field a visitor filled in wrongly, and what to do about it, in Russian.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+/// A report as typed, before it is checked; empty fields count as not given.
+#[derive(Debug, Default, Clone)]
+pub struct RawReport<'a> {
+    pub kind: &'a str,
+    pub text: &'a str,
+    pub name: Option<&'a str>,
+    pub phone: Option<&'a str>,
+    pub email: Option<&'a str>,
+    /// A settlement's name or postcode.
+    pub place: Option<&'a str>,
+    pub settlement_id: Option<i64>,
+    pub address: Option<&'a str>,
+}
+
+/// A report that can become a ticket.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub kind: Kind,
+    pub text: String,
+    pub name: Option<String>,
+    pub phone: Option<PhoneNumber>,
+    pub email: Option<String>,
+    pub place: Option<String>,
+    pub settlement_id: Option<i64>,
+    pub address: Option<String>,
+}
+
+const MAX_TEXT: usize = 4000;
+
+/// Free text up to `max` characters; `None` when empty.
+fn text_field(field: &'static str, value: Option<&str>, max: usize, errors: &mut Vec<FieldError>) -> Option<String> {
+    let value = value.map(str::trim).filter(|v| !v.is_empty())?;
+    if value.contains('\0') {
+        errors.push(FieldError {
+            field, message: "Уберите из текста непечатаемые символы".into()
+        });
+    } else if value.chars().count() > max {
+        errors.push(FieldError {
+            field, message: format!("Слишком длинно: не больше {max} знаков")
+        });
+    }
+    Some(value.to_string())
+}
+
+impl Report {
+    /// Checks every field and says what is wrong with each, so a form can show all at once.
+    pub fn parse(raw: &RawReport<'_>) -> Result<Self, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let kind = raw.kind.trim().parse::<Kind>().map_err(|_| {
+            errors.push(FieldError {
+                field: "kind", message: "Выберите, о чём вы сообщаете".into()
+            });
+        });
+        let text = text_field("text", Some(raw.text), MAX_TEXT, &mut errors);
+        if text.is_none() {
+            errors
+                .push(FieldError {
+                    field: "text", message: "Опишите, что случилось или о чём вы спрашиваете".into()
+                });
+        }
+        let name = text_field("name", raw.name, 200, &mut errors);
+        let phone = text_field("phone", raw.phone, 50, &mut errors).and_then(|p| {
+            PhoneNumber::parse(&p)
+                .map_err(|_| {
+                    errors.push(FieldError {
+                        field: "phone",
+                        message: "Укажите номер телефона полностью, например +7 910 123-45-67 или 8 4852 12-34-56"
+                            .into(),
+                    })
+                })
+                .ok()
+        });
+        let email = text_field("email", raw.email, 200, &mut errors);
+        if email.as_deref().is_some_and(|e| !e.contains('@') || e.contains(char::is_whitespace)) {
+            errors.push(FieldError {
+                field: "email",
+                message: "Адрес электронной почты выглядит так: name@example.ru".into(),
+            });
+        }
+        let place = text_field("place", raw.place, 100, &mut errors);
+        let address = text_field("address", raw.address, 500, &mut errors);
+        match (kind, text) {
+            (Ok(kind), Some(text)) if errors.is_empty() => {
+                Ok(Self { kind, text, name, phone, email, place, settlement_id: raw.settlement_id, address })
+            }
+            _ => Err(errors),
+        }
+    }
+}
+
+/// Turns a report into a ticket through the limits and the repeat check of SPEC §7. A hazard
+/// escalates at once; a report of no power or a hazard joins its settlement's incident like a
+/// phone report; everything waits in the queue behind callers of its tier.
+pub async fn submit(ctx: &ReceptionContext, report: Report, client_key: String) -> Result<WebSubmission, StoreError> {
+    let mut settlement_id = report.settlement_id;
+    let mut address = report.address.clone();
+    if let (None, Some(place)) = (settlement_id, report.place.as_deref()) {
+        let found = match settlement_query(place) {
+            Ok(query) => ctx.store.find_settlements(&query).await?,
+            Err(_) => Vec::new(),
+        };
+        match found.as_slice() {
+            [one] => settlement_id = Some(one.id),
+            // Not one we know: the visitor's words go with the address for a person to read.
+            _ => {
+                address = Some([place, address.as_deref().unwrap_or_default()].join(", ").trim_end_matches(", ").into())
+            }
+        }
+    }
+    let sender = WebSender {
+        client: client_key,
+        phone: report.phone.as_ref().map(|p| p.as_str().to_string()),
+        text_digest: text_digest(&report.text),
+    };
+    let author: Vec<&str> = [report.name.as_deref(), report.email.as_deref()].into_iter().flatten().collect();
+    let description = match author.is_empty() {
+        true => report.text,
+        false => format!("{}\n\nОт: {}", report.text, author.join(", ")),
+    };
+    let category = report.kind.category();
+    let new = NewTicket {
+        category,
+        priority: category.default_priority(),
+        channel: Channel::Web,
+        status: Status::Queued,
+        caller_number: report.phone,
+        settlement_id,
+        address,
+        description,
+        recording_url: None,
+        recording_duration_s: None,
+        call_id: None,
+        assignee_id: None,
+        actor: "web".into(),
+        incident_window_s: Some(ctx.incident_window_s),
+        escalation: (report.kind == Kind::Hazard).then(|| ctx.policies.clone()),
+    };
+    ctx.store.submit_web_ticket(&new, &sender, &WebLimits::default(), &ctx.ordering, ctx.clock.now()).await
+}
+
+/// The refusal a visitor over a limit reads, in Russian, with where to turn meanwhile: a
+/// hazard must never wait for a web form.
+pub fn refusal_text(limit: crate::store::WebLimit, retry_after_s: i64) -> String {
+    let limits = WebLimits::default();
+    let whose = match limit {
+        crate::store::WebLimit::Client => format!("с вашего адреса: не больше {} в час", limits.per_client),
+        crate::store::WebLimit::Phone => format!("с этим номером телефона: не больше {} в час", limits.per_phone),
+    };
+    let minutes = (retry_after_s + 59) / 60;
+    format!(
+        "Слишком много обращений {whose}. Повторите попытку через {minutes} мин. Если оборван провод, искрит \
+         или есть угроза жизни — звоните 8-800-50-50-115 (бесплатно, круглосуточно) или 112."
+    )
+}
+
+/// A ticket as its author sees it on the reception.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AppealStatus {
+    pub number: String,
+    pub status: Status,
+    /// The status in Russian, as the page shows it.
+    pub status_text: &'static str,
+    pub updated_at: Timestamp,
+    /// The operator's answer (the newest note marked as the answer), once there is one.
+    pub answer: Option<String>,
+}
+
+pub fn status_text(status: Status) -> &'static str {
+    match status {
+        Status::New => "Зарегистрировано",
+        Status::Queued => "Зарегистрировано, ожидает рассмотрения",
+        Status::InProgress => "В работе у специалиста",
+        Status::Escalated => "Передано дежурному диспетчеру",
+        Status::Resolved => "Рассмотрено",
+        Status::Closed => "Закрыто",
+        Status::Cancelled => "Отменено",
+    }
+}
+
+/// The last four digits of the author's phone, as the status lookup asks for them.
+pub fn phone_last4(raw: &str) -> Result<String, String> {
+    let raw = raw.trim();
+    if raw.len() == 4 && raw.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(raw.to_string())
+    } else {
+        Err("Введите последние четыре цифры телефона, указанного в обращении, например 4567".into())
+    }
+}
+
+/// The ticket `number` for its author: found only when the phone on it ends in `last4`, so a
+/// number alone tells a stranger nothing.
+pub async fn appeal_status(
+    store: &Store,
+    number: TicketNumber,
+    last4: &str,
+) -> Result<Option<AppealStatus>, StoreError> {
+    let ticket: Option<Ticket> = store.ticket(&TicketKey::Number(number.get())).await?;
+    let Some(ticket) = ticket.filter(|t| t.caller_number.as_deref().is_some_and(|p| p.ends_with(last4))) else {
+        return Ok(None);
+    };
+    let answer = store.latest_answer(&ticket.id).await?;
+    Ok(Some(AppealStatus {
+        number: ticket.number.to_string(),
+        status: ticket.status,
+        status_text: status_text(ticket.status),
+        updated_at: ticket.updated_at,
+        answer,
+    }))
+}
 
 /// What makes two texts "the same" for the repeat check: letters in one case and runs of
 /// white space as one, so a resubmission with a stray space or capital is still recognised.

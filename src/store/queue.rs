@@ -481,7 +481,7 @@ impl Store {
                 follow_ticket(tx, &item, ItemMove::Completed { disposition }, &operator.username, now).await?;
                 if let (Some(ticket_id), Some(text)) = (&item.ticket_id, note) {
                     let key = TicketKey::Id(ticket_id.clone());
-                    tickets::add_note_in(tx, &key, &operator.username, text, now).await?;
+                    tickets::add_note_in(tx, &key, &operator.username, text, false, now).await?;
                 }
                 set_status_in(tx, &operator.id, OperatorStatus::Available, None, now).await?;
                 let item = item_in(tx, item_id).await?;

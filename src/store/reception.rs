@@ -87,6 +87,16 @@ async fn times_since(tx: &mut WriteTx, column: &str, value: &str, since: i64) ->
 }
 
 impl Store {
+    /// The text of the ticket's newest note marked as the answer to its author, if any.
+    pub async fn latest_answer(&self, ticket_id: &str) -> StoreResult<Option<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT body FROM ticket_notes WHERE ticket_id = $1 AND answer = 1 ORDER BY created_at DESC, id DESC LIMIT 1",
+        )
+        .bind(ticket_id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
     /// Accepts a web submission as a queued ticket unless it repeats one of the last 24 hours
     /// or its address or phone has used up the hour's submissions. The checks and the insert
     /// are one transaction, serialised per address and per phone (SQLite has one writer; on

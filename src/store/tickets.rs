@@ -435,7 +435,7 @@ impl Store {
         })
         .collect::<StoreResult<Vec<_>>>()?;
         let notes = sqlx::query(
-            "SELECT id, author, body, created_at FROM ticket_notes WHERE ticket_id = $1 ORDER BY created_at, id",
+            "SELECT id, author, body, answer, created_at FROM ticket_notes WHERE ticket_id = $1 ORDER BY created_at, id",
         )
         .bind(&ticket.id)
         .fetch_all(&self.pool)
@@ -446,6 +446,7 @@ impl Store {
                 id: row.try_get("id")?,
                 author: row.try_get("author")?,
                 text: row.try_get("body")?,
+                answer: row.try_get::<i64, _>("answer")? != 0,
                 created_at: Timestamp(row.try_get("created_at")?),
             })
         })
@@ -480,8 +481,22 @@ impl Store {
     }
 
     pub async fn add_note(&self, key: &TicketKey, author: &str, text: &str, now: Timestamp) -> StoreResult<Note> {
+        self.add_marked_note(key, author, text, false, now).await
+    }
+
+    /// A note that, with `answer`, is the answer the ticket's author reads on the reception's
+    /// status page (the newest such note).
+    pub async fn add_marked_note(
+        &self,
+        key: &TicketKey,
+        author: &str,
+        text: &str,
+        answer: bool,
+        now: Timestamp,
+    ) -> StoreResult<Note> {
         let args = (key.clone(), author.to_string(), text.to_string());
-        self.write_with(args, move |tx, (key, author, text)| Box::pin(add_note_in(tx, key, author, text, now))).await
+        self.write_with(args, move |tx, (key, author, text)| Box::pin(add_note_in(tx, key, author, text, answer, now)))
+            .await
     }
 
     /// Moves a ticket along its lifecycle. An impossible step is a conflict and changes nothing;
@@ -509,10 +524,11 @@ pub(super) async fn add_note_in(
     key: &TicketKey,
     author: &str,
     text: &str,
+    answer: bool,
     now: Timestamp,
 ) -> StoreResult<Note> {
     let ticket = ticket_in(tx, key).await?;
-    let note = insert_note(tx, &ticket.id, author, text, now).await?;
+    let note = insert_note(tx, &ticket.id, author, text, answer, now).await?;
     sqlx::query("UPDATE tickets SET updated_at = $1 WHERE id = $2")
         .bind(now.millis())
         .bind(&ticket.id)
@@ -523,16 +539,26 @@ pub(super) async fn add_note_in(
     Ok(note)
 }
 
-async fn insert_note(tx: &mut WriteTx, ticket_id: &str, author: &str, text: &str, now: Timestamp) -> StoreResult<Note> {
-    let note = Note { id: new_id(), author: author.to_string(), text: text.to_string(), created_at: now };
-    sqlx::query("INSERT INTO ticket_notes (id, ticket_id, author, body, created_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(&note.id)
-        .bind(ticket_id)
-        .bind(author)
-        .bind(text)
-        .bind(now.millis())
-        .execute(&mut *tx)
-        .await?;
+async fn insert_note(
+    tx: &mut WriteTx,
+    ticket_id: &str,
+    author: &str,
+    text: &str,
+    answer: bool,
+    now: Timestamp,
+) -> StoreResult<Note> {
+    let note = Note { id: new_id(), author: author.to_string(), text: text.to_string(), answer, created_at: now };
+    sqlx::query(
+        "INSERT INTO ticket_notes (id, ticket_id, author, body, answer, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&note.id)
+    .bind(ticket_id)
+    .bind(author)
+    .bind(text)
+    .bind(i64::from(answer))
+    .bind(now.millis())
+    .execute(&mut *tx)
+    .await?;
     Ok(note)
 }
 
@@ -564,7 +590,7 @@ pub(super) async fn transition_in(
     }
     record_event(tx, &ticket.id, now, actor, "status", Some(ticket.status), Some(next), detail).await?;
     if let Some(text) = note {
-        insert_note(tx, &ticket.id, actor, text, now).await?;
+        insert_note(tx, &ticket.id, actor, text, false, now).await?;
     }
     let payload = serde_json::json!({"number": ticket.number, "from": ticket.status, "to": next});
     events::publish(tx, now, "ticket", "status", &ticket.id, &payload).await?;

@@ -204,6 +204,9 @@ async fn create(
 struct NoteRequest {
     #[schema(max_length = 4000)]
     text: String,
+    /// The answer to the ticket's author: shown on the internet reception's status page.
+    #[serde(default)]
+    answer: bool,
 }
 
 #[utoipa::path(
@@ -228,7 +231,7 @@ async fn add_note(
 ) -> Result<(StatusCode, Json<Note>), ApiError> {
     let key = ticket_key(&key)?;
     let text = required_text("text", &req.text, MAX_NOTE)?;
-    let note = state.store.add_note(&key, &user.username, &text, state.clock.now()).await?;
+    let note = state.store.add_marked_note(&key, &user.username, &text, req.answer, state.clock.now()).await?;
     Ok((StatusCode::CREATED, Json(note)))
 }
 

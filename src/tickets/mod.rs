@@ -220,6 +220,8 @@ pub struct Note {
     pub id: String,
     pub author: String,
     pub text: String,
+    /// The answer the ticket's author reads on the internet reception's status page.
+    pub answer: bool,
     pub created_at: Timestamp,
 }
 

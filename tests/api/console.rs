@@ -30,8 +30,8 @@ const CHROMEDRIVER_NAMES: &[&str] = &["chromedriver", "chromium-driver"];
 static ONE_BROWSER_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// chromedriver on a free port and a headless Chromium session through it.
-struct Browser {
-    client: Client,
+pub(crate) struct Browser {
+    pub(crate) client: Client,
     driver: Child,
 }
 
@@ -47,7 +47,7 @@ impl Drop for Browser {
 }
 
 /// A test's turn at the browser: chromedriver's path, and the lock that keeps browsers one at a time.
-struct BrowserTurn {
+pub(crate) struct BrowserTurn {
     chromedriver: PathBuf,
     _one_at_a_time: tokio::sync::MutexGuard<'static, ()>,
 }
@@ -55,7 +55,7 @@ struct BrowserTurn {
 /// The one place that decides whether the browser tests run. With chromedriver on PATH they do;
 /// without it they are skipped, said once and loudly, as the PostgreSQL half is, unless `CI` is
 /// set: CI must run them, so there a missing chromedriver fails the test.
-async fn browser_turn() -> Option<BrowserTurn> {
+pub(crate) async fn browser_turn() -> Option<BrowserTurn> {
     let path = std::env::var_os("PATH").unwrap_or_default();
     let found = std::env::split_paths(&path)
         .flat_map(|dir| CHROMEDRIVER_NAMES.iter().map(move |name| dir.join(name)))
@@ -75,7 +75,7 @@ async fn browser_turn() -> Option<BrowserTurn> {
 }
 
 impl Browser {
-    async fn start(turn: &BrowserTurn) -> Self {
+    pub(crate) async fn start(turn: &BrowserTurn) -> Self {
         let port = free_port().port();
         let driver = Command::new(&turn.chromedriver)
             .arg(format!("--port={port}"))
@@ -102,7 +102,7 @@ impl Browser {
     }
 
     /// Ends the session the way a user closes the browser; dropping the Browser then stops chromedriver.
-    async fn close(&self) {
+    pub(crate) async fn close(&self) {
         let _ = self.client.clone().close().await;
     }
 
@@ -122,12 +122,12 @@ impl Browser {
         self.wait_for_text("#live", "онлайн").await;
     }
 
-    async fn find(&self, css: &str) -> fantoccini::elements::Element {
+    pub(crate) async fn find(&self, css: &str) -> fantoccini::elements::Element {
         self.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("no element {css}: {e}"))
     }
 
     /// Waits until an element matching `css` is displayed.
-    async fn wait_for(&self, css: &str) -> fantoccini::elements::Element {
+    pub(crate) async fn wait_for(&self, css: &str) -> fantoccini::elements::Element {
         eventually(&format!("{css} to be shown"), DEADLINE, || async {
             let element = self.client.find(Locator::Css(css)).await.ok()?;
             element.is_displayed().await.ok()?.then_some(element)
@@ -136,7 +136,7 @@ impl Browser {
     }
 
     /// Waits until the text of the element matching `css` contains `expected`.
-    async fn wait_for_text(&self, css: &str, expected: &str) -> String {
+    pub(crate) async fn wait_for_text(&self, css: &str, expected: &str) -> String {
         eventually(&format!("{css} to show “{expected}”"), DEADLINE, || async {
             let text = self.client.find(Locator::Css(css)).await.ok()?.text().await.ok()?;
             text.contains(expected).then_some(text)
@@ -168,7 +168,7 @@ impl Browser {
 
     /// Clicks the element matching `css`; one replaced by a live update between finding and
     /// clicking is found again.
-    async fn click(&self, css: &str) {
+    pub(crate) async fn click(&self, css: &str) {
         eventually(&format!("{css} to take a click"), DEADLINE, || async {
             self.client.find(Locator::Css(css)).await.ok()?.click().await.ok()
         })
@@ -185,7 +185,7 @@ impl Browser {
     }
 
     /// Types into a field, replacing what it held.
-    async fn type_into(&self, css: &str, text: &str) {
+    pub(crate) async fn type_into(&self, css: &str, text: &str) {
         let field = self.find(css).await;
         field.clear().await.unwrap();
         field.send_keys(text).await.unwrap();
