@@ -319,7 +319,7 @@ pub async fn appeal_status(
     number: TicketNumber,
     last4: &str,
 ) -> Result<Option<AppealStatus>, StoreError> {
-    let ticket: Option<Ticket> = store.ticket(&TicketKey::Number(number.get())).await?;
+    let ticket: Option<Ticket> = store.ticket(&TicketKey::Number(number)).await?;
     let Some(ticket) = ticket.filter(|t| t.caller_number.as_deref().is_some_and(|p| p.ends_with(last4))) else {
         return Ok(None);
     };
