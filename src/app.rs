@@ -125,7 +125,8 @@ impl AppState {
         };
         background.add(worker.start());
         if let Some(api) = &settings.outbound {
-            background.add(outbound::dialer::Dialer::from_settings(api, &settings, store.clone(), clock.clone())?.start());
+            background
+                .add(outbound::dialer::Dialer::from_settings(api, &settings, store.clone(), clock.clone())?.start());
             tracing::info!(provider = api.dialect().as_str(), "calls are placed through the provider's REST API");
         }
         let calls = calls::CallContext {

@@ -292,10 +292,16 @@ impl Settings {
         let outbound = match get("HOTLINE_OUTBOUND").map(str::to_ascii_lowercase).as_deref() {
             None | Some("off") => None,
             Some("twilio") => Some(crate::outbound::ProviderApi::Twilio {
-                api_url: parse_api_url("HOTLINE_TWILIO_API_URL", get("HOTLINE_TWILIO_API_URL").unwrap_or("https://api.twilio.com"))?,
+                api_url: parse_api_url(
+                    "HOTLINE_TWILIO_API_URL",
+                    get("HOTLINE_TWILIO_API_URL").unwrap_or("https://api.twilio.com"),
+                )?,
                 account_sid: needed("HOTLINE_TWILIO_ACCOUNT_SID", "twilio")?.to_string(),
                 auth_token: twilio_auth_token.clone().ok_or_else(|| {
-                    invalid("HOTLINE_TWILIO_AUTH_TOKEN", "HOTLINE_OUTBOUND=twilio signs its requests with the auth token: set it")
+                    invalid(
+                        "HOTLINE_TWILIO_AUTH_TOKEN",
+                        "HOTLINE_OUTBOUND=twilio signs its requests with the auth token: set it",
+                    )
                 })?,
             }),
             Some("jambonz") => Some(crate::outbound::ProviderApi::Jambonz {
@@ -308,9 +314,10 @@ impl Settings {
             }
         };
         let outbound_from_raw = get("HOTLINE_OUTBOUND_FROM").unwrap_or("+78005050115");
-        let outbound_from = crate::phone::PhoneNumber::parse(outbound_from_raw).map(|p| p.to_string()).map_err(|_| {
-            invalid("HOTLINE_OUTBOUND_FROM", format!("'{outbound_from_raw}' is not a phone number (+7...)"))
-        })?;
+        let outbound_from =
+            crate::phone::PhoneNumber::parse(outbound_from_raw).map(|p| p.to_string()).map_err(|_| {
+                invalid("HOTLINE_OUTBOUND_FROM", format!("'{outbound_from_raw}' is not a phone number (+7...)"))
+            })?;
 
         Ok(Settings {
             listen,

@@ -399,7 +399,8 @@ impl StepEffects<'_> {
         let Some((ticket, active)) = self.tx.placed_call_ticket(&self.call.id).await? else {
             return Ok("over".into());
         };
-        let what = if ticket.description.trim().is_empty() { ticket.category.label() } else { ticket.description.trim() };
+        let what =
+            if ticket.description.trim().is_empty() { ticket.category.label() } else { ticket.description.trim() };
         vars.insert("hazard".into(), what.trim_end_matches('.').to_string());
         let place = ticket.settlement.map_or_else(|| self.phrases.settlement_unknown.clone(), |s| s.name);
         vars.insert("settlement".into(), place);

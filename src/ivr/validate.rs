@@ -197,7 +197,11 @@ impl Checker {
             }
             if let Some(start) = &script.flow.outbound {
                 if stem(file) == MAIN_FILE {
-                    self.problem(file, "-", "main.toml is where incoming calls start: an outbound script is a file of its own");
+                    self.problem(
+                        file,
+                        "-",
+                        "main.toml is where incoming calls start: an outbound script is a file of its own",
+                    );
                 } else {
                     outbound.insert(stem(file).to_string(), qualify(stem(file), start));
                 }
@@ -254,7 +258,8 @@ impl Checker {
         let menu = global("menu", navigation.0, &mut self);
         let operator = global("operator", navigation.1, &mut self);
         if self.problems.is_empty() {
-            let starts: Vec<&str> = std::iter::once(start.as_str()).chain(outbound.values().map(String::as_str)).collect();
+            let starts: Vec<&str> =
+                std::iter::once(start.as_str()).chain(outbound.values().map(String::as_str)).collect();
             self.check_graph(&nodes, &starts);
         }
         if !self.problems.is_empty() {

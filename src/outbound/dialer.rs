@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{OutboundCall, PlaceCall, Placer, ProviderApi, QUERY};
-use crate::config::Settings;
 use crate::clock::Clock;
+use crate::config::Settings;
 use crate::escalation::worker::retry_delay_s;
 use crate::store::Store;
 use crate::telephony::Dialect;

@@ -408,7 +408,9 @@ impl Store {
             .fetch_all(&self.pool)
             .await?
             .iter()
-            .map(|r| Ok(Recipient { name: r.try_get("recipient_name")?, email: r.try_get("recipient_email")?, phone: None }))
+            .map(|r| {
+                Ok(Recipient { name: r.try_get("recipient_name")?, email: r.try_get("recipient_email")?, phone: None })
+            })
             .collect::<StoreResult<Vec<_>>>()?;
             due.push(DueReminder {
                 escalation_id,

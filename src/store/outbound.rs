@@ -81,18 +81,23 @@ impl Store {
         );
         self.write_with(sql, move |tx, sql| {
             Box::pin(async move {
-                let rows =
-                    sqlx::query(sql).bind(now.millis()).bind(now.millis() + lease_ms).bind(limit).fetch_all(&mut *tx).await?;
+                let rows = sqlx::query(sql)
+                    .bind(now.millis())
+                    .bind(now.millis() + lease_ms)
+                    .bind(limit)
+                    .fetch_all(&mut *tx)
+                    .await?;
                 let mut calls = Vec::with_capacity(rows.len());
                 for row in &rows {
                     let escalation_id: Option<String> = row.try_get("escalation_id")?;
                     let still_needed = match &escalation_id {
                         None => true,
                         Some(id) => {
-                            let state: Option<String> = sqlx::query_scalar("SELECT state FROM escalations WHERE id = $1")
-                                .bind(id)
-                                .fetch_optional(&mut *tx)
-                                .await?;
+                            let state: Option<String> =
+                                sqlx::query_scalar("SELECT state FROM escalations WHERE id = $1")
+                                    .bind(id)
+                                    .fetch_optional(&mut *tx)
+                                    .await?;
                             state.as_deref() == Some("active")
                         }
                     };
