@@ -459,6 +459,7 @@ pub mod cli {
         dialect: String,
         from: String,
         secret: Option<String>,
+        answer: Option<String>,
     ) -> anyhow::Result<()> {
         let (dialect, secret_var) = match dialect.as_str() {
             "twilio" => (Dialect::Twilio, "HOTLINE_TWILIO_AUTH_TOKEN"),
@@ -468,9 +469,24 @@ pub mod cli {
         let secret = secret.or_else(|| std::env::var(secret_var).ok().filter(|s| !s.is_empty()));
         let mut answers: Option<VecDeque<String>> =
             digits.map(|d| d.split(',').map(|a| a.trim().to_string()).collect());
-        let mut caller = Caller::new(&url, dialect, &from).with_secret(secret);
-        println!("calling {url} as {from} ({})", dialect.as_str());
-        let mut turn = caller.dial().await?;
+        let mut caller;
+        let mut turn = match answer {
+            None => {
+                println!("calling {url} as {from} ({})", dialect.as_str());
+                caller = Caller::new(&url, dialect, &from).with_secret(secret);
+                caller.dial().await?
+            }
+            // The status URL the hotline gave beside the voice URL differs only in its path.
+            Some(answer_url) => {
+                let status_url = answer_url.replacen("/voice?", "/status?", 1);
+                let sid = format!("CA{}", uuid::Uuid::now_v7().simple());
+                println!("answering a placed call at {from} ({})", dialect.as_str());
+                // The caller id the provider shows is the hotline's (HOTLINE_OUTBOUND_FROM's default).
+                caller = Caller::placed(&url, dialect, &sid, "+78005050115", &from, &answer_url, &status_url)
+                    .with_secret(secret);
+                caller.answer().await?
+            }
+        };
         loop {
             show(&turn);
             turn = match caller.waiting.clone() {

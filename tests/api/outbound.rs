@@ -14,7 +14,7 @@ use hotline::telephony::Dialect;
 use hotline::tools::simulator::{Caller, Turn, Waiting};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, TestDb, eventually, scratch_file, settings_for};
+use crate::helpers::{TestApp, TestDb, eventually, hotline_command, scratch_file, settings_for};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -399,5 +399,28 @@ async fn two_instances_place_one_call(db: TestDb) {
     assert_eq!(stand_in.received().len(), 1, "one call from two instances");
     let _ = stop.send(());
     second.await.unwrap().unwrap();
+    app.stop().await;
+}
+
+/// `hotline call --answer URL` plays the provider of a placed call, so staff can try it by hand.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hotline_call_answers_a_placed_call_by_hand() {
+    let db = TestDb::sqlite().await;
+    let stand_in = StandIn::start(&[]).await;
+    let policy_file = scratch_file(db.dir.path(), "policies.toml", &policies(600)).display().to_string();
+    let app = spawn(db, &twilio_settings(&stand_in, &policy_file)).await;
+    report_hazard(&app).await;
+    let request = stand_in.wait_for(1).await.remove(0);
+    let output = hotline_command(app.db.dir.path())
+        .args(["call", "--url", &app.base, "--from", DUTY_PHONE, "--digits", "1", "--secret", TOKEN])
+        .args(["--answer", &request.form("Url")])
+        .output()
+        .await
+        .unwrap();
+    let printed = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{printed}\n{}", String::from_utf8_lossy(&output.stderr));
+    assert!(printed.contains("Нажмите 1, чтобы принять") && printed.contains("Принято"), "{printed}");
+    let dispatcher = app.login_as(Role::Dispatcher).await;
+    assert_eq!(the_escalation(&app, &dispatcher).await["state"], "acknowledged");
     app.stop().await;
 }
