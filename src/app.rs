@@ -28,8 +28,8 @@ use crate::ivr;
 use crate::live::{self, Live};
 use crate::store::Store;
 use crate::{
-    auth, calls, connection, crews, demo, escalation, metrics, outages, queue, reception, settlements, telephony,
-    tickets,
+    auth, calls, connection, crews, demo, escalation, metrics, outages, outbound, queue, reception, settlements,
+    telephony, tickets,
 };
 
 /// Every JSON request body is refused above this size (SPEC §6); CSV imports have their own limit.
@@ -134,6 +134,11 @@ impl AppState {
             telemetry: telemetry.clone(),
         };
         background.add(worker.start());
+        if let Some(api) = &settings.outbound {
+            background
+                .add(outbound::dialer::Dialer::from_settings(api, &settings, store.clone(), clock.clone())?.start());
+            tracing::info!(provider = api.dialect().as_str(), "calls are placed through the provider's REST API");
+        }
         let calls = calls::CallContext {
             store: store.clone(),
             flow: Arc::new(flow),

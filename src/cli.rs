@@ -140,6 +140,10 @@ struct CallArgs {
     /// The Twilio auth token or jambonz secret to sign with (default: from the environment).
     #[arg(long)]
     secret: Option<String>,
+    /// Play the provider of a call the hotline placed instead: the voice URL it was given
+    /// (Twilio's `Url`, jambonz's `call_hook`), answered as the called party (`--from`).
+    #[arg(long)]
+    answer: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -287,7 +291,7 @@ async fn execute(command: Command) -> Result<(), Failure> {
         #[cfg(feature = "tools")]
         Command::Call(args) => {
             let from = args.from.unwrap_or_else(|| format!("+7910{:07}", rand::random::<u32>() % 10_000_000));
-            crate::tools::simulator::cli::run(args.url, args.digits, args.dialect, from, args.secret)
+            crate::tools::simulator::cli::run(args.url, args.digits, args.dialect, from, args.secret, args.answer)
                 .await
                 .map_err(Failure::Run)
         }

@@ -81,6 +81,10 @@ pub struct Settings {
     pub trusted_proxies: Vec<IpAddr>,
     /// The text-to-speech vendor and voice every jambonz `say` names.
     pub jambonz_tts: crate::telephony::jambonz::Tts,
+    /// The provider's REST API through which the hotline places calls (SPEC §8); `None`: it places none.
+    pub outbound: Option<crate::outbound::ProviderApi>,
+    /// The caller ID of the calls the hotline places.
+    pub outbound_from: String,
 }
 
 /// Every setting by its environment variable name; `hotline.toml` may use the same name or the
@@ -110,6 +114,13 @@ pub const VARIABLES: &[&str] = &[
     "HOTLINE_TRUSTED_PROXIES",
     "HOTLINE_JAMBONZ_TTS_VENDOR",
     "HOTLINE_JAMBONZ_TTS_VOICE",
+    "HOTLINE_OUTBOUND",
+    "HOTLINE_OUTBOUND_FROM",
+    "HOTLINE_TWILIO_ACCOUNT_SID",
+    "HOTLINE_TWILIO_API_URL",
+    "HOTLINE_JAMBONZ_API_URL",
+    "HOTLINE_JAMBONZ_ACCOUNT_SID",
+    "HOTLINE_JAMBONZ_API_KEY",
 ];
 
 impl Settings {
@@ -270,12 +281,50 @@ impl Settings {
         }
         let jambonz_tts = crate::telephony::jambonz::Tts::new(tts_vendor, get("HOTLINE_JAMBONZ_TTS_VOICE"));
 
+        let twilio_auth_token = secret("HOTLINE_TWILIO_AUTH_TOKEN");
+        // A provider named without what placing calls through it takes stops the start here,
+        // not at the first emergency.
+        let needed = |name: &'static str, provider: &str| {
+            get(name).ok_or_else(|| {
+                invalid(name, format!("HOTLINE_OUTBOUND={provider} places calls through this account: set it"))
+            })
+        };
+        let outbound = match get("HOTLINE_OUTBOUND").map(str::to_ascii_lowercase).as_deref() {
+            None | Some("off") => None,
+            Some("twilio") => Some(crate::outbound::ProviderApi::Twilio {
+                api_url: parse_api_url(
+                    "HOTLINE_TWILIO_API_URL",
+                    get("HOTLINE_TWILIO_API_URL").unwrap_or("https://api.twilio.com"),
+                )?,
+                account_sid: needed("HOTLINE_TWILIO_ACCOUNT_SID", "twilio")?.to_string(),
+                auth_token: twilio_auth_token.clone().ok_or_else(|| {
+                    invalid(
+                        "HOTLINE_TWILIO_AUTH_TOKEN",
+                        "HOTLINE_OUTBOUND=twilio signs its requests with the auth token: set it",
+                    )
+                })?,
+            }),
+            Some("jambonz") => Some(crate::outbound::ProviderApi::Jambonz {
+                api_url: parse_api_url("HOTLINE_JAMBONZ_API_URL", needed("HOTLINE_JAMBONZ_API_URL", "jambonz")?)?,
+                account_sid: needed("HOTLINE_JAMBONZ_ACCOUNT_SID", "jambonz")?.to_string(),
+                api_key: Secret::new(needed("HOTLINE_JAMBONZ_API_KEY", "jambonz")?),
+            }),
+            Some(other) => {
+                return Err(invalid("HOTLINE_OUTBOUND", format!("'{other}' is not off, twilio or jambonz")));
+            }
+        };
+        let outbound_from_raw = get("HOTLINE_OUTBOUND_FROM").unwrap_or("+78005050115");
+        let outbound_from =
+            crate::phone::PhoneNumber::parse(outbound_from_raw).map(|p| p.to_string()).map_err(|_| {
+                invalid("HOTLINE_OUTBOUND_FROM", format!("'{outbound_from_raw}' is not a phone number (+7...)"))
+            })?;
+
         Ok(Settings {
             listen,
             database_url: Secret::new(database_url),
             public_url,
             scripts_dir: get("HOTLINE_SCRIPTS_DIR").map(PathBuf::from),
-            twilio_auth_token: secret("HOTLINE_TWILIO_AUTH_TOKEN"),
+            twilio_auth_token,
             jambonz_secret: secret("HOTLINE_JAMBONZ_SECRET"),
             smtp_url,
             mail_dir: PathBuf::from(get("HOTLINE_MAIL_DIR").unwrap_or("mail-outbox")),
@@ -294,6 +343,8 @@ impl Settings {
             duty_phone,
             trusted_proxies,
             jambonz_tts,
+            outbound,
+            outbound_from,
         })
     }
 
@@ -335,6 +386,14 @@ fn parse_public_url(url: &str) -> Result<String, ConfigError> {
             "HOTLINE_PUBLIC_URL",
             format!("'{url}' must be a base URL such as https://hotline.example.ru"),
         ));
+    }
+    Ok(url.trim_end_matches('/').to_string())
+}
+
+/// A provider's REST API base: http(s), without a trailing slash.
+fn parse_api_url(variable: &'static str, url: &str) -> Result<String, ConfigError> {
+    if !(url.starts_with("https://") || url.starts_with("http://")) || url.contains(['?', '#', ' ']) {
+        return Err(invalid(variable, format!("'{url}' must be a base URL such as https://api.example.com")));
     }
     Ok(url.trim_end_matches('/').to_string())
 }
@@ -399,6 +458,37 @@ mod tests {
             let err = settings(&[(name, value)]).unwrap_err();
             assert_eq!(err.variable, name, "{err}");
         }
+    }
+
+    #[test]
+    fn placing_calls_refuses_to_start_without_its_account() {
+        assert!(settings(&[]).unwrap().outbound.is_none());
+        for (pairs, missing) in [
+            (vec![("HOTLINE_OUTBOUND", "twilio")], "HOTLINE_TWILIO_ACCOUNT_SID"),
+            (vec![("HOTLINE_OUTBOUND", "twilio"), ("HOTLINE_TWILIO_ACCOUNT_SID", "AC1")], "HOTLINE_TWILIO_AUTH_TOKEN"),
+            (vec![("HOTLINE_OUTBOUND", "jambonz")], "HOTLINE_JAMBONZ_API_URL"),
+            (
+                vec![("HOTLINE_OUTBOUND", "jambonz"), ("HOTLINE_JAMBONZ_API_URL", "https://j.example")],
+                "HOTLINE_JAMBONZ_ACCOUNT_SID",
+            ),
+            (vec![("HOTLINE_OUTBOUND", "sms")], "HOTLINE_OUTBOUND"),
+            (vec![("HOTLINE_OUTBOUND_FROM", "hotline")], "HOTLINE_OUTBOUND_FROM"),
+        ] {
+            let err = settings(&pairs).unwrap_err();
+            assert_eq!(err.variable, missing, "{err}");
+        }
+        let twilio = settings(&[
+            ("HOTLINE_OUTBOUND", "twilio"),
+            ("HOTLINE_TWILIO_ACCOUNT_SID", "AC1"),
+            ("HOTLINE_TWILIO_AUTH_TOKEN", "secret-token"),
+        ])
+        .unwrap();
+        match &twilio.outbound {
+            Some(crate::outbound::ProviderApi::Twilio { api_url, .. }) => assert_eq!(api_url, "https://api.twilio.com"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(twilio.outbound_from, "+78005050115");
+        assert!(!format!("{twilio:?}").contains("secret-token"));
     }
 
     #[test]

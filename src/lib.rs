@@ -17,6 +17,7 @@
 //! - [`tickets`]: tickets, their numbers, lifecycle (a state machine) and audit trail.
 //! - [`ivr`]: menus as data, their validation and the interpreter that runs them.
 //! - [`telephony`]: provider dialects (Twilio, jambonz) around one set of neutral call actions.
+//! - [`outbound`]: calls the hotline places (voice escalation) through the provider's REST API.
 //! - [`outages`]: planned outages, incidents with restoration times, storm mode.
 //! - [`connection`]: technological-connection applications and their status by number.
 //! - [`console`]: the web console for operators, dispatchers and supervisors, served at `/`.
@@ -49,6 +50,7 @@ pub mod live;
 pub mod metrics;
 pub mod openapi;
 pub mod outages;
+pub mod outbound;
 pub mod phone;
 pub mod queue;
 pub mod reception;

@@ -396,6 +396,32 @@ impl StepEffects<'_> {
     }
 }
 
+/// The actions of outbound scripts (SPEC §8): the call is one the hotline placed.
+impl StepEffects<'_> {
+    /// What a dispatcher's call says: what happened, where and the ticket's number; "over" when
+    /// the escalation no longer waits (someone took it meanwhile).
+    async fn escalation_details(&mut self, vars: &mut BTreeMap<String, String>) -> anyhow::Result<String> {
+        let Some((ticket, active)) = self.tx.placed_call_ticket(&self.call.id).await? else {
+            return Ok("over".into());
+        };
+        let what =
+            if ticket.description.trim().is_empty() { ticket.category.label() } else { ticket.description.trim() };
+        vars.insert("hazard".into(), what.trim_end_matches('.').to_string());
+        let place = ticket.settlement.map_or_else(|| self.phrases.settlement_unknown.clone(), |s| s.name);
+        vars.insert("settlement".into(), place);
+        vars.insert("ticket_number".into(), ticket.number.to_string());
+        Ok(if active { "active" } else { "over" }.into())
+    }
+
+    async fn acknowledge_escalation(&mut self) -> anyhow::Result<String> {
+        let acknowledged = self.tx.acknowledge_placed_call(&self.call.id, self.now).await?;
+        if acknowledged {
+            tracing::info!(call = %self.call.id, "escalation acknowledged by phone");
+        }
+        Ok(if acknowledged { "acknowledged" } else { "over" }.into())
+    }
+}
+
 impl Effects for StepEffects<'_> {
     async fn perform(
         &mut self,
@@ -423,6 +449,8 @@ impl Effects for StepEffects<'_> {
             "planned_outages" => self.planned_outages(vars).await,
             "application_status" => self.application_status(vars).await,
             "storm_mode" => self.storm_mode().await,
+            "escalation_details" => self.escalation_details(vars).await,
+            "acknowledge_escalation" => self.acknowledge_escalation().await,
             // jambonz has no verb that records to a URL; the script sends such callers to a person.
             "recording_supported" => Ok(if self.call.dialect == Dialect::Jambonz { "no" } else { "yes" }.into()),
             other => anyhow::bail!("no implementation for action '{other}'"),

@@ -203,7 +203,10 @@ async fn step_in(
         }
     }
     let mut state = CallState::from_stored(&call.state);
-    let input = input_from(if seq == 0 { StepKind::Entry } else { kind }, inbound);
+    let mut input = input_from(if seq == 0 { StepKind::Entry } else { kind }, inbound);
+    if let (Input::Start, Some(placed)) = (&input, &inbound.placed) {
+        input = answered_placed_call(tx, ctx, placed, &call.id, now).await?;
+    }
     let urls = step_urls(&ctx.settings.public_url, dialect, seq + 1);
     let (actions, events) = match operator_side(tx, &call, &input, &ctx.flow, &urls, now).await? {
         Some(handled) => handled,
@@ -235,6 +238,25 @@ async fn step_in(
     call.state = serde_json::to_string(&state).map_err(|e| StoreError::Invalid(e.to_string()))?;
     tx.finish_step(&call, seq, raw, &answer, now).await?;
     Ok(answer)
+}
+
+/// The called party of a call the hotline placed answered: the outbound script of its request
+/// starts, or [`Input::Unexpected`] when there is none to run.
+async fn answered_placed_call(
+    tx: &mut CallTx,
+    ctx: &CallContext,
+    placed: &str,
+    call_id: &str,
+    now: Timestamp,
+) -> Result<Input, StoreError> {
+    let script = tx.answer_placed_call(placed, call_id, now).await?;
+    match script.as_deref().and_then(|script| ctx.flow.outbound.get(script)) {
+        Some(start) => Ok(Input::Answered(start.clone())),
+        None => {
+            tracing::warn!(call = %call_id, placed, ?script, "a placed call answered with no outbound script to run: hanging up");
+            Ok(Input::Unexpected)
+        }
+    }
 }
 
 /// The caller side of an operator taking the call: put through to the operator who took it
@@ -373,6 +395,9 @@ async fn status_in(
     };
     let key = format!("status:{:?}:{}", inbound.status, inbound.sequence.map(|s| s.to_string()).unwrap_or_default());
     let new = tx.log_event(&call.id, now, "status", &key, raw).await?;
+    if let (true, Some(placed), Some(status)) = (new, &inbound.placed, inbound.status) {
+        tx.placed_call_status(placed, status, now).await?;
+    }
     if new {
         let before = call.status;
         advance(&mut call, &event.into_iter().collect::<Vec<_>>(), now);

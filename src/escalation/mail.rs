@@ -228,7 +228,7 @@ pub fn crew_job(
         step_ord: None,
         purpose: Purpose::Assignment,
         channel: EMAIL,
-        recipient: Recipient { name: crew.name.clone(), email: email.clone() },
+        recipient: Recipient { name: crew.name.clone(), email: email.clone(), phone: None },
         subject: format!("Наряд бригаде «{}»: {what}", crew.name),
         body,
     }]

@@ -58,8 +58,11 @@ pub struct Step {
     pub fired_at: Option<Timestamp>,
     /// The people told when it fired; before that, whom it would tell as things stood at the start.
     pub recipients: Vec<Recipient>,
+    /// `email`, or `call`: the recipients with a phone are rung as well as mailed.
     pub channel: String,
     pub notifications: Vec<Notification>,
+    /// The calls the step placed, each with every attempt and its outcome.
+    pub calls: Vec<crate::outbound::PlacedCall>,
 }
 
 /// An escalation as the API shows it (SPEC §5).

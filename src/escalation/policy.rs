@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::Role;
 use crate::clock::Timestamp;
+use crate::text_enum::text_enum;
 use crate::tickets::Category;
 
 /// The policies shipped with the product (src/escalation/policies.toml).
@@ -32,6 +33,26 @@ struct RawFile {
 pub struct Recipient {
     pub name: String,
     pub email: String,
+    /// Where a step of the channel `call` rings them (`+7...`); without one they are only mailed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+}
+
+text_enum! {
+    /// How a step tells its recipients.
+    pub enum StepChannel {
+        Email = "email",
+        /// Rings every recipient with a phone and mails everyone: the e-mail stays the written
+        /// record with its acknowledgement link.
+        Call = "call",
+    }
+}
+
+impl Default for StepChannel {
+    /// What a step written without a channel (and one started before calls existed) does.
+    fn default() -> Self {
+        Self::Email
+    }
 }
 
 /// A duty rota: `rota[0]` is on duty for `hours` from `starts`, then the next, round and round.
@@ -66,6 +87,8 @@ struct RawPolicy {
 #[serde(deny_unknown_fields)]
 struct RawStep {
     notify: Vec<String>,
+    #[serde(default)]
+    channel: StepChannel,
     wait_min: Option<u32>,
     /// Seconds instead of minutes: for drills and tests.
     wait_s: Option<u32>,
@@ -114,6 +137,8 @@ pub struct PlannedStep {
     pub order: u32,
     pub after_s: i64,
     pub targets: Vec<Target>,
+    #[serde(default)]
+    pub channel: StepChannel,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -136,6 +161,7 @@ pub struct ScheduledStep<'a> {
     pub due_at: Timestamp,
     pub targets: &'a [Target],
     pub recipients: Vec<Recipient>,
+    pub channel: StepChannel,
 }
 
 impl Policy {
@@ -151,6 +177,7 @@ impl Policy {
                     due_at,
                     targets: &step.targets,
                     recipients: resolve_all(&step.targets, due_at, by_role),
+                    channel: step.channel,
                 }
             })
             .collect()
@@ -172,6 +199,11 @@ impl Policies {
         for (key, r) in &raw.recipients {
             if !is_email(&r.email) {
                 problems.push(format!("recipient {key}: '{}' is not an e-mail address", r.email));
+            }
+            if let Some(phone) = &r.phone {
+                if crate::phone::PhoneNumber::parse(phone).is_err() {
+                    problems.push(format!("recipient {key}: '{phone}' is not a phone number (+7...)"));
+                }
             }
         }
         let mut shifts = BTreeMap::new();
@@ -272,13 +304,18 @@ impl Policies {
                         Err(e) => problems.push(at(format!("step {}: {e}", i + 1))),
                     }
                 }
-                round.push((targets, wait_s));
+                round.push((targets, wait_s, step.channel));
             }
             let mut plan = Vec::new();
             let mut after_s = 0;
             for _ in 0..=p.repeat {
-                for (targets, wait_s) in &round {
-                    plan.push(PlannedStep { order: plan.len() as u32 + 1, after_s, targets: targets.clone() });
+                for (targets, wait_s, channel) in &round {
+                    plan.push(PlannedStep {
+                        order: plan.len() as u32 + 1,
+                        after_s,
+                        targets: targets.clone(),
+                        channel: *channel,
+                    });
                     after_s += wait_s;
                 }
             }
@@ -348,8 +385,8 @@ steps = [{ notify = ["shift:duty", "role:dispatcher"], wait_s = 30 }]
         let step = &policies.matching(Category::Hazard, 1, None).unwrap().plan[0];
         let at = |local: &str| Timestamp::from(local.parse::<jiff::Timestamp>().unwrap());
         let dispatchers = vec![
-            (Role::Dispatcher, Recipient { name: "olga".into(), email: "olga@x.ru".into() }),
-            (Role::Operator, Recipient { name: "ivan".into(), email: "ivan@x.ru".into() }),
+            (Role::Dispatcher, Recipient { name: "olga".into(), email: "olga@x.ru".into(), phone: None }),
+            (Role::Operator, Recipient { name: "ivan".into(), email: "ivan@x.ru".into(), phone: None }),
         ];
         let emails = |when: &str| -> Vec<String> {
             resolve_all(&step.targets, at(when), &dispatchers).into_iter().map(|r| r.email).collect()

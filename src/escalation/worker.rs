@@ -7,10 +7,11 @@ use std::time::Duration;
 
 use super::ack_link::AckLinks;
 use super::mail::{self, Channel, NewMessage, OutboxMessage, Purpose};
-use super::policy::{Policies, resolve_all};
+use super::policy::{Policies, StepChannel, resolve_all};
 use crate::clock::{Clock, Timestamp};
 use crate::config::Settings;
 use crate::metrics::Telemetry;
+use crate::outbound::{DISPATCHER_SCRIPT, NewOutboundCall};
 use crate::store::{DueReminder, DueStep, Store};
 use crate::tickets::{Ticket, TicketKey};
 
@@ -105,7 +106,8 @@ impl Worker {
                 }
             })
             .collect();
-        if self.store.fire_step(step, &recipients, &messages, now).await? {
+        let calls = self.calls(step, &recipients);
+        if self.store.fire_step(step, &recipients, &messages, &calls, now).await? {
             self.telemetry.step_fired(recipients.len());
             if recipients.is_empty() {
                 tracing::error!(escalation = %step.escalation_id, step = step.order, "an escalation step had nobody to tell");
@@ -113,6 +115,32 @@ impl Worker {
             tracing::info!(escalation = %step.escalation_id, step = step.order, told = recipients.len(), "escalation step fired");
         }
         Ok(())
+    }
+
+    /// The calls a step of the channel `call` places: one to each recipient with a phone. With
+    /// HOTLINE_OUTBOUND off none are queued (nothing would place them); the e-mails still go.
+    fn calls(&self, step: &DueStep, recipients: &[super::policy::Recipient]) -> Vec<NewOutboundCall> {
+        if step.channel != StepChannel::Call {
+            return Vec::new();
+        }
+        if self.settings.outbound.is_none() {
+            tracing::warn!(escalation = %step.escalation_id, step = step.order, "a call step with HOTLINE_OUTBOUND off: e-mail only");
+            return Vec::new();
+        }
+        recipients
+            .iter()
+            .filter_map(|r| {
+                let phone = r.phone.clone()?;
+                Some(NewOutboundCall {
+                    dedup_key: format!("step:{}:{}:{phone}", step.escalation_id, step.order),
+                    escalation_id: step.escalation_id.clone(),
+                    step_ord: step.order,
+                    recipient: r.clone(),
+                    phone,
+                    script: DISPATCHER_SCRIPT,
+                })
+            })
+            .collect()
     }
 
     async fn remind(&self, due: &DueReminder, now: Timestamp) -> anyhow::Result<()> {

@@ -107,6 +107,16 @@ pub const CATALOG: &[ActionSpec] = &[
     ActionSpec { name: "recording_supported", params: &[], outcomes: &["yes", "no"], sets: &[] },
     ActionSpec { name: "storm_mode", params: &[], outcomes: &["calm", "storm"], sets: &[] },
     ActionSpec { name: "request_callback", params: &[], outcomes: &["created", "duplicate"], sets: &[] },
+    // Outbound scripts (SPEC §8). What the escalation of a placed call is about; "over": it no
+    // longer waits for an acknowledgement (someone else took it).
+    ActionSpec {
+        name: "escalation_details",
+        params: &[],
+        outcomes: &["active", "over"],
+        sets: &["hazard", "settlement", "ticket_number"],
+    },
+    // The called party accepts: the escalation is acknowledged as by its e-mail link.
+    ActionSpec { name: "acknowledge_escalation", params: &[], outcomes: &["acknowledged", "over"], sets: &[] },
 ];
 
 pub fn find(name: &str) -> Option<&'static ActionSpec> {

@@ -37,6 +37,7 @@ pub const PLACEHOLDER_LETTERS: &[(&str, u32)] = &[
     ("etr", 60),                 // the estimated-restoration sentence
     ("crew", 30),                // «Бригада уже работает на месте.»
     ("planned_list", 150),       // date, from, to and streets of each planned outage
+    ("hazard", 40),              // what a hazard's caller reported: «оборван провод у дома»
 ];
 /// A variable the table does not know.
 pub const UNKNOWN_LETTERS: u32 = 10;

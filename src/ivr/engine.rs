@@ -17,6 +17,10 @@ use crate::tickets::TicketNumber;
 pub enum Input {
     /// The call has just arrived.
     Start,
+    /// The called party of a call the hotline placed picked up: its outbound script starts at this node.
+    Answered(String),
+    /// A webhook the flow has nothing to answer with (a placed call nobody asked for): the call ends.
+    Unexpected,
     Digits(String),
     Speech(String),
     /// The gather timed out.
@@ -151,6 +155,11 @@ pub async fn step<E: Effects>(
     let mut spoken = Vec::new();
     let target = match input {
         Input::Start => flow.start.clone(),
+        Input::Answered(start) => start,
+        Input::Unexpected => {
+            state.ended = true;
+            return Ok(Step { actions: vec![Action::Hangup], state, next: Next::Hangup });
+        }
         Input::DialEnded(status) if Input::dial_answered(&status) => {
             // The person talked to the caller: nothing is left for the menus to do.
             state.ended = true;

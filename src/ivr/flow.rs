@@ -18,6 +18,8 @@ pub struct Flow {
     pub operator: Option<String>,
     /// What callers hear outside the menus.
     pub phrases: Phrases,
+    /// The scripts of calls the hotline places, by file name (`dispatcher`): the node each starts at.
+    pub outbound: BTreeMap<String, String>,
 }
 
 impl Flow {

@@ -25,6 +25,7 @@ pub const BUILT_IN: &[(&str, &str)] = &[
     ("outage.toml", include_str!("../../ivr-scripts/outage.toml")),
     ("theft.toml", include_str!("../../ivr-scripts/theft.toml")),
     ("connection.toml", include_str!("../../ivr-scripts/connection.toml")),
+    ("dispatcher.toml", include_str!("../../ivr-scripts/dispatcher.toml")),
     (phrases::FILE, BUILT_IN_PHRASES),
 ];
 

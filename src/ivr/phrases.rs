@@ -30,6 +30,8 @@ pub struct Phrases {
     pub unavailable_duty: String,
     pub unavailable_later: String,
     pub unsupported: String,
+    /// Where a hazard is, when its caller could not say (a dispatcher's call says it in its place).
+    pub settlement_unknown: String,
 }
 
 /// What each phrase may fill in; a phrase not named here fills in nothing.
@@ -42,7 +44,7 @@ pub const PLACEHOLDERS: &[(&str, &[&str])] = &[
 
 impl Phrases {
     /// Each phrase with its key, for the checker.
-    pub fn each(&self) -> [(&'static str, &str); 15] {
+    pub fn each(&self) -> [(&'static str, &str); 16] {
         [
             ("put_through", &self.put_through),
             ("put_through_failed", &self.put_through_failed),
@@ -59,6 +61,7 @@ impl Phrases {
             ("unavailable_duty", &self.unavailable_duty),
             ("unavailable_later", &self.unavailable_later),
             ("unsupported", &self.unsupported),
+            ("settlement_unknown", &self.settlement_unknown),
         ]
     }
 

@@ -3,6 +3,7 @@
 //!
 //! ```toml
 //! [flow]                       # optional; main.toml's `start` is where every call begins
+//! outbound = "start"           # (another file) a script for calls the hotline places starts here
 //! start = "welcome"
 //! menu = "menu"                # key 9 on every other menu comes back here
 //! operator = "operator"        # key 0 on every menu goes here; * repeats any menu
@@ -41,6 +42,9 @@ pub struct FlowHeader {
     pub menu: Option<String>,
     /// Where key 0 on any menu goes: a person.
     pub operator: Option<String>,
+    /// Makes the file a script for calls the hotline places (SPEC §8): the node the called
+    /// party starts at when they pick up. Named by the file's name (`dispatcher`).
+    pub outbound: Option<String>,
 }
 
 /// One or several lines of text.

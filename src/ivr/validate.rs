@@ -184,6 +184,7 @@ impl Checker {
         let mut voice_name = None;
         let mut start = None;
         let mut navigation = (None, None);
+        let mut outbound = BTreeMap::new();
         let mut files = BTreeMap::new();
         for (file, script) in &parsed {
             if stem(file) == MAIN_FILE {
@@ -193,6 +194,17 @@ impl Checker {
                 navigation = (script.flow.menu.clone(), script.flow.operator.clone());
             } else if script.flow.start.is_some() || script.flow.menu.is_some() || script.flow.operator.is_some() {
                 self.problem(file, "-", "only main.toml names the start node, the main menu and the operator");
+            }
+            if let Some(start) = &script.flow.outbound {
+                if stem(file) == MAIN_FILE {
+                    self.problem(
+                        file,
+                        "-",
+                        "main.toml is where incoming calls start: an outbound script is a file of its own",
+                    );
+                } else {
+                    outbound.insert(stem(file).to_string(), qualify(stem(file), start));
+                }
             }
             files.insert(stem(file).to_string(), file.clone());
         }
@@ -238,15 +250,22 @@ impl Checker {
             }
             Some(id)
         };
+        for (script, start) in &outbound {
+            if !all_ids.contains(start) {
+                self.problem(&format!("{script}.toml"), "-", format!("outbound start node '{start}' does not exist"));
+            }
+        }
         let menu = global("menu", navigation.0, &mut self);
         let operator = global("operator", navigation.1, &mut self);
         if self.problems.is_empty() {
-            self.check_graph(&nodes, &start);
+            let starts: Vec<&str> =
+                std::iter::once(start.as_str()).chain(outbound.values().map(String::as_str)).collect();
+            self.check_graph(&nodes, &starts);
         }
         if !self.problems.is_empty() {
             return Err(self.failed());
         }
-        Ok(Flow { start, nodes, voice: Voice { language, name: voice_name }, menu, operator, phrases })
+        Ok(Flow { start, nodes, voice: Voice { language, name: voice_name }, menu, operator, phrases, outbound })
     }
 
     fn target(&mut self, ctx: &NodeCtx, target: &str) -> String {
@@ -534,10 +553,11 @@ impl Checker {
         Some(NodeKind::Action { name: spec.name, args, outcomes: routes })
     }
 
-    /// Reachability from the start, and that every node can reach an end without spinning.
-    fn check_graph(&mut self, nodes: &HashMap<String, Node>, start: &str) {
+    /// Reachability from the starts (incoming calls', outbound scripts'), and that every node
+    /// can reach an end without spinning.
+    fn check_graph(&mut self, nodes: &HashMap<String, Node>, starts: &[&str]) {
         let mut seen = BTreeSet::new();
-        let mut stack = vec![start.to_string()];
+        let mut stack: Vec<String> = starts.iter().map(|s| s.to_string()).collect();
         while let Some(id) = stack.pop() {
             if let Some(node) = nodes.get(&id) {
                 if seen.insert(id.clone()) {

@@ -266,13 +266,22 @@ pub struct Watch {
     pub oldest_unacknowledged_s: i64,
     pub escalations_exhausted: i64,
     pub oldest_undelivered_s: i64,
+    /// Calls the hotline placed today (SPEC §8), how many of them were answered, and how many
+    /// of those acknowledged what they were about.
+    pub calls_placed: i64,
+    pub calls_placed_answered: i64,
+    pub calls_placed_acknowledged: i64,
 }
 
 /// The figures of [`Watch`] beside `m`, read as of `now`.
 pub async fn watch(store: &Store, m: &Metrics, now: Timestamp) -> Result<Watch, StoreError> {
     let age = |t: Option<Timestamp>| t.map_or(0, |t| (now.millis() - t.millis()).max(0) / 1000);
     let c = store.watch_counts(m.since, SERVICE_LEVEL_LONG_S * 1000, HAZARD_SERVICE_LEVEL_S * 1000).await?;
+    let (placed, answered, acknowledged) = store.outbound_counts(m.since).await?;
     Ok(Watch {
+        calls_placed: placed,
+        calls_placed_answered: answered,
+        calls_placed_acknowledged: acknowledged,
         answered_within_30s: ratio(c.answered_within_long_sl, m.answered),
         hazard_calls: c.hazard_calls,
         hazards_within_20s: ratio(c.hazard_answered_within_sl, c.hazard_calls),
@@ -364,6 +373,19 @@ pub fn render_prometheus(figures: Option<(&Metrics, &Watch)>, ready: bool, telem
             "outbox_oldest_undelivered_seconds",
             "Age of the oldest message the outbox still owes (0 when it owes none)",
             w.oldest_undelivered_s,
+        );
+        count(&mut r, "outbound_calls_placed_today", "Calls the hotline placed since midnight", w.calls_placed);
+        count(
+            &mut r,
+            "outbound_calls_answered_today",
+            "Calls the hotline placed since midnight that were answered",
+            w.calls_placed_answered,
+        );
+        count(
+            &mut r,
+            "outbound_calls_acknowledged_today",
+            "Calls the hotline placed since midnight whose called party pressed 1 to accept",
+            w.calls_placed_acknowledged,
         );
         let operators = Family::<StatusLabels, Gauge>::default();
         for op in &m.operators {

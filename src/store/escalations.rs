@@ -6,13 +6,14 @@ use std::sync::Arc;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row};
 
-use super::{Store, StoreError, StoreResult, WriteTx, crews, events, new_id, outbox};
+use super::{Store, StoreError, StoreResult, WriteTx, crews, events, new_id, outbound, outbox};
 use crate::auth::Role;
 use crate::clock::Timestamp;
 use crate::crews::Crew;
-use crate::escalation::mail::{self, NewMessage};
-use crate::escalation::policy::{Policies, Recipient, Target};
+use crate::escalation::mail::NewMessage;
+use crate::escalation::policy::{Policies, Recipient, StepChannel, Target};
 use crate::escalation::{DeliveryStatus, Escalation, EscalationState, LogEntry, Notification, Step};
+use crate::outbound::NewOutboundCall;
 use crate::tickets::{Ticket, TicketNumber};
 
 const SELECT_ESCALATIONS: &str = "SELECT e.id, e.ticket_id, t.number AS ticket_number, e.state, e.policy, \
@@ -26,6 +27,7 @@ pub struct DueStep {
     pub ticket_id: String,
     pub order: i64,
     pub targets: Vec<Target>,
+    pub channel: StepChannel,
 }
 
 /// An acknowledged escalation still unresolved when its reminder is due.
@@ -68,7 +70,7 @@ async fn people_by_role<'e, E: sqlx::Executor<'e, Database = Any>>(conn: E) -> S
             let role: String = row.try_get("role")?;
             Ok((
                 role.parse().map_err(StoreError::Invalid)?,
-                Recipient { name: row.try_get("username")?, email: row.try_get("email")? },
+                Recipient { name: row.try_get("username")?, email: row.try_get("email")?, phone: None },
             ))
         })
         .collect()
@@ -95,6 +97,26 @@ pub(super) async fn log_in(
         .execute(&mut *tx)
         .await?;
     events::publish(tx, now, "escalation", kind, id, &serde_json::json!({"actor": actor, "detail": detail})).await
+}
+
+/// Acknowledges the escalation `id` if it is active, in the caller's transaction: whoever
+/// acknowledges (the console, an e-mail link, a key pressed on a call) goes through here.
+/// `false` when it was not active.
+pub(super) async fn acknowledge_in(tx: &mut WriteTx, id: &str, actor: &str, now: Timestamp) -> StoreResult<bool> {
+    let changed = sqlx::query(
+        "UPDATE escalations SET state = 'acknowledged', acknowledged_by = $1, acknowledged_at = $2, \
+         remind_at = $2 + COALESCE(remind_after_s, 3600) * 1000 WHERE id = $3 AND state = 'active'",
+    )
+    .bind(actor)
+    .bind(now.millis())
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    if changed.rows_affected() == 0 {
+        return Ok(false);
+    }
+    log_in(tx, id, now, actor, "acknowledged", None).await?;
+    Ok(true)
 }
 
 /// Starts the escalation of `ticket` under the first matching policy, inside the ticket's own
@@ -145,7 +167,7 @@ pub(super) async fn start_in(
         .bind(step.due_at.millis())
         .bind(to_json(&step.targets)?)
         .bind(to_json(&step.recipients)?)
-        .bind(mail::EMAIL)
+        .bind(step.channel.as_str())
         .execute(&mut *tx)
         .await?;
     }
@@ -219,6 +241,7 @@ impl Store {
                     recipients: serde_json::from_str(&recipients).unwrap_or_default(),
                     channel: row.try_get("channel")?,
                     notifications: Vec::new(),
+                    calls: Vec::new(),
                 })
             })
             .collect::<StoreResult<Vec<_>>>()?;
@@ -232,7 +255,11 @@ impl Store {
                 (None, _) => DeliveryStatus::Failing,
             };
             let notification = Notification {
-                recipient: Recipient { name: row.try_get("recipient_name")?, email: row.try_get("recipient_email")? },
+                recipient: Recipient {
+                    name: row.try_get("recipient_name")?,
+                    email: row.try_get("recipient_email")?,
+                    phone: None,
+                },
                 status,
                 attempts,
                 sent_at,
@@ -240,6 +267,11 @@ impl Store {
             };
             if let Some(step) = steps.iter_mut().find(|s| s.order == order) {
                 step.notifications.push(notification);
+            }
+        }
+        for (order, call) in self.placed_calls(id).await? {
+            if let Some(step) = steps.iter_mut().find(|s| s.order == order) {
+                step.calls.push(call);
             }
         }
         Ok(steps)
@@ -274,7 +306,7 @@ impl Store {
     /// Steps due by `now` of escalations still active, oldest first.
     pub async fn due_steps(&self, now: Timestamp, limit: i64) -> StoreResult<Vec<DueStep>> {
         let rows = sqlx::query(
-            "SELECT s.escalation_id, s.ord, s.targets, s.recipients, e.ticket_id FROM escalation_steps s \
+            "SELECT s.escalation_id, s.ord, s.targets, s.recipients, s.channel, e.ticket_id FROM escalation_steps s \
              JOIN escalations e ON e.id = s.escalation_id \
              WHERE s.fired_at IS NULL AND s.due_at <= $1 AND e.state = 'active' ORDER BY s.due_at LIMIT $2",
         )
@@ -298,6 +330,7 @@ impl Store {
                     ticket_id: row.try_get("ticket_id")?,
                     order: row.try_get("ord")?,
                     targets,
+                    channel: row.try_get::<String, _>("channel")?.parse().map_err(StoreError::Invalid)?,
                 })
             })
             .collect()
@@ -308,22 +341,23 @@ impl Store {
         people_by_role(&self.pool).await
     }
 
-    /// Fires a step: marks it, records whom it told and queues their messages, all at once.
-    /// `false` when it had already fired (another worker, another instance) or the escalation
-    /// is no longer active: then nothing is written, so a step never mails twice.
+    /// Fires a step: marks it, records whom it told and queues their messages and calls, all at
+    /// once. `false` when it had already fired (another worker, another instance) or the
+    /// escalation is no longer active: then nothing is written, so a step never mails or rings twice.
     pub async fn fire_step(
         &self,
         step: &DueStep,
         recipients: &[Recipient],
         messages: &[NewMessage],
+        calls: &[NewOutboundCall],
         now: Timestamp,
     ) -> StoreResult<bool> {
-        let firing = Arc::new((step.clone(), recipients.to_vec(), messages.to_vec()));
+        let firing = Arc::new((step.clone(), recipients.to_vec(), messages.to_vec(), calls.to_vec()));
         self.write(move |tx| {
             let firing = firing.clone();
             Box::pin(async move {
                 let tx = &mut tx.tx;
-                let (step, recipients, messages) = &*firing;
+                let (step, recipients, messages, calls) = &*firing;
                 let fired = sqlx::query(
                     "UPDATE escalation_steps SET fired_at = $1, recipients = $2 \
                      WHERE escalation_id = $3 AND ord = $4 AND fired_at IS NULL \
@@ -339,6 +373,7 @@ impl Store {
                     return Ok(false);
                 }
                 outbox::enqueue_in(tx, messages, now).await?;
+                outbound::enqueue_in(tx, calls, now).await?;
                 let told: Vec<String> = recipients.iter().map(|r| format!("{} <{}>", r.name, r.email)).collect();
                 let detail = if told.is_empty() {
                     format!("step {}: nobody to tell", step.order)
@@ -373,7 +408,9 @@ impl Store {
             .fetch_all(&self.pool)
             .await?
             .iter()
-            .map(|r| Ok(Recipient { name: r.try_get("recipient_name")?, email: r.try_get("recipient_email")? }))
+            .map(|r| {
+                Ok(Recipient { name: r.try_get("recipient_name")?, email: r.try_get("recipient_email")?, phone: None })
+            })
             .collect::<StoreResult<Vec<_>>>()?;
             due.push(DueReminder {
                 escalation_id,
@@ -460,19 +497,10 @@ impl Store {
     pub async fn acknowledge_escalation(&self, id: &str, actor: &str, now: Timestamp) -> StoreResult<Escalation> {
         self.write_with((id.to_string(), actor.to_string()), move |tx, (id, actor)| {
             Box::pin(async move {
-                let changed = sqlx::query(
-                    "UPDATE escalations SET state = 'acknowledged', acknowledged_by = $1, acknowledged_at = $2, \
-             remind_at = $2 + COALESCE(remind_after_s, 3600) * 1000 WHERE id = $3 AND state = 'active'",
-                )
-                .bind(actor)
-                .bind(now.millis())
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-                if changed.rows_affected() == 0 {
+                if !acknowledge_in(tx, id, actor, now).await? {
                     return Err(Store::why_not(tx, id, "acknowledged").await);
                 }
-                log_in(tx, id, now, actor, "acknowledged", None).await
+                Ok(())
             })
         })
         .await?;

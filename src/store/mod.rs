@@ -20,6 +20,7 @@ mod events;
 mod logins;
 mod metrics;
 mod outages;
+mod outbound;
 mod outbox;
 mod postgres;
 mod queue;

@@ -40,7 +40,11 @@ fn message_from(row: &AnyRow) -> StoreResult<OutboxMessage> {
         id: row.try_get("id")?,
         escalation_id: row.try_get("escalation_id")?,
         channel: row.try_get("channel")?,
-        recipient: Recipient { name: row.try_get("recipient_name")?, email: row.try_get("recipient_email")? },
+        recipient: Recipient {
+            name: row.try_get("recipient_name")?,
+            email: row.try_get("recipient_email")?,
+            phone: None,
+        },
         subject: row.try_get("subject")?,
         body: row.try_get("body")?,
         attempts: row.try_get("attempts")?,

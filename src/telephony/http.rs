@@ -122,8 +122,18 @@ async fn inbound<P: Provider>(state: &AppState, req: Request) -> Result<(Inbound
     let webhook =
         Webhook { path_and_query: &path_and_query, headers: &headers, body: &body, received_at: state.clock.now() };
     P::verify(&state.settings, &webhook).map_err(refused)?;
-    let inbound = P::parse(&webhook).map_err(bad_webhook)?;
+    let mut inbound = P::parse(&webhook).map_err(bad_webhook)?;
+    inbound.placed = placed_call(&path_and_query);
     Ok((inbound, String::from_utf8_lossy(&body).into_owned()))
+}
+
+/// The request of a call the hotline placed, from the query of the URL the provider was given.
+fn placed_call(path_and_query: &str) -> Option<String> {
+    let (_, query) = path_and_query.split_once('?')?;
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(name, _)| name == crate::outbound::QUERY)
+        .map(|(_, id)| id.into_owned())
+        .filter(|id| !id.is_empty())
 }
 
 /// The number's voice URL: a call arrives.

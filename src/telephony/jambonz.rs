@@ -179,6 +179,8 @@ pub fn inbound(body: &[u8]) -> Result<Inbound, String> {
         queue_result: text(obj, &["queueResult", "queue_result"]).map(str::to_owned),
         dial_status: text(obj, &["dial_call_status", "dialCallStatus"]).map(str::to_owned),
         sequence: None,
+        // From the URL's query, which only the shared handlers see.
+        placed: None,
     })
 }
 

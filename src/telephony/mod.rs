@@ -167,6 +167,9 @@ pub struct Inbound {
     pub dial_status: Option<String>,
     /// The provider's ordering of status callbacks (`SequenceNumber`), when it sends one.
     pub sequence: Option<i64>,
+    /// A call the hotline placed: its request, named in the query of the URLs the provider was
+    /// given (`?outbound=ID`, see `outbound`), which the signature covers like the rest.
+    pub placed: Option<String>,
 }
 
 /// The longest recording URL kept; a provider's are far shorter.

@@ -164,6 +164,8 @@ pub fn inbound(params: &[(String, String)]) -> Result<Inbound, String> {
         queue_result: param(params, "QueueResult").map(str::to_owned),
         dial_status: param(params, "DialCallStatus").map(str::to_owned),
         sequence: param(params, "SequenceNumber").and_then(|s| s.trim().parse().ok()),
+        // From the URL's query, which only the shared handlers see.
+        placed: None,
     })
 }
 

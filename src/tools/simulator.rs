@@ -96,6 +96,16 @@ pub struct Caller {
     pub waiting: Waiting,
     /// The body of the server's last answer, as sent.
     pub last_answer: Option<String>,
+    /// A call the hotline placed: the URLs it gave the provider's REST API (see [`Caller::placed`]).
+    placed: Option<PlacedUrls>,
+}
+
+/// What the hotline gave the provider when it asked for a call (Twilio's `Url` and
+/// `StatusCallback`, jambonz's `call_hook` and `call_status_hook`).
+#[derive(Debug, Clone)]
+struct PlacedUrls {
+    answer: String,
+    status: String,
 }
 
 impl Caller {
@@ -124,7 +134,33 @@ impl Caller {
             retries: None,
             waiting: Waiting::Ended,
             last_answer: None,
+            placed: None,
         }
+    }
+
+    /// A call the hotline placed, driven as the provider drives it: `sid` is what the provider
+    /// answered the call request with, `to` the called party, `answer_url` and `status_url`
+    /// what the request named; the hotline's own number (`from`) is the caller.
+    pub fn placed(
+        base_url: &str,
+        dialect: Dialect,
+        sid: &str,
+        from: &str,
+        to: &str,
+        answer_url: &str,
+        status_url: &str,
+    ) -> Self {
+        let mut caller = Self::new(base_url, dialect, from);
+        caller.call_id = sid.to_string();
+        caller.to = to.to_string();
+        caller.placed = Some(PlacedUrls { answer: answer_url.to_string(), status: status_url.to_string() });
+        caller
+    }
+
+    /// The called party of a placed call picks up: the provider asks the answer URL what to do.
+    pub async fn answer(&mut self) -> anyhow::Result<Turn> {
+        let url = self.placed.as_ref().map(|p| p.answer.clone()).context("not a call the hotline placed")?;
+        self.post(&url, vec![("CallStatus".into(), "in-progress".into())], serde_json::json!({})).await
     }
 
     /// Keeps every webhook this caller sends, for [`Caller::into_journal`].
@@ -243,7 +279,10 @@ impl Caller {
 
     /// A status callback, as the provider sends them (possibly late or twice).
     pub async fn status(&mut self, status: &str, sequence: i64) -> anyhow::Result<u16> {
-        let url = format!("{}/telephony/{}/status", self.base_url, self.dialect.as_str());
+        let url = match &self.placed {
+            Some(placed) => placed.status.clone(),
+            None => format!("{}/telephony/{}/status", self.base_url, self.dialect.as_str()),
+        };
         let params =
             self.params(vec![("CallStatus".into(), status.into()), ("SequenceNumber".into(), sequence.to_string())]);
         let body = self.json_body(serde_json::json!({"call_status": status, "sequence": sequence}));
@@ -256,6 +295,16 @@ impl Caller {
         let (url, params, body) = self.last.clone().context("nothing was sent yet")?;
         let response = self.send(&url, &params, &body).await?;
         self.read_turn(response).await
+    }
+
+    /// How the provider names the call's direction: Twilio says `outbound-api` for a call placed
+    /// through its REST API, jambonz `outbound`.
+    fn direction(&self) -> &'static str {
+        match (&self.placed, self.dialect) {
+            (None, _) => "inbound",
+            (Some(_), Dialect::Twilio) => "outbound-api",
+            (Some(_), Dialect::Jambonz) => "outbound",
+        }
     }
 
     fn input_url(&self) -> anyhow::Result<String> {
@@ -271,7 +320,7 @@ impl Caller {
             ("AccountSid".to_string(), "AC00000000000000000000000000000000".to_string()),
             ("From".to_string(), self.from.clone()),
             ("To".to_string(), self.to.clone()),
-            ("Direction".to_string(), "inbound".to_string()),
+            ("Direction".to_string(), self.direction().to_string()),
         ];
         if !extra.iter().any(|(k, _)| k == "CallStatus") {
             params.push(("CallStatus".into(), "in-progress".into()));
@@ -282,7 +331,7 @@ impl Caller {
 
     fn json_body(&self, extra: serde_json::Value) -> Option<serde_json::Value> {
         let mut body = serde_json::json!({
-            "call_sid": self.call_id, "from": self.from, "to": self.to, "direction": "inbound",
+            "call_sid": self.call_id, "from": self.from, "to": self.to, "direction": self.direction(),
             "call_status": "in-progress",
         });
         if let (Some(target), serde_json::Value::Object(extra)) = (body.as_object_mut(), extra) {
@@ -410,6 +459,7 @@ pub mod cli {
         dialect: String,
         from: String,
         secret: Option<String>,
+        answer: Option<String>,
     ) -> anyhow::Result<()> {
         let (dialect, secret_var) = match dialect.as_str() {
             "twilio" => (Dialect::Twilio, "HOTLINE_TWILIO_AUTH_TOKEN"),
@@ -419,9 +469,24 @@ pub mod cli {
         let secret = secret.or_else(|| std::env::var(secret_var).ok().filter(|s| !s.is_empty()));
         let mut answers: Option<VecDeque<String>> =
             digits.map(|d| d.split(',').map(|a| a.trim().to_string()).collect());
-        let mut caller = Caller::new(&url, dialect, &from).with_secret(secret);
-        println!("calling {url} as {from} ({})", dialect.as_str());
-        let mut turn = caller.dial().await?;
+        let mut caller;
+        let mut turn = match answer {
+            None => {
+                println!("calling {url} as {from} ({})", dialect.as_str());
+                caller = Caller::new(&url, dialect, &from).with_secret(secret);
+                caller.dial().await?
+            }
+            // The status URL the hotline gave beside the voice URL differs only in its path.
+            Some(answer_url) => {
+                let status_url = answer_url.replacen("/voice?", "/status?", 1);
+                let sid = format!("CA{}", uuid::Uuid::now_v7().simple());
+                println!("answering a placed call at {from} ({})", dialect.as_str());
+                // The caller id the provider shows is the hotline's (HOTLINE_OUTBOUND_FROM's default).
+                caller = Caller::placed(&url, dialect, &sid, "+78005050115", &from, &answer_url, &status_url)
+                    .with_secret(secret);
+                caller.answer().await?
+            }
+        };
         loop {
             show(&turn);
             turn = match caller.waiting.clone() {

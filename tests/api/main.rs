@@ -14,6 +14,7 @@ mod ivr;
 mod jambonz;
 mod live;
 mod openapi;
+mod outbound;
 mod process;
 mod public;
 mod queue;

@@ -3,6 +3,7 @@
 
 import { get, patch, post } from './api.js';
 import {
+  CALL_OUTCOME,
   CATEGORY,
   CHANNEL_OF_STEP,
   CREW_STATUS,
@@ -144,10 +145,12 @@ function stepLine(step, active) {
       ? `сработает ${when(step.due_at)}`
       : 'не понадобился';
   const notified = step.notifications || [];
+  const calls = step.calls || [];
   return h(
     'li',
     { class: step.fired_at ? 'fired' : 'pending' },
     h('span', {}, `Шаг ${step.order} · ${word(CHANNEL_OF_STEP, step.channel)} · ${fired}`),
+    calls.length ? h('ul', { class: 'calls' }, calls.map(callLine)) : null,
     notified.length
       ? h(
           'ul',
@@ -170,6 +173,20 @@ function stepLine(step, active) {
             ? `${step.fired_at ? 'Оповещены' : active ? 'Будут оповещены' : 'Не оповещались'}: ${step.recipients.map((r) => r.name).join(', ')}`
             : 'Получателей нет',
         ),
+  );
+}
+
+/** A call the step placed: to whom, how it ended, and each attempt with the provider's answer. */
+function callLine(call) {
+  const tried = call.attempts || [];
+  const last = tried[tried.length - 1];
+  return h(
+    'li',
+    { class: `call ${call.status}` },
+    `☎ ${call.recipient.name} ${call.phone} — ${word(CALL_OUTCOME, call.status)}`,
+    call.answered_at ? ` ${when(call.answered_at)}` : '',
+    tried.length > 1 ? `, попыток: ${tried.length}` : '',
+    last && last.error ? h('span', { class: 'muted' }, ` (${last.error})`) : null,
   );
 }
 

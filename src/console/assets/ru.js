@@ -55,7 +55,21 @@ export const ESCALATION_STATE = { active: 'ждёт подтверждения',
 
 export const DELIVERY = { pending: 'ожидает отправки', sent: 'отправлено', failing: 'ошибка доставки' };
 
-export const CHANNEL_OF_STEP = { email: 'e-mail', sms: 'SMS', call: 'звонок' };
+export const CHANNEL_OF_STEP = { email: 'e-mail', sms: 'SMS', call: 'звонок и e-mail' };
+
+/** Where a call the hotline placed stands (SPEC §8). */
+export const CALL_OUTCOME = {
+  pending: 'ожидает звонка',
+  placed: 'звонит',
+  answered: 'ответил, не принял',
+  acknowledged: 'принял по телефону',
+  busy: 'занято',
+  'no-answer': 'не ответил',
+  failed: 'не дозвонились',
+  canceled: 'звонок отменён',
+  refused: 'провайдер не принял звонок',
+  dropped: 'не понадобился',
+};
 
 export const INCIDENT_STATUS = { open: 'открыта', in_progress: 'бригада работает', resolved: 'устранена' };
 
