@@ -238,10 +238,14 @@ fn respond(flow: &Flow, node: &Node, state: &mut CallState, input: Input, spoken
 }
 
 /// Keys that mean the same on every menu and question (SPEC §4a): `*` asks again, `9` goes to
-/// the main menu, `0` to the operator. A menu's own branch for the key comes first.
+/// the main menu, `0` to the operator. A menu's own branch for the key comes first. The called
+/// party of a call the hotline places (a dispatcher) is no caller: `*` only, never the callers'
+/// menus or queue.
 fn navigation(flow: &Flow, node: &Node, key: &str) -> Option<String> {
+    let script = node.id.split_once('.').map_or(node.id.as_str(), |(script, _)| script);
     match key {
         "*" => Some(node.id.clone()),
+        _ if flow.outbound.contains_key(script) => None,
         "9" => flow.menu.clone().filter(|menu| *menu != node.id),
         "0" => flow.operator.clone(),
         _ => None,

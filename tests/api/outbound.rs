@@ -290,6 +290,12 @@ async fn a_jambonz_dispatcher_hears_it_again_on_2_and_accepts_on_1(db: TestDb) {
         Caller::placed(&app.base, Dialect::Jambonz, "0190-jambonz-call", "+78005050115", DUTY_PHONE, hook, status_hook);
     assert_tells_the_hazard(&call.answer().await.unwrap(), &hazard);
     assert_tells_the_hazard(&call.press("2").await.unwrap(), &hazard);
+    let zero = call.press("0").await.unwrap();
+    assert!(
+        zero.text().contains("Такой клавиши нет"),
+        "a dispatcher is not put in the callers' queue: {}",
+        zero.text()
+    );
     let turn = call.press("1").await.unwrap();
     assert!(turn.text().contains("Принято"), "{}", turn.text());
 
