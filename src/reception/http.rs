@@ -8,8 +8,8 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    AppealStatus, Faq, Kind, Office, RawReport, ReceptionContext, Report, SettlementOutages, appeal_status,
-    outages_for, phone_last4, refusal_text, settlement_query, submit,
+    AppealStatus, Faq, Kind, Office, RawReport, ReceptionContext, Report, SettlementOutages, StatusLookup,
+    appeal_status, lookups_throttled, outages_for, phone_last4, refusal_text, settlement_query, submit,
 };
 use crate::app::AppState;
 use crate::client_addr::ClientAddr;
@@ -203,10 +203,13 @@ struct StatusQuery {
         (status = 200, description = "The appeal's status", body = AppealStatus),
         (status = 400, description = "phone_last4 is missing or not four digits", body = ErrorBody),
         (status = 404, description = "No appeal with that number and those last four digits", body = ErrorBody),
+        (status = 429, description = "Too many wrong lookups of this number or from this address lately", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds until the next lookup is taken"))),
     )
 )]
 async fn status(
     State(ctx): State<ReceptionContext>,
+    client: ClientAddr,
     Path(number): Path<String>,
     ApiQuery(q): ApiQuery<StatusQuery>,
 ) -> Result<Json<AppealStatus>, ApiError> {
@@ -214,7 +217,13 @@ async fn status(
         .map_err(|_| bad_query("phone_last4 must be the last four digits of the phone, e.g. 4567"))?;
     let not_found = || ApiError::not_found(format!("appeal '{number}' with a phone ending in {last4}"));
     let number: TicketNumber = number.parse().map_err(|_| not_found())?;
-    appeal_status(&ctx.store, number, &last4).await?.map(Json).ok_or_else(not_found)
+    match appeal_status(&ctx, number, &last4, &client.limit_key()).await? {
+        StatusLookup::Found(status) => Ok(Json(*status)),
+        StatusLookup::NotFound => Err(not_found()),
+        StatusLookup::Throttled { retry_after_s } => {
+            Err(ApiError::TooManyRequests { message: lookups_throttled(retry_after_s), retry_after_s })
+        }
+    }
 }
 
 #[cfg(test)]

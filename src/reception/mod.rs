@@ -16,7 +16,7 @@ use crate::outages::{Incident, PlannedOutage};
 use crate::phone::PhoneNumber;
 use crate::queue::Ordering;
 use crate::settlements::{Postcode, Settlement};
-use crate::store::{SettlementQuery, Store, StoreError, WebLimits, WebSender, WebSubmission};
+use crate::store::{LoginKeys, LoginLimit, SettlementQuery, Store, StoreError, WebLimits, WebSender, WebSubmission};
 use crate::text_enum::text_enum;
 use crate::tickets::{Category, Channel, NewTicket, Status, Ticket, TicketKey, TicketNumber};
 pub use content::{Content, Faq, Office};
@@ -312,25 +312,62 @@ pub fn phone_last4(raw: &str) -> Result<String, String> {
     }
 }
 
+/// Four digits are a secret of ten thousand values: wrong guesses at one appeal's number, or
+/// from one client address, are counted like failed logins, and after this many in this long
+/// further lookups wait (trying every ending of one number would take weeks).
+pub const STATUS_LOOKUP_LIMIT: LoginLimit = LoginLimit { failures: 10, window_ms: 60 * 60 * 1000 };
+
+/// What a status lookup found.
+#[derive(Debug)]
+pub enum StatusLookup {
+    Found(Box<AppealStatus>),
+    /// No appeal with that number and a phone ending in those digits.
+    NotFound,
+    /// Too many wrong guesses lately: nothing was looked up.
+    Throttled {
+        retry_after_s: u64,
+    },
+}
+
+/// What a visitor over [`STATUS_LOOKUP_LIMIT`] is told.
+pub fn lookups_throttled(retry_after_s: u64) -> String {
+    format!(
+        "Слишком много неудачных попыток проверить обращение. Повторите через {} мин. или позвоните 8-800-50-50-115.",
+        retry_after_s.div_ceil(60).max(1)
+    )
+}
+
 /// The ticket `number` for its author: found only when the phone on it ends in `last4`, so a
-/// number alone tells a stranger nothing.
+/// number alone tells a stranger nothing; wrong guesses are throttled ([`STATUS_LOOKUP_LIMIT`]).
 pub async fn appeal_status(
-    store: &Store,
+    ctx: &ReceptionContext,
     number: TicketNumber,
     last4: &str,
-) -> Result<Option<AppealStatus>, StoreError> {
-    let ticket: Option<Ticket> = store.ticket(&TicketKey::Number(number)).await?;
-    let Some(ticket) = ticket.filter(|t| t.caller_number.as_deref().is_some_and(|p| p.ends_with(last4))) else {
-        return Ok(None);
+    client: &str,
+) -> Result<StatusLookup, StoreError> {
+    let now = ctx.clock.now();
+    let (appeal, address) = (format!("appeal-status {number}"), format!("appeal-status {client}"));
+    let keys = LoginKeys { username: &appeal, address: &address };
+    let attempt = match ctx.store.count_login_attempt(keys, STATUS_LOOKUP_LIMIT, now).await? {
+        Ok(attempt) => attempt,
+        Err(until) => {
+            let retry_after_s = ((until.millis() - now.millis()).max(1) as u64).div_ceil(1000);
+            return Ok(StatusLookup::Throttled { retry_after_s });
+        }
     };
-    let answer = store.latest_answer(&ticket.id).await?;
-    Ok(Some(AppealStatus {
+    let ticket: Option<Ticket> = ctx.store.ticket(&TicketKey::Number(number)).await?;
+    let Some(ticket) = ticket.filter(|t| t.caller_number.as_deref().is_some_and(|p| p.ends_with(last4))) else {
+        return Ok(StatusLookup::NotFound);
+    };
+    ctx.store.login_succeeded(&attempt, STATUS_LOOKUP_LIMIT, now).await?;
+    let answer = ctx.store.latest_answer(&ticket.id).await?;
+    Ok(StatusLookup::Found(Box::new(AppealStatus {
         number: ticket.number.to_string(),
         status: ticket.status,
         status_text: status_text(ticket.status),
         updated_at: ticket.updated_at,
         answer,
-    }))
+    })))
 }
 
 /// What makes two texts "the same" for the repeat check: letters in one case and runs of

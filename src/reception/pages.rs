@@ -15,8 +15,8 @@ use serde::Deserialize;
 
 use super::content::Article;
 use super::{
-    FieldError, Kind, RawReport, ReceptionContext, Report, SettlementOutages, appeal_status, outages_for, phone_last4,
-    refusal_text, settlement_query, submit,
+    FieldError, Kind, RawReport, ReceptionContext, Report, SettlementOutages, StatusLookup, appeal_status,
+    lookups_throttled, outages_for, phone_last4, refusal_text, settlement_query, submit,
 };
 use crate::app::AppState;
 use crate::client_addr::ClientAddr;
@@ -629,7 +629,11 @@ async fn report(
         (status = 422, description = "A field is wrong or nothing matches: the page says so next to the field", body = String, content_type = "text/html"),
     )
 )]
-async fn status(State(ctx): State<ReceptionContext>, query: Result<Query<StatusFields>, QueryRejection>) -> Response {
+async fn status(
+    State(ctx): State<ReceptionContext>,
+    client: ClientAddr,
+    query: Result<Query<StatusFields>, QueryRejection>,
+) -> Response {
     let Ok(Query(fields)) = query else { return unreadable_address() };
     let mut errors = Vec::new();
     let mut result = String::new();
@@ -646,8 +650,8 @@ async fn status(State(ctx): State<ReceptionContext>, query: Result<Query<StatusF
         let last4 = phone_last4(fields.phone_last4.as_deref().unwrap_or_default())
             .map_err(|message| errors.push(FieldError { field: "phone_last4", message }));
         if let (Ok(number), Ok(last4)) = (parsed, last4) {
-            match appeal_status(&ctx.store, number, &last4).await {
-                Ok(Some(found)) => {
+            match appeal_status(&ctx, number, &last4, &client.limit_key()).await {
+                Ok(StatusLookup::Found(found)) => {
                     let answer = match &found.answer {
                         Some(answer) => format!(r#"<h3>Ответ</h3><p class="answer">{}</p>"#, escape(answer)),
                         None => "<p>Ответа пока нет: он появится здесь.</p>".to_string(),
@@ -659,7 +663,10 @@ async fn status(State(ctx): State<ReceptionContext>, query: Result<Query<StatusF
                         local(found.updated_at, &ctx.timezone)
                     );
                 }
-                Ok(None) => errors.push(FieldError {
+                Ok(StatusLookup::Throttled { retry_after_s }) => {
+                    errors.push(FieldError { field: "number", message: lookups_throttled(retry_after_s) })
+                }
+                Ok(StatusLookup::NotFound) => errors.push(FieldError {
                     field: "number",
                     message: "Обращение с таким номером и такими последними цифрами телефона не найдено".into(),
                 }),

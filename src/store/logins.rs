@@ -1,5 +1,7 @@
-//! Failed logins, counted per username and per client address for login throttling (SPEC §6).
-//! The policy (how many, how long) is the auth module's; this file only counts.
+//! Failed logins, counted per username and per client address for login throttling (SPEC §6);
+//! the reception's status lookups count wrong guesses of an appeal's last four phone digits the
+//! same way (keys prefixed `appeal-status`). The policies (how many, how long) are their
+//! modules'; this file only counts.
 
 use super::{Backend, Store, StoreResult, new_id};
 use crate::clock::Timestamp;

@@ -11,6 +11,7 @@ use crate::on_both_backends;
 on_both_backends!(
     every_kind_of_report_becomes_its_ticket_and_a_hazard_escalates_at_once,
     the_author_sees_the_status_and_the_answer_only_with_the_right_last_four_digits,
+    guessing_the_last_four_digits_is_throttled,
     offices_and_outages_by_name_are_public,
     the_pages_take_reports_show_russian_errors_and_change_nothing_on_bad_input,
 );
@@ -151,6 +152,35 @@ async fn the_author_sees_the_status_and_the_answer_only_with_the_right_last_four
         app.http.get(app.url(&format!("/reception/status?number={number}&phone_last4=12"))).send().await.unwrap();
     assert_eq!(response.status(), 422);
     assert!(response.text().await.unwrap().contains("Введите последние четыре цифры телефона"));
+    app.stop().await;
+}
+
+/// Four digits are ten thousand guesses: after ten wrong ones an hour even the right digits wait,
+/// on the API and on the page alike, and the author gets in again once the hour has passed.
+async fn guessing_the_last_four_digits_is_throttled(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let (_, body) =
+        appeal(&app, json!({"kind": "question", "text": "Когда дадут свет?", "phone": "+79105554567"})).await;
+    let number = body["number"].as_str().unwrap().to_string();
+    for guess in 0..10 {
+        let path = format!("/api/public/appeals/{number}?phone_last4={:04}", 1000 + guess);
+        assert_eq!(public_get(&app, &path).await.0, 404, "{path}");
+    }
+    let right = format!("/api/public/appeals/{number}?phone_last4=4567");
+    let response = app.http.get(app.url(&right)).send().await.unwrap();
+    assert_eq!(response.status(), 429);
+    let retry_after: u64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=3600).contains(&retry_after), "{retry_after}");
+    let body: Value = response.json().await.unwrap();
+    assert!(body["error"]["message"].as_str().unwrap().starts_with("Слишком много неудачных попыток"), "{body}");
+    let page =
+        app.http.get(app.url(&format!("/reception/status?number={number}&phone_last4=4567"))).send().await.unwrap();
+    assert_eq!(page.status(), 422);
+    assert!(page.text().await.unwrap().contains("Слишком много неудачных попыток"));
+
+    app.execute("UPDATE login_failures SET at = at - 3600001").await;
+    let (status, found) = public_get(&app, &right).await;
+    assert_eq!((status, found["number"].as_str()), (200, Some(number.as_str())), "{found}");
     app.stop().await;
 }
 
