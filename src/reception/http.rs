@@ -8,7 +8,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    AppealStatus, Faq, Kind, Office, RawReport, ReceptionContext, Report, SettlementOutages, StatusLookup,
+    AppealStatus, Faq, Office, RawReport, ReceptionContext, Report, ReportKind, SettlementOutages, StatusLookup,
     appeal_status, lookups_throttled, outages_for, phone_last4, refusal_text, settlement_query, submit,
 };
 use crate::app::AppState;
@@ -93,7 +93,7 @@ async fn offices(State(ctx): State<ReceptionContext>) -> Json<Vec<Office>> {
 struct Appeal {
     /// What is reported; `appeal` unless given. Also accepted as `category`.
     #[serde(alias = "category")]
-    #[schema(value_type = Option<Kind>)]
+    #[schema(value_type = Option<ReportKind>)]
     kind: Option<String>,
     #[schema(max_length = 200)]
     name: Option<String>,
@@ -151,7 +151,7 @@ async fn appeal(
         Postcode::parse(postcode).map_err(|e| ApiError::invalid(format!("postcode: {e}")))?;
     }
     let raw = RawReport {
-        kind: req.kind.as_deref().unwrap_or(Kind::Appeal.as_str()),
+        kind: req.kind.as_deref().unwrap_or(ReportKind::Appeal.as_str()),
         text: &req.text,
         name: req.name.as_deref(),
         phone: req.phone.as_deref(),

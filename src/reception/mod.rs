@@ -84,7 +84,7 @@ pub async fn outages_for(
 
 text_enum! {
     /// What a visitor reports (SPEC §5's `kind`).
-    pub enum Kind {
+    pub enum ReportKind {
         Question = "question",
         Appeal = "appeal",
         NoPower = "no_power",
@@ -93,25 +93,25 @@ text_enum! {
     }
 }
 
-impl Kind {
+impl ReportKind {
     pub fn category(self) -> Category {
         match self {
-            Kind::Question => Category::Question,
-            Kind::Appeal => Category::Appeal,
-            Kind::NoPower => Category::Outage,
-            Kind::Hazard => Category::Hazard,
-            Kind::Theft => Category::Theft,
+            ReportKind::Question => Category::Question,
+            ReportKind::Appeal => Category::Appeal,
+            ReportKind::NoPower => Category::Outage,
+            ReportKind::Hazard => Category::Hazard,
+            ReportKind::Theft => Category::Theft,
         }
     }
 
     /// As the form offers it, most urgent first (the order of `ALL`'s reverse).
     pub fn label(self) -> &'static str {
         match self {
-            Kind::Hazard => "Опасность для жизни: оборван провод, искрит, упала опора",
-            Kind::NoPower => "Нет электроснабжения",
-            Kind::Theft => "Хищение электроэнергии",
-            Kind::Question => "Вопрос",
-            Kind::Appeal => "Обращение (жалоба, заявление, просьба)",
+            ReportKind::Hazard => "Опасность для жизни: оборван провод, искрит, упала опора",
+            ReportKind::NoPower => "Нет электроснабжения",
+            ReportKind::Theft => "Хищение электроэнергии",
+            ReportKind::Question => "Вопрос",
+            ReportKind::Appeal => "Обращение (жалоба, заявление, просьба)",
         }
     }
 }
@@ -140,7 +140,7 @@ pub struct RawReport<'a> {
 /// A report that can become a ticket.
 #[derive(Debug, Clone)]
 pub struct Report {
-    pub kind: Kind,
+    pub kind: ReportKind,
     pub text: String,
     pub name: Option<String>,
     pub phone: Option<PhoneNumber>,
@@ -171,7 +171,7 @@ impl Report {
     /// Checks every field and says what is wrong with each, so a form can show all at once.
     pub fn parse(raw: &RawReport<'_>) -> Result<Self, Vec<FieldError>> {
         let mut errors = Vec::new();
-        let kind = raw.kind.trim().parse::<Kind>().map_err(|_| {
+        let kind = raw.kind.trim().parse::<ReportKind>().map_err(|_| {
             errors.push(FieldError {
                 field: "kind", message: "Выберите, о чём вы сообщаете".into()
             });
@@ -258,7 +258,7 @@ pub async fn submit(ctx: &ReceptionContext, report: Report, client_key: String) 
         assignee_id: None,
         actor: "web".into(),
         incident_window_s: Some(ctx.incident_window_s),
-        escalation: (report.kind == Kind::Hazard).then(|| ctx.policies.clone()),
+        escalation: (report.kind == ReportKind::Hazard).then(|| ctx.policies.clone()),
     };
     ctx.store.submit_web_ticket(&new, &sender, &WebLimits::default(), &ctx.ordering, ctx.clock.now()).await
 }

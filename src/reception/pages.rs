@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use super::content::Article;
 use super::{
-    FieldError, Kind, RawReport, ReceptionContext, Report, SettlementOutages, StatusLookup, appeal_status,
+    FieldError, RawReport, ReceptionContext, Report, ReportKind, SettlementOutages, StatusLookup, appeal_status,
     lookups_throttled, outages_for, phone_last4, refusal_text, settlement_query, submit,
 };
 use crate::app::AppState;
@@ -247,7 +247,7 @@ struct ReportFields {
 /// The report form, with what was typed and what is wrong with it.
 fn report_form(fields: &ReportFields, errors: &[FieldError]) -> String {
     let mut kinds = String::new();
-    for kind in [Kind::Hazard, Kind::NoPower, Kind::Theft, Kind::Question, Kind::Appeal] {
+    for kind in [ReportKind::Hazard, ReportKind::NoPower, ReportKind::Theft, ReportKind::Question, ReportKind::Appeal] {
         let checked = if fields.kind == kind.as_str() { " checked" } else { "" };
         let _ = write!(
             kinds,
@@ -578,7 +578,7 @@ async fn report(
             return html(StatusCode::UNPROCESSABLE_ENTITY, layout("Ошибка в форме", &main));
         }
     };
-    let hazard = report.kind == Kind::Hazard;
+    let hazard = report.kind == ReportKind::Hazard;
     let has_phone = report.phone.is_some();
     let number = match submit(&ctx, report, client.limit_key()).await {
         Ok(WebSubmission::Created(ticket)) => {
