@@ -1,7 +1,11 @@
-//! Time as the product sees it: one injectable clock and the timestamp stored in the database.
+//! Time as the product sees it: one injectable clock, the timestamp stored in the database, and
+//! the loops that run beside the requests on a period.
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
 
 use serde::{Serialize, Serializer};
 
@@ -69,6 +73,30 @@ impl Clock {
     pub fn now(&self) -> Timestamp {
         (self.0)()
     }
+}
+
+/// Runs `round` over `state` every `period` until the task is aborted (a late round delays the
+/// next instead of bunching them up); a failed round is logged under `what` and the next one
+/// tries again. Whatever a round acts on is a row, so a restart only delays it.
+pub fn every<S>(
+    period: Duration,
+    what: &'static str,
+    state: S,
+    round: impl for<'a> Fn(&'a S) -> BoxFuture<'a, anyhow::Result<()>> + Send + 'static,
+) -> tokio::task::JoinHandle<()>
+where
+    S: Send + Sync + 'static,
+{
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(period);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            if let Err(e) = round(&state).await {
+                tracing::warn!(error = %format!("{e:#}"), "{what} failed; trying again next round");
+            }
+        }
+    })
 }
 
 impl fmt::Debug for Clock {

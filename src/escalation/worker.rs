@@ -39,16 +39,7 @@ pub struct Worker {
 impl Worker {
     /// Runs until the task is aborted; a failed round is logged and the next one tries again.
     pub fn start(self) -> tokio::task::JoinHandle<()> {
-        tokio::spawn(async move {
-            let mut ticks = tokio::time::interval(TICK);
-            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                ticks.tick().await;
-                if let Err(e) = self.round().await {
-                    tracing::warn!(error = %e, "escalation worker round failed; retrying");
-                }
-            }
-        })
+        crate::clock::every(TICK, "an escalation worker round", self, |worker| Box::pin(worker.round()))
     }
 
     /// One pass: fire what is due, remind, deliver. One item's failure is logged and leaves the

@@ -56,16 +56,7 @@ impl Dialer {
 
     /// Runs until the task is aborted; a failed round is logged and the next one tries again.
     pub fn start(self) -> tokio::task::JoinHandle<()> {
-        tokio::spawn(async move {
-            let mut ticks = tokio::time::interval(TICK);
-            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                ticks.tick().await;
-                if let Err(e) = self.round().await {
-                    tracing::warn!(error = %e, "dialer round failed; retrying");
-                }
-            }
-        })
+        crate::clock::every(TICK, "a dialer round", self, |dialer| Box::pin(dialer.round()))
     }
 
     /// One pass: places what is due, up to [`CALLS_PER_TICK`].

@@ -147,17 +147,15 @@ impl Ordering {
 /// Returns items of operators who went silent to the queue every few seconds, so the queue
 /// list shows them waiting again even before anyone asks for the next item.
 pub fn start_lease_reaper(store: crate::store::Store, clock: crate::clock::Clock) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            match store.expire_leases(clock.now()).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(returned = n, "items of silent operators went back to the queue"),
-                Err(e) => tracing::warn!(error = %e, "returning expired leases failed"),
+    let period = std::time::Duration::from_secs(5);
+    crate::clock::every(period, "returning expired leases", (store, clock), |(store, clock)| {
+        Box::pin(async move {
+            let returned = store.expire_leases(clock.now()).await?;
+            if returned > 0 {
+                tracing::info!(returned, "items of silent operators went back to the queue");
             }
-        }
+            Ok(())
+        })
     })
 }
 
