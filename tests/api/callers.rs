@@ -396,6 +396,8 @@ async fn every_menu_obeys_one_navigation_grammar() {
         .nodes
         .iter()
         .filter(|(_, n)| matches!(n.kind, NodeKind::Menu { .. }))
+        // A dispatcher on a call the hotline placed is no caller (see outbound.rs).
+        .filter(|(id, _)| !flow.outbound.keys().any(|script| id.starts_with(&format!("{script}."))))
         .map(|(id, n)| (id, &n.kind))
         .collect();
     menus.sort_by_key(|(id, _)| id.as_str());
