@@ -60,6 +60,8 @@ pub struct Incident {
     pub crew_status: Option<CrewStatus>,
     /// Outage reports grouped into it.
     pub reports: i64,
+    /// Callers waiting for the call that tells them the power is back (not yet rung).
+    pub power_back_waiting: i64,
     pub opened_at: Timestamp,
     pub last_report_at: Timestamp,
     pub updated_at: Timestamp,

@@ -1,11 +1,14 @@
 //! The dialer: claims the calls that are due and asks the provider to place them, at a bounded
-//! rate. Everything it acts on is a row, so several dialers (instances) may run: a request is
-//! held by one dialer's claim while it asks, and a placed one is never asked for again.
+//! rate, dispatchers' alerts first. Everything it acts on is a row, so several dialers
+//! (instances) may run: a request is held by one dialer's claim while it asks, and a placed one
+//! is never asked for again.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{OutboundCall, PlaceCall, Placer, ProviderApi, QUERY};
+use jiff::tz::TimeZone;
+
+use super::{OutboundCall, PlaceCall, Placer, ProviderApi, Purpose, QUERY, power_back};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::escalation::worker::retry_delay_s;
@@ -14,8 +17,8 @@ use crate::telephony::Dialect;
 
 /// How often the dialer looks for due calls.
 const TICK: Duration = Duration::from_secs(1);
-/// At most this many calls are asked for per tick by one instance: a storm of escalations must
-/// not flood the provider's trunk (and its rate limits) at once.
+/// At most this many alert calls are asked for per tick by one instance: a storm of escalations
+/// must not flood the provider's trunk (and its rate limits) at once.
 pub const CALLS_PER_TICK: i64 = 5;
 /// How long a claimed call is held; longer than a provider's REST answer may take.
 const CLAIM_MS: i64 = 30_000;
@@ -31,6 +34,8 @@ pub struct Dialer {
     pub public_url: String,
     /// HOTLINE_OUTBOUND_FROM: the caller id shown.
     pub from: String,
+    /// HOTLINE_TIMEZONE: where the quiet hours of power-back calls are counted.
+    pub timezone: TimeZone,
     pub clock: Clock,
 }
 
@@ -50,6 +55,7 @@ impl Dialer {
             dialect: api.dialect(),
             public_url: settings.public_url.clone(),
             from: settings.outbound_from.clone(),
+            timezone: settings.timezone.clone(),
             clock,
         })
     }
@@ -59,9 +65,17 @@ impl Dialer {
         crate::clock::every(TICK, "a dialer round", self, |dialer| Box::pin(dialer.round()))
     }
 
-    /// One pass: places what is due, up to [`CALLS_PER_TICK`].
+    /// One pass: places the alerts that are due, up to [`CALLS_PER_TICK`], then, outside the
+    /// quiet hours, up to [`power_back::CALLS_PER_TICK`] power-back calls. Hazards ignore the
+    /// quiet hours.
     pub async fn round(&self) -> anyhow::Result<()> {
-        for call in self.store.claim_outbound_calls(self.clock.now(), CLAIM_MS, CALLS_PER_TICK).await? {
+        let now = self.clock.now();
+        let mut due = self.store.claim_outbound_calls(Purpose::Escalation, now, CLAIM_MS, CALLS_PER_TICK).await?;
+        if !power_back::quiet(now, &self.timezone) {
+            let power_back = power_back::CALLS_PER_TICK;
+            due.extend(self.store.claim_outbound_calls(Purpose::PowerBack, now, CLAIM_MS, power_back).await?);
+        }
+        for call in due {
             if let Err(e) = self.place(&call).await {
                 tracing::error!(outbound = %call.id, error = %e, "recording a call attempt failed");
             }
@@ -82,7 +96,7 @@ impl Dialer {
 
     async fn place(&self, call: &OutboundCall) -> anyhow::Result<()> {
         if !call.still_needed {
-            tracing::info!(outbound = %call.id, "not placing a call: its escalation is no longer active");
+            tracing::info!(outbound = %call.id, purpose = %call.purpose, "not placing a call: nothing left to call about");
             return Ok(self.store.outbound_dropped(call, self.clock.now()).await?);
         }
         match self.placer.place(&self.request(call)).await {

@@ -1,14 +1,15 @@
 //! Calls the hotline places (SPEC §8): a provider-neutral port with Twilio's and jambonz's REST
 //! APIs behind it, the durable requests a dialer works through, and what a placed call shows.
 //!
-//! A call is a row before it is a call: whoever decides to ring someone (an escalation step)
-//! queues a request in its own transaction; the [`dialer`] claims due requests, asks the
+//! A call is a row before it is a call: whoever decides to ring someone (an escalation step, a
+//! resolved incident with callers waiting for the power) queues a request in its own transaction; the [`dialer`] claims due requests, asks the
 //! provider to place them and keeps every attempt. Once the called party answers, the provider
 //! drives the call through the same webhooks as an incoming one, with the request named in the
 //! URL's query, and the step machinery runs the request's outbound script instead of the menus.
 
 pub mod dialer;
 pub mod jambonz;
+pub mod power_back;
 pub mod twilio;
 
 use std::sync::Arc;
@@ -111,7 +112,17 @@ text_enum! {
     }
 }
 
-/// A call to queue, in the transaction that decided it.
+text_enum! {
+    /// What a placed call is for; the dialer serves alerts first.
+    pub enum Purpose {
+        /// A dispatcher alerted to a hazard (the script `dispatcher`).
+        Escalation = "escalation",
+        /// A caller told the power is back ([`power_back`]).
+        PowerBack = "power_back",
+    }
+}
+
+/// A dispatcher's alert call to queue, in the transaction of the escalation step that decided it.
 #[derive(Debug, Clone)]
 pub struct NewOutboundCall {
     /// One call per key: deciding twice could not ring twice.
@@ -128,11 +139,11 @@ pub struct NewOutboundCall {
 #[derive(Debug, Clone)]
 pub struct OutboundCall {
     pub id: String,
-    pub escalation_id: Option<String>,
-    pub recipient_name: String,
+    pub purpose: Purpose,
     pub phone: String,
     pub attempts: i64,
-    /// Whether there is still something to call about (the escalation is not acknowledged).
+    /// Whether there is still something to call about: the escalation still waits for an
+    /// acknowledgement, the incident is still resolved.
     pub still_needed: bool,
 }
 

@@ -3,7 +3,7 @@
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row};
 
-use super::{Store, StoreError, StoreResult, WriteTx, crews, events, new_id, outbox};
+use super::{Store, StoreError, StoreResult, WriteTx, crews, events, new_id, outbox, power_back};
 use crate::clock::Timestamp;
 use crate::connection::Application;
 use crate::crews::Crew;
@@ -15,7 +15,10 @@ const SELECT_PLANNED: &str = "SELECT p.id, p.settlement_id, s.name AS settlement
      p.starts_at, p.ends_at, p.streets, p.reason, p.demo FROM planned_outages p JOIN settlements s ON s.id = p.settlement_id";
 
 const SELECT_INCIDENTS: &str = "SELECT i.id, i.settlement_id, s.name AS settlement_name, s.postcode AS settlement_postcode, \
-     i.status, i.etr, i.crew_id, c.status AS crew_status, i.reports, i.opened_at, i.last_report_at, i.updated_at \
+     i.status, i.etr, i.crew_id, c.status AS crew_status, i.reports, i.opened_at, i.last_report_at, i.updated_at, \
+     (SELECT COUNT(*) FROM power_back_subscriptions p WHERE p.incident_id = i.id AND NOT EXISTS \
+      (SELECT 1 FROM outbound_calls o WHERE o.subscription_id = p.id AND o.status NOT IN ('pending', 'dropped'))) \
+     AS power_back_waiting \
      FROM incidents i JOIN settlements s ON s.id = i.settlement_id LEFT JOIN crews c ON c.id = i.crew_id";
 
 fn settlement_ref(row: &AnyRow) -> StoreResult<SettlementRef> {
@@ -54,6 +57,7 @@ fn incident_from(row: &AnyRow) -> StoreResult<Incident> {
             .transpose()
             .map_err(StoreError::Invalid)?,
         reports: row.try_get("reports")?,
+        power_back_waiting: row.try_get("power_back_waiting")?,
         opened_at: Timestamp(row.try_get("opened_at")?),
         last_report_at: Timestamp(row.try_get("last_report_at")?),
         updated_at: Timestamp(row.try_get("updated_at")?),
@@ -242,7 +246,8 @@ impl Store {
         open_incident(&self.pool, settlement_id).await
     }
 
-    /// A dispatcher's update: status and estimated restoration time (`None` clears it).
+    /// A dispatcher's update: status and estimated restoration time (`None` clears it). Resolving
+    /// it queues the calls its waiting callers asked for, in the same transaction.
     pub async fn update_incident(
         &self,
         id: &str,
@@ -266,6 +271,12 @@ impl Store {
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
+                if status == IncidentStatus::Resolved && current.status != IncidentStatus::Resolved {
+                    let queued = power_back::queue_calls_in(tx, id, now).await?;
+                    if queued > 0 {
+                        tracing::info!(incident = %id, calls = queued, "power-back calls queued");
+                    }
+                }
                 let payload = serde_json::json!({"status": status, "etr": etr, "by": actor});
                 events::publish(tx, now, "incident", "updated", id, &payload).await?;
                 incident_in(&mut *tx, id).await

@@ -7,7 +7,7 @@ use super::escalations::{acknowledge_in, log_in};
 use super::{CallTx, Store, StoreError, StoreResult, WriteTx, new_id, tickets};
 use crate::clock::Timestamp;
 use crate::escalation::policy::Recipient;
-use crate::outbound::{CallAttempt, NewOutboundCall, OutboundCall, OutboundStatus, PlacedCall};
+use crate::outbound::{CallAttempt, NewOutboundCall, OutboundCall, OutboundStatus, PlacedCall, Purpose};
 use crate::telephony::ProviderStatus;
 use crate::tickets::{Ticket, TicketKey};
 
@@ -64,10 +64,11 @@ async fn log_call(tx: &mut WriteTx, id: &str, now: Timestamp, kind: &str, what: 
 }
 
 impl Store {
-    /// Claims up to `limit` calls that are due, for `lease_ms`: while the claim holds no other
-    /// dialer (on this instance or another) asks the provider for them.
+    /// Claims up to `limit` calls for `purpose` that are due, for `lease_ms`: while the claim
+    /// holds no other dialer (on this instance or another) asks the provider for them.
     pub async fn claim_outbound_calls(
         &self,
+        purpose: Purpose,
         now: Timestamp,
         lease_ms: i64,
         limit: i64,
@@ -75,9 +76,9 @@ impl Store {
         let lock = self.backend.skip_locked();
         let sql = format!(
             "UPDATE outbound_calls SET claimed_until = $2 WHERE id IN (SELECT id FROM outbound_calls \
-             WHERE status = 'pending' AND next_attempt_at <= $1 AND (claimed_until IS NULL OR claimed_until <= $1) \
-             ORDER BY next_attempt_at, id LIMIT $3 {lock}) \
-             RETURNING id, escalation_id, recipient_name, phone, attempts"
+             WHERE purpose = $4 AND status = 'pending' AND next_attempt_at <= $1 \
+             AND (claimed_until IS NULL OR claimed_until <= $1) ORDER BY next_attempt_at, id LIMIT $3 {lock}) \
+             RETURNING id, escalation_id, subscription_id, phone, attempts"
         );
         self.write_with(sql, move |tx, sql| {
             Box::pin(async move {
@@ -85,29 +86,34 @@ impl Store {
                     .bind(now.millis())
                     .bind(now.millis() + lease_ms)
                     .bind(limit)
+                    .bind(purpose.as_str())
                     .fetch_all(&mut *tx)
                     .await?;
                 let mut calls = Vec::with_capacity(rows.len());
                 for row in &rows {
-                    let escalation_id: Option<String> = row.try_get("escalation_id")?;
-                    let still_needed = match &escalation_id {
-                        None => true,
-                        Some(id) => {
-                            let state: Option<String> =
-                                sqlx::query_scalar("SELECT state FROM escalations WHERE id = $1")
-                                    .bind(id)
-                                    .fetch_optional(&mut *tx)
-                                    .await?;
-                            state.as_deref() == Some("active")
+                    // An alert is for an escalation that still waits; good news for an incident
+                    // that is still resolved (reopened, it waits for the next resolution).
+                    let (sql, about, wanted) = match purpose {
+                        Purpose::Escalation => {
+                            ("SELECT state FROM escalations WHERE id = $1", "escalation_id", "active")
                         }
+                        Purpose::PowerBack => (
+                            "SELECT i.status FROM power_back_subscriptions p JOIN incidents i ON i.id = p.incident_id \
+                             WHERE p.id = $1",
+                            "subscription_id",
+                            "resolved",
+                        ),
                     };
+                    let state: Option<String> = sqlx::query_scalar(sql)
+                        .bind(row.try_get::<Option<String>, _>(about)?)
+                        .fetch_optional(&mut *tx)
+                        .await?;
                     calls.push(OutboundCall {
                         id: row.try_get("id")?,
-                        escalation_id,
-                        recipient_name: row.try_get("recipient_name")?,
+                        purpose,
                         phone: row.try_get("phone")?,
                         attempts: row.try_get("attempts")?,
-                        still_needed,
+                        still_needed: state.as_deref() == Some(wanted),
                     });
                 }
                 Ok(calls)
