@@ -422,6 +422,69 @@ impl StepEffects<'_> {
     }
 }
 
+/// Calls when the power returns (SPEC §8): the offer after a report, and the call itself.
+impl StepEffects<'_> {
+    async fn power_back_offer(&mut self, ticket: Option<TicketNumber>) -> anyhow::Result<String> {
+        let possible = self.settings.outbound.is_some() && self.call.callable_number().is_some();
+        let incident = match ticket {
+            Some(number) if possible => self.tx.open_incident_of(number).await?,
+            _ => None,
+        };
+        Ok(if incident.is_some() { "yes" } else { "no" }.into())
+    }
+
+    async fn subscribe_power_back(&mut self, ticket: Option<TicketNumber>) -> anyhow::Result<String> {
+        let number = self.call.callable_number().ok_or_else(|| anyhow::anyhow!("no number to call back"))?;
+        let incident = self.tx.open_incident_of(Self::made(ticket)?).await?;
+        let incident = incident.ok_or_else(|| anyhow::anyhow!("the report joined no open incident"))?;
+        let added = self.tx.subscribe_power_back(&incident, number.as_str(), &self.call.id, ticket, self.now).await?;
+        Ok(if added { "subscribed" } else { "already" }.into())
+    }
+
+    async fn power_back_call(&mut self) -> anyhow::Result<crate::store::PowerBackCall> {
+        self.tx.power_back_call(&self.call.id).await?.ok_or_else(|| anyhow::anyhow!("not a power-back call"))
+    }
+
+    async fn power_back_details(&mut self, vars: &mut BTreeMap<String, String>) -> anyhow::Result<String> {
+        vars.insert("settlement".into(), self.power_back_call().await?.settlement.name);
+        Ok(crate::ivr::actions::NEXT.into())
+    }
+
+    /// A new outage report from the subscriber, grouped like a caller's: the incident they were
+    /// told about is reopened for it (or the settlement's other open one takes it).
+    async fn power_still_off(
+        &mut self,
+        args: &toml::Table,
+        vars: &mut BTreeMap<String, String>,
+        made: &mut Option<TicketNumber>,
+    ) -> anyhow::Result<String> {
+        let call = self.power_back_call().await?;
+        self.tx.reopen_for_report(&call, self.now).await?;
+        let new = NewTicket {
+            category: Category::Outage,
+            priority: Category::Outage.default_priority(),
+            channel: Channel::Phone,
+            status: Status::New,
+            caller_number: crate::phone::PhoneNumber::parse(&call.phone).ok(),
+            settlement_id: Some(call.settlement.id),
+            address: None,
+            description: args.get("description").and_then(|v| v.as_str()).unwrap_or_default().to_string(),
+            recording_url: None,
+            recording_duration_s: None,
+            call_id: Some(self.call.id.clone()),
+            assignee_id: None,
+            actor: "ivr".into(),
+            incident_window_s: Some(self.settings.incident_window_s),
+            escalation: Some(self.policies.clone()),
+        };
+        let ticket = self.tx.create_ticket(&new, self.now).await?;
+        tracing::info!(number = %ticket.number, incident = %call.incident_id, "power still off after a power-back call");
+        vars.insert("ticket_number".into(), ticket.number.to_string());
+        *made = Some(ticket.number);
+        Ok(crate::ivr::actions::NEXT.into())
+    }
+}
+
 impl Effects for StepEffects<'_> {
     async fn perform(
         &mut self,
@@ -451,6 +514,10 @@ impl Effects for StepEffects<'_> {
             "storm_mode" => self.storm_mode().await,
             "escalation_details" => self.escalation_details(vars).await,
             "acknowledge_escalation" => self.acknowledge_escalation().await,
+            "power_back_offer" => self.power_back_offer(*ticket).await,
+            "subscribe_power_back" => self.subscribe_power_back(*ticket).await,
+            "power_back_details" => self.power_back_details(vars).await,
+            "power_still_off" => self.power_still_off(args, vars, ticket).await,
             // jambonz has no verb that records to a URL; the script sends such callers to a person.
             "recording_supported" => Ok(if self.call.dialect == Dialect::Jambonz { "no" } else { "yes" }.into()),
             other => anyhow::bail!("no implementation for action '{other}'"),

@@ -107,6 +107,11 @@ pub const CATALOG: &[ActionSpec] = &[
     ActionSpec { name: "recording_supported", params: &[], outcomes: &["yes", "no"], sets: &[] },
     ActionSpec { name: "storm_mode", params: &[], outcomes: &["calm", "storm"], sets: &[] },
     ActionSpec { name: "request_callback", params: &[], outcomes: &["created", "duplicate"], sets: &[] },
+    // After a no-power report: "yes" when the hotline places calls, the caller's number can be
+    // rung and the report joined an incident — the caller may ask to hear when it is resolved.
+    ActionSpec { name: "power_back_offer", params: &[], outcomes: &["yes", "no"], sets: &[] },
+    // "already": this number waits for that incident's call from an earlier call.
+    ActionSpec { name: "subscribe_power_back", params: &[], outcomes: &["subscribed", "already"], sets: &[] },
     // Outbound scripts (SPEC §8). What the escalation of a placed call is about; "over": it no
     // longer waits for an acknowledgement (someone else took it).
     ActionSpec {
@@ -117,6 +122,15 @@ pub const CATALOG: &[ActionSpec] = &[
     },
     // The called party accepts: the escalation is acknowledged as by its e-mail link.
     ActionSpec { name: "acknowledge_escalation", params: &[], outcomes: &["acknowledged", "over"], sets: &[] },
+    // A power-back call: the settlement the power returned to.
+    ActionSpec { name: "power_back_details", params: &[], outcomes: &[NEXT], sets: &["settlement"] },
+    // The subscriber says it is still off: a new outage report, the incident reopened.
+    ActionSpec {
+        name: "power_still_off",
+        params: &[Param { name: "description", required: true, check: text }],
+        outcomes: &[NEXT],
+        sets: &["ticket_number"],
+    },
 ];
 
 pub fn find(name: &str) -> Option<&'static ActionSpec> {

@@ -26,6 +26,7 @@ pub const BUILT_IN: &[(&str, &str)] = &[
     ("theft.toml", include_str!("../../ivr-scripts/theft.toml")),
     ("connection.toml", include_str!("../../ivr-scripts/connection.toml")),
     ("dispatcher.toml", include_str!("../../ivr-scripts/dispatcher.toml")),
+    ("power_back.toml", include_str!("../../ivr-scripts/power_back.toml")),
     (phrases::FILE, BUILT_IN_PHRASES),
 ];
 

@@ -10,6 +10,7 @@ use super::flow::{Flow, GatherSpec, Node, NodeKind, Part, Retry};
 use super::phrases::{self, Phrases};
 use super::script::{RawGather, RawNode, RawRetry, ScriptFile};
 use super::speech;
+use crate::outbound::power_back::SCRIPT as POWER_BACK;
 use crate::telephony::Voice;
 
 /// The file every call starts in; its `[flow] start` names the first node.
@@ -254,6 +255,15 @@ impl Checker {
             if !all_ids.contains(start) {
                 self.problem(&format!("{script}.toml"), "-", format!("outbound start node '{start}' does not exist"));
             }
+        }
+        // A caller promised a call when the power returns must have something to hear then.
+        let promises = nodes.values().find(|n| matches!(n.kind, NodeKind::Action { name: "subscribe_power_back", .. }));
+        if let (Some(node), false) = (promises, outbound.contains_key(POWER_BACK)) {
+            let (file, name) = node.id.split_once('.').unwrap_or(("main", &node.id));
+            let reason = format!(
+                "callers are offered a call when the power returns, but there is no outbound script {POWER_BACK}.toml"
+            );
+            self.problem(&format!("{file}.toml"), name, reason);
         }
         let menu = global("menu", navigation.0, &mut self);
         let operator = global("operator", navigation.1, &mut self);

@@ -117,6 +117,11 @@ next = "x""#,
             "[nodes.x]\ndo = \"create_ticket\"\nwith = { category = \"ufo\" }\nnext = \"main.bye\"",
             "extra.toml:x:create_ticket: category: 'ufo' is not one of",
         ),
+        (
+            "a promised call with nothing to say",
+            "[nodes.x]\ndo = \"subscribe_power_back\"\noutcomes = { subscribed = \"main.bye\", already = \"main.bye\" }",
+            "extra.toml:x:callers are offered a call when the power returns, but there is no outbound script power_back.toml",
+        ),
     ];
     for (what, extra, expected) in cases {
         // Each broken node is made reachable from the menu unless the case is about reachability.

@@ -79,7 +79,9 @@ async function loadEscalations() {
 
 async function loadIncidents() {
   try {
-    incidents = (await get('/api/incidents')).items.filter((i) => i.status !== 'resolved');
+    // A resolved incident stays on the board while callers still wait for its power-back call
+    // (at night those calls wait for the morning).
+    incidents = (await get('/api/incidents')).items.filter((i) => i.status !== 'resolved' || i.power_back_waiting > 0);
     clearError($('#incidents-error'));
   } catch (e) {
     showError($('#incidents-error'), e);
@@ -311,6 +313,9 @@ function renderIncidents() {
             h('strong', {}, `${incident.settlement.name} (${incident.settlement.postcode})`),
             h('span', { class: `badge ${incident.status}` }, word(INCIDENT_STATUS, incident.status)),
             h('span', { class: 'muted' }, `сообщений: ${incident.reports} · с ${when(incident.opened_at)}`),
+            incident.power_back_waiting
+              ? h('span', { class: 'muted' }, `ждут звонка о восстановлении: ${incident.power_back_waiting}`)
+              : '',
           ),
           h(
             'div',
