@@ -16,6 +16,8 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, TestDb, eventually, hotline_command, scratch_file, settings_for};
 use crate::on_both_backends;
+use hotline::clock::{Clock, Timestamp};
+use hotline::outbound::dialer::Dialer;
 
 on_both_backends!(
     a_hazard_rings_the_dispatcher_through_twilio_and_1_acknowledges_it,
@@ -24,6 +26,8 @@ on_both_backends!(
     silence_after_one_repeat_is_no_acknowledgement,
     a_refusing_provider_is_retried_with_backoff_and_rings_once,
     two_instances_place_one_call,
+    callers_are_called_once_when_the_power_returns_and_1_reopens_the_incident,
+    power_back_calls_wait_for_the_morning_and_go_out_one_a_tick,
 );
 
 const DUTY_PHONE: &str = "+74852000115";
@@ -386,6 +390,9 @@ async fn two_instances_place_one_call(db: TestDb) {
     let settings = twilio_settings(&stand_in, &policy_file);
     let db_url = db.url.clone();
     let app = spawn(db, &settings).await;
+    // Logged in, the first instance has loaded the settlements: two instances loading them at
+    // once into an empty PostgreSQL interleave their ids, and the hazard names settlement 13.
+    let dispatcher = app.login_as(Role::Dispatcher).await;
     // A second instance on the same database, with its own dialer and escalation worker.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let pairs: Vec<(&'static str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
@@ -396,7 +403,6 @@ async fn two_instances_place_one_call(db: TestDb) {
     }));
 
     report_hazard(&app).await;
-    let dispatcher = app.login_as(Role::Dispatcher).await;
     stand_in.wait_for(1).await;
     eventually("the call placed", Duration::from_secs(30), || async {
         (the_escalation(&app, &dispatcher).await["steps"][0]["calls"][0]["status"] == "placed").then_some(())
@@ -428,5 +434,161 @@ async fn hotline_call_answers_a_placed_call_by_hand() {
     assert!(printed.contains("Нажмите 1, чтобы принять") && printed.contains("Принято"), "{printed}");
     let dispatcher = app.login_as(Role::Dispatcher).await;
     assert_eq!(the_escalation(&app, &dispatcher).await["state"], "acknowledged");
+    app.stop().await;
+}
+
+/// A zone in which it is `hour` o'clock now, so a test may run at any time of day and still be
+/// by day or by night where the hotline counts its quiet hours.
+fn zone_where_it_is(hour: i64) -> String {
+    let utc = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).hour() as i64;
+    let ahead = match (hour - utc).rem_euclid(24) {
+        h if h > 12 => h - 24,
+        h => h,
+    };
+    // The signs of the Etc zones are the POSIX ones: Etc/GMT-3 is three hours ahead of UTC.
+    if ahead == 0 { "Etc/UTC".into() } else { format!("Etc/GMT{:+}", -ahead) }
+}
+
+const UGLICH: &str = "152610";
+
+/// A caller reports no power in Углич and, offered it, asks to be called when it returns. A
+/// returning caller says yes to the settlement of their last report instead of keying it.
+async fn report_and_ask_for_the_call(app: &TestApp, from: &str, returning: bool) -> String {
+    let mut caller = Caller::new(&app.base, Dialect::Twilio, from).with_secret(Some(TOKEN.into()));
+    caller.dial().await.unwrap();
+    caller.press("2").await.unwrap();
+    caller.press(if returning { "1" } else { UGLICH }).await.unwrap();
+    let reported = caller.press("1").await.unwrap();
+    assert!(reported.text().contains("Заявка принята"), "{}", reported.text());
+    assert!(
+        reported.text().contains("Нажмите 1, и мы позвоним, когда электроснабжение восстановят"),
+        "{}",
+        reported.text()
+    );
+    let subscribed = caller.press("1").await.unwrap();
+    assert!(subscribed.text().contains("мы позвоним на этот номер"), "{}", subscribed.text());
+    assert_eq!(subscribed.waiting, Waiting::Ended);
+    subscribed.text()
+}
+
+/// The incident of Углич, as dispatchers see it.
+async fn uglich_incident(app: &TestApp, dispatcher: &str) -> Value {
+    let (status, incidents) = app.get("/api/incidents", dispatcher).await;
+    assert_eq!(status, 200, "{incidents}");
+    incidents["items"].as_array().unwrap().iter().find(|i| i["settlement"]["name"] == "Углич").unwrap().clone()
+}
+
+async fn resolve(app: &TestApp, dispatcher: &str, incident: &Value) {
+    let path = format!("/api/incidents/{}", incident["id"].as_str().unwrap());
+    let (status, body) = app.patch(&path, dispatcher, json!({"status": "resolved"})).await;
+    assert_eq!(status, 200, "{body}");
+}
+
+async fn callers_are_called_once_when_the_power_returns_and_1_reopens_the_incident(db: TestDb) {
+    let stand_in = StandIn::start(&[]).await;
+    let policy_file = scratch_file(db.dir.path(), "policies.toml", &policies(600)).display().to_string();
+    let mut settings = twilio_settings(&stand_in, &policy_file);
+    settings.push(("HOTLINE_TIMEZONE", zone_where_it_is(13)));
+    let app = spawn(db, &settings).await;
+    let dispatcher = app.login_as(Role::Dispatcher).await;
+
+    report_and_ask_for_the_call(&app, "+79101110001", false).await;
+    report_and_ask_for_the_call(&app, "+79101110002", false).await;
+    // Asking again in another call does not make a second call.
+    report_and_ask_for_the_call(&app, "+79101110001", true).await;
+    // A withheld number is never offered a call.
+    let mut anonymous = Caller::new(&app.base, Dialect::Twilio, "anonymous").with_secret(Some(TOKEN.into()));
+    anonymous.dial().await.unwrap();
+    anonymous.press("2").await.unwrap();
+    anonymous.press(UGLICH).await.unwrap();
+    let reported = anonymous.press("1").await.unwrap();
+    assert!(
+        reported.text().contains("Заявка принята") && !reported.text().contains("мы позвоним"),
+        "{}",
+        reported.text()
+    );
+    assert_eq!(reported.waiting, Waiting::Ended);
+
+    let incident = uglich_incident(&app, &dispatcher).await;
+    assert_eq!(incident["power_back_waiting"], 2, "{incident}");
+    assert!(stand_in.received().is_empty(), "nobody is called before the incident is resolved");
+    resolve(&app, &dispatcher, &incident).await;
+
+    let requests = stand_in.wait_for(2).await;
+    let mut called: Vec<String> = requests.iter().map(|r| r.form("To")).collect();
+    called.sort();
+    assert_eq!(called, ["+79101110001", "+79101110002"]);
+    assert!(requests[0].form("Url").starts_with(&format!("{}/telephony/twilio/voice?outbound=", app.base)));
+    eventually("both calls placed", Duration::from_secs(30), || async {
+        (uglich_incident(&app, &dispatcher).await["power_back_waiting"] == 0).then_some(())
+    })
+    .await;
+
+    // The first hears the news and hangs up; the second still has no power.
+    let mut told = twilio_call(&app, &requests[0], "CA00000000000000000000000000000001");
+    let news = told.answer().await.unwrap();
+    assert!(news.text().contains("Электроснабжение в населённом пункте Углич восстановлено"), "{}", news.text());
+    assert!(news.text().contains("Если у вас света всё ещё нет, нажмите 1"), "{}", news.text());
+    assert_eq!(told.silence().await.unwrap().waiting, Waiting::Ended);
+
+    let mut still_off = twilio_call(&app, &requests[1], "CA00000000000000000000000000000002");
+    still_off.answer().await.unwrap();
+    let reported = still_off.press("1").await.unwrap();
+    assert!(reported.text().contains("Заявка принята"), "{}", reported.text());
+    assert_eq!(reported.waiting, Waiting::Ended);
+    let reopened = uglich_incident(&app, &dispatcher).await;
+    assert_eq!((reopened["id"].clone(), reopened["status"].as_str()), (incident["id"].clone(), Some("open")));
+    assert_eq!(reopened["reports"], incident["reports"].as_i64().unwrap() + 1, "{reopened}");
+    let operator = app.login_as(Role::Operator).await;
+    let (_, tickets) = app.get("/api/tickets?category=outage&settlement_id=6&limit=50", &operator).await;
+    let again = tickets["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["description"].as_str().unwrap().contains("после сообщения о восстановлении"));
+    let again = again.expect("a new outage report");
+    assert_eq!(again["caller_number"], requests[1].form("To"));
+    assert_eq!(again["incident_id"], incident["id"]);
+    assert_eq!(stand_in.received().len(), 2, "one call each");
+    app.stop().await;
+}
+
+async fn power_back_calls_wait_for_the_morning_and_go_out_one_a_tick(db: TestDb) {
+    let stand_in = StandIn::start(&[]).await;
+    let policy_file = scratch_file(db.dir.path(), "policies.toml", &policies(600)).display().to_string();
+    let mut settings = twilio_settings(&stand_in, &policy_file);
+    // Two at night where the hotline is: its own dialer places none of these calls.
+    settings.push(("HOTLINE_TIMEZONE", zone_where_it_is(2)));
+    let app = spawn(db, &settings).await;
+    let dispatcher = app.login_as(Role::Dispatcher).await;
+    for n in 1..=3 {
+        report_and_ask_for_the_call(&app, &format!("+7910222000{n}"), false).await;
+    }
+    resolve(&app, &dispatcher, &uglich_incident(&app, &dispatcher).await).await;
+    assert_eq!(uglich_incident(&app, &dispatcher).await["power_back_waiting"], 3);
+
+    // Dialers of their own, as further instances would run them, at a chosen time.
+    let pairs: Vec<(&'static str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let listen = app.base.trim_start_matches("http://").parse().unwrap();
+    let instance = settings_for(&app.db.url, listen, &pairs);
+    let api = instance.outbound.clone().unwrap();
+    let dialer_at =
+        |at: Timestamp| Dialer::from_settings(&api, &instance, app.store.clone(), Clock::from_fn(move || at)).unwrap();
+    let now = Timestamp::from(jiff::Timestamp::now());
+    dialer_at(now).round().await.unwrap();
+    dialer_at(now.plus_seconds(4 * 3600)).round().await.unwrap();
+    assert!(stand_in.received().is_empty(), "nobody is called between 22:00 and 08:00");
+
+    // After eight in the morning: one call a tick, each number once, whichever instance dials.
+    let morning = now.plus_seconds(6 * 3600 + 60);
+    for expected in 1..=3 {
+        dialer_at(morning).round().await.unwrap();
+        assert_eq!(stand_in.received().len(), expected);
+    }
+    dialer_at(morning.plus_seconds(60)).round().await.unwrap();
+    let mut called: Vec<String> = stand_in.received().iter().map(|r| r.form("To")).collect();
+    called.sort();
+    assert_eq!(called, ["+79102220001", "+79102220002", "+79102220003"]);
+    assert_eq!(uglich_incident(&app, &dispatcher).await["power_back_waiting"], 0);
     app.stop().await;
 }
