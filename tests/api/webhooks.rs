@@ -15,7 +15,8 @@ on_both_backends!(
     with_the_database_down_callers_still_hear_what_to_do_and_the_service_recovers,
     a_failing_step_undoes_only_itself,
     replaying_every_step_of_a_twilio_call_changes_nothing,
-    replaying_every_step_of_a_jambonz_call_changes_nothing
+    replaying_every_step_of_a_jambonz_call_changes_nothing,
+    deliveries_of_one_step_at_once_get_one_answer_and_move_the_call_once
 );
 
 async fn replaying_every_step_of_a_twilio_call_changes_nothing(db: TestDb) {
@@ -315,4 +316,32 @@ async fn with_the_database_down_callers_still_hear_what_to_do_and_the_service_re
     })
     .await;
     app.stop().await;
+}
+
+/// A provider that redelivers a step while the first delivery is still being answered (or two
+/// instances behind a balancer get the same step): every delivery hears the same answer, and the
+/// call moves once: the call's row lock (PostgreSQL) or the write lane (SQLite) serves them one
+/// after the other, and all but the first replay its stored answer.
+async fn deliveries_of_one_step_at_once_get_one_answer_and_move_the_call_once(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let mut caller = Caller::new(&app.base, Dialect::Twilio, "+79101234568");
+    caller.dial().await.unwrap();
+    let before = app.store.call_table_counts().await.unwrap();
+    let deliveries = (0..8).map(|_| {
+        let mut copy = Caller::new(&app.base, Dialect::Twilio, "+79101234568");
+        copy.call_id = caller.call_id.clone();
+        copy.waiting = caller.waiting.clone();
+        async move { copy.press("3").await.unwrap() }
+    });
+    let turns = futures_util::future::join_all(deliveries).await;
+    assert!(turns[0].text().contains("индекс"), "{}", turns[0].text());
+    assert!(turns.iter().all(|t| *t == turns[0]), "{turns:#?}");
+    let after = app.store.call_table_counts().await.unwrap();
+    let call = app.store.call_by_provider_id("twilio", &caller.call_id).await.unwrap().unwrap();
+    assert_eq!(call.seq, 2, "the call moved once");
+    assert_ne!(after, before);
+    // The call goes on from where the one answer left it.
+    caller.waiting = turns[0].waiting.clone();
+    let schedule = caller.press("152610").await.unwrap();
+    assert!(schedule.text().contains("Углич"), "{}", schedule.text());
 }
