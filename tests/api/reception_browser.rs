@@ -193,6 +193,8 @@ async fn walk_through(width: u32, height: u32, size: &str) {
     browser.click(r#"form[action="/reception/connection/status"] button"#).await;
     browser.wait_for_text("#application-status-text", "технические условия направлены в личный кабинет").await;
     browser.wait_for_text("#application-updated", "20 ноября 2026 г.").await;
+    // On a phone the answer is below the first screen: the screenshot is of the answer.
+    browser.client.execute("document.querySelector('.result').scrollIntoView()", vec![]).await.unwrap();
     screenshot(&browser, &format!("{size}-application-status")).await;
     accessible(&browser, axe, "the application's status").await;
     fits(&browser, width, "the application's status").await;
