@@ -308,6 +308,11 @@ pub fn day_of_month(date: Date) -> String {
     format!("{} {}", ordinal(date.day() as u32, Neuter, Genitive), MONTHS_GENITIVE[date.month() as usize - 1])
 }
 
+/// «20 ноября 2026 г.»: a date as a page or a letter writes it.
+pub fn written_date(date: Date) -> String {
+    format!("{} {} {} г.", date.day(), MONTHS_GENITIVE[date.month() as usize - 1], date.year())
+}
+
 /// A day as said relative to `today`: «сегодня», «завтра», «вчера», else «тридцатого ноября»,
 /// with the year («…две тысячи двадцать пятого года») when it is more than half a year away.
 pub fn spoken_day(date: Date, today: Date) -> String {
@@ -773,6 +778,7 @@ mod tests {
             assert_eq!(ordinal(day as u32 + 1, Masculine, Genitive), words);
         }
         assert_eq!(day_of_month(date(2026, 11, 30)), "тридцатого ноября");
+        assert_eq!(written_date(date(2026, 3, 1)), "1 марта 2026 г.");
         assert_eq!(day_of_month(date(2026, 1, 1)), "первого января");
         assert_eq!(day_of_month(date(2028, 2, 29)), "двадцать девятого февраля");
     }

@@ -19,6 +19,7 @@ const BUILT_IN: &[(&str, &str)] = &[
     ("connection.toml", include_str!("../../ivr-scripts/reception/connection.toml")),
     ("territory.toml", include_str!("../../ivr-scripts/reception/territory.toml")),
     ("regulations.toml", include_str!("../../ivr-scripts/reception/regulations.toml")),
+    ("samples.toml", include_str!("../../ivr-scripts/reception/samples.toml")),
 ];
 
 /// A question people ask, with its answer.
@@ -73,6 +74,59 @@ pub struct Link {
     pub note: Option<String>,
 }
 
+/// A sample application a visitor prints or downloads and fills in by hand: who it is addressed
+/// to, what is asked, a numbered point per thing to fill in, the attachments, the signature.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sample {
+    /// Its address (`/reception/connection/samples/{slug}`) and the downloaded file's name.
+    pub slug: String,
+    pub title: String,
+    /// One sentence on when to use it, for the list on the connection page.
+    pub summary: String,
+    /// The addressee's lines, top right as on a paper form.
+    pub to: Vec<String>,
+    /// The rule it is made under, printed under the title.
+    pub basis: String,
+    pub request: String,
+    #[serde(rename = "field")]
+    pub fields: Vec<SampleField>,
+    pub attachments: Vec<String>,
+    /// The labels under the blank lines at the foot (signature, name, date).
+    pub signature: Vec<String>,
+    /// How to fill it in and where to take it; on the page, not a part of the form.
+    #[serde(default)]
+    pub notes: Vec<String>,
+}
+
+/// One point of a sample: blank lines to fill, a printed answer, or choices to tick.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SampleField {
+    pub label: String,
+    #[serde(default)]
+    pub hint: Option<String>,
+    /// Blank lines left for the answer.
+    #[serde(default)]
+    pub lines: Option<u8>,
+    /// An answer printed on the form, the same for everyone who uses it.
+    #[serde(default)]
+    pub filled: Option<String>,
+    #[serde(default)]
+    pub choices: Vec<String>,
+}
+
+/// The most blank lines one point may leave: a form, not a notebook.
+const MAX_BLANK_LINES: u8 = 6;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SamplesFile {
+    lead: String,
+    #[serde(rename = "sample")]
+    samples: Vec<Sample>,
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FaqFile {
@@ -97,6 +151,9 @@ pub struct Content {
     pub connection: Article,
     pub territory: Article,
     pub regulations: Article,
+    /// What the list of samples says first: which forms are not here and where to get them.
+    pub samples_lead: String,
+    pub samples: Vec<Sample>,
 }
 
 impl Content {
@@ -166,13 +223,31 @@ impl Content {
             article("territory.toml"),
             article("regulations.toml"),
         );
-        let (Some(faq), Some(offices), Some(hazard), Some(theft), Some(connection), Some(territory), Some(regulations)) =
-            (faq, offices, hazard, theft, connection, territory, regulations)
+        let samples: Option<SamplesFile> = read("samples.toml", text_of("samples.toml"), &mut problems);
+        let (
+            Some(faq),
+            Some(offices),
+            Some(hazard),
+            Some(theft),
+            Some(connection),
+            Some(territory),
+            Some(regulations),
+            Some(samples),
+        ) = (faq, offices, hazard, theft, connection, territory, regulations, samples)
         else {
             return Err(problems);
         };
-        let content =
-            Self { faq: faq.items, offices: offices.offices, hazard, theft, connection, territory, regulations };
+        let content = Self {
+            faq: faq.items,
+            offices: offices.offices,
+            hazard,
+            theft,
+            connection,
+            territory,
+            regulations,
+            samples_lead: samples.lead,
+            samples: samples.samples,
+        };
         problems.extend(content.problems());
         if problems.is_empty() { Ok(content) } else { Err(problems) }
     }
@@ -215,7 +290,60 @@ impl Content {
                 }
             }
         }
+        problems.extend(self.sample_problems());
         problems
+    }
+
+    /// A sample's slug goes into an address and a file name, so it is kept to a few safe
+    /// characters; a point is exactly one of blank lines, a printed answer or choices.
+    fn sample_problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.samples.is_empty() || self.samples_lead.trim().is_empty() {
+            problems.push("samples.toml: a lead and at least one [[sample]] are needed".to_string());
+        }
+        let mut slugs = std::collections::HashSet::new();
+        for sample in &self.samples {
+            let slug = &sample.slug;
+            let safe = slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            if slug.is_empty() || slug.len() > 60 || !safe {
+                problems.push(format!(
+                    "samples.toml: sample '{slug}': the slug must be 1 to 60 lower-case Latin letters, digits and hyphens"
+                ));
+            } else if !slugs.insert(slug.as_str()) {
+                problems.push(format!("samples.toml: sample '{slug}' appears twice"));
+            }
+            let texts = [&sample.title, &sample.summary, &sample.basis, &sample.request];
+            if texts.iter().any(|t| t.trim().is_empty()) || sample.to.is_empty() {
+                problems
+                    .push(format!("samples.toml: sample '{slug}': to, title, summary, basis and request are needed"));
+            }
+            if sample.fields.is_empty() || sample.signature.is_empty() {
+                problems.push(format!(
+                    "samples.toml: sample '{slug}': at least one [[sample.field]] and a signature are needed"
+                ));
+            }
+            for field in &sample.fields {
+                let kinds = [field.lines.is_some(), field.filled.is_some(), !field.choices.is_empty()];
+                if field.label.trim().is_empty() || kinds.iter().filter(|k| **k).count() != 1 {
+                    problems.push(format!(
+                        "samples.toml: sample '{slug}', field '{}': a label and exactly one of lines, filled or choices are needed",
+                        field.label
+                    ));
+                }
+                if field.lines.is_some_and(|n| n == 0 || n > MAX_BLANK_LINES) {
+                    problems.push(format!(
+                        "samples.toml: sample '{slug}', field '{}': lines must be 1 to {MAX_BLANK_LINES}",
+                        field.label
+                    ));
+                }
+            }
+        }
+        problems
+    }
+
+    /// The sample with this slug.
+    pub fn sample(&self, slug: &str) -> Option<&Sample> {
+        self.samples.iter().find(|s| s.slug == slug)
     }
 
     fn articles(&self) -> [(&'static str, &Article); 5] {
@@ -251,6 +379,33 @@ mod tests {
         assert!(content.faq.len() >= 5);
         assert!(content.offices.len() >= 3);
         assert!(content.regulations.links.iter().any(|l| l.title.contains("861")));
+        let private = content.sample("zayavka-do-15-kvt").expect("the application up to 15 kW");
+        let labels: Vec<&str> = private.fields.iter().map(|f| f.label.as_str()).collect();
+        for needed in ["Фамилия, имя, отчество", "Паспортные данные", "Кадастровый номер", "Максимальная мощность"]
+        {
+            assert!(labels.iter().any(|l| l.starts_with(needed)), "{needed} in {labels:?}");
+        }
+        assert!(content.samples.len() >= 2);
+    }
+
+    #[test]
+    fn a_sample_with_an_unsafe_slug_a_repeated_slug_or_an_unclear_point_is_refused() {
+        let sample = |slug: &str, field: &str| {
+            format!(
+                "[[sample]]\nslug = \"{slug}\"\ntitle = \"T\"\nsummary = \"S\"\nto = [\"A\"]\nbasis = \"B\"\n\
+                 request = \"R\"\nattachments = []\nsignature = [\"Подпись\"]\n[[sample.field]]\nlabel = \"L\"\n{field}\n"
+            )
+        };
+        let samples = |blocks: &[String]| with("samples.toml", &format!("lead = \"Образцы\"\n{}", blocks.concat()));
+        assert!(samples(&[sample("ok-1", "lines = 2")]).is_ok());
+        let problems = samples(&[sample("../x", "lines = 2")]).unwrap_err();
+        assert!(problems[0].contains("lower-case Latin letters"), "{problems:?}");
+        let twice = samples(&[sample("a", "lines = 1"), sample("a", "lines = 1")]).unwrap_err();
+        assert_eq!(twice, ["samples.toml: sample 'a' appears twice"]);
+        let problems = samples(&[sample("a", "lines = 2\nfilled = \"x\"")]).unwrap_err();
+        assert!(problems[0].contains("exactly one of lines, filled or choices"), "{problems:?}");
+        let problems = samples(&[sample("a", "lines = 40")]).unwrap_err();
+        assert!(problems[0].contains("lines must be 1 to 6"), "{problems:?}");
     }
 
     #[test]

@@ -370,6 +370,86 @@ pub async fn appeal_status(
     })))
 }
 
+/// The longest application number there is: the import takes 1 to 20 digits, which callers
+/// type on a keypad too.
+const APPLICATION_NUMBER_MAX: usize = 20;
+
+/// An application number as a visitor typed it: digits only once the spaces around are gone.
+pub fn application_number(raw: &str) -> Result<String, String> {
+    let number = raw.trim();
+    if number.is_empty() {
+        return Err("Введите номер заявки — он указан в личном кабинете и в документах, выданных при подаче".into());
+    }
+    if !number.bytes().all(|b| b.is_ascii_digit()) {
+        return Err("Номер заявки состоит только из цифр, например 20261234".into());
+    }
+    if number.len() > APPLICATION_NUMBER_MAX {
+        return Err(format!("Номер заявки не длиннее {APPLICATION_NUMBER_MAX} цифр: проверьте, не лишние ли цифры"));
+    }
+    Ok(number.to_string())
+}
+
+/// Wrong application numbers from one client address, counted like failed logins. The number
+/// alone is all a lookup needs, as on the phone (menu 4, then 3), and it tells only a status and
+/// a date, never the applicant; the limit keeps one address from walking through the numbers.
+pub const APPLICATION_LOOKUP_LIMIT: LoginLimit = LoginLimit { failures: 10, window_ms: 60 * 60 * 1000 };
+
+/// What a visitor learns about a connection application: its status as staff wrote it, and when.
+#[derive(Debug)]
+pub struct ApplicationStatus {
+    pub number: String,
+    pub status: String,
+    pub updated_at: Timestamp,
+}
+
+/// What an application lookup found.
+#[derive(Debug)]
+pub enum ApplicationLookup {
+    Found(ApplicationStatus),
+    NotFound,
+    /// Too many unknown numbers from this address lately: nothing was looked up.
+    Throttled {
+        retry_after_s: u64,
+    },
+}
+
+/// What a visitor over [`APPLICATION_LOOKUP_LIMIT`] is told.
+pub fn application_lookups_throttled(retry_after_s: u64) -> String {
+    format!(
+        "Слишком много запросов с неверным номером заявки. Повторите через {} мин. или позвоните 8-800-50-50-115.",
+        retry_after_s.div_ceil(60).max(1)
+    )
+}
+
+/// The connection application `number` (checked by [`application_number`]): its status and
+/// date, never who applied; unknown numbers count against the client ([`APPLICATION_LOOKUP_LIMIT`]).
+pub async fn application_status(
+    ctx: &ReceptionContext,
+    number: &str,
+    client: &str,
+) -> Result<ApplicationLookup, StoreError> {
+    let now = ctx.clock.now();
+    // Both counters are the client's: a number is no secret to guard, as an appeal's is.
+    let key = format!("application-status {client}");
+    let keys = LoginKeys { username: &key, address: &key };
+    let attempt = match ctx.store.count_login_attempt(keys, APPLICATION_LOOKUP_LIMIT, now).await? {
+        Ok(attempt) => attempt,
+        Err(until) => {
+            let retry_after_s = ((until.millis() - now.millis()).max(1) as u64).div_ceil(1000);
+            return Ok(ApplicationLookup::Throttled { retry_after_s });
+        }
+    };
+    let Some(application) = ctx.store.application(number).await? else {
+        return Ok(ApplicationLookup::NotFound);
+    };
+    ctx.store.login_succeeded(&attempt, APPLICATION_LOOKUP_LIMIT, now).await?;
+    Ok(ApplicationLookup::Found(ApplicationStatus {
+        number: application.number,
+        status: application.status,
+        updated_at: application.updated_at,
+    }))
+}
+
 /// What makes two texts "the same" for the repeat check: letters in one case and runs of
 /// white space as one, so a resubmission with a stray space or capital is still recognised.
 pub fn text_digest(text: &str) -> String {
@@ -386,5 +466,14 @@ mod tests {
     fn texts_differing_in_spaces_or_case_are_the_same_text() {
         assert_eq!(text_digest("Нет света  на ул. Ленина\n"), text_digest("нет света на УЛ. ленина"));
         assert_ne!(text_digest("Нет света на ул. Ленина"), text_digest("Нет света на ул. Мира"));
+    }
+
+    #[test]
+    fn an_application_number_is_up_to_twenty_digits_and_each_refusal_says_why_in_russian() {
+        assert_eq!(application_number(" 20261234 ").as_deref(), Ok("20261234"));
+        assert!(application_number("  ").unwrap_err().starts_with("Введите номер заявки"));
+        assert!(application_number("2026-12АБ").unwrap_err().starts_with("Номер заявки состоит только из цифр"));
+        assert!(application_number(&"1".repeat(21)).unwrap_err().contains("не длиннее 20 цифр"));
+        assert!(application_number(&"1".repeat(33)).is_err());
     }
 }

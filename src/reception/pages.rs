@@ -4,19 +4,20 @@
 
 use std::fmt::Write;
 
-use axum::extract::rejection::{FormRejection, QueryRejection};
-use axum::extract::{Query, State};
-use axum::http::header::{CONTENT_SECURITY_POLICY, CONTENT_TYPE, RETRY_AFTER};
+use axum::extract::rejection::{FormRejection, PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_SECURITY_POLICY, CONTENT_TYPE, RETRY_AFTER};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Form, Router};
 use serde::Deserialize;
 
-use super::content::Article;
+use super::content::{Article, Sample};
 use super::{
-    FieldError, RawReport, ReceptionContext, Report, ReportKind, SettlementOutages, StatusLookup, appeal_status,
-    lookups_throttled, outages_for, phone_last4, refusal_text, settlement_query, submit,
+    ApplicationLookup, FieldError, RawReport, ReceptionContext, Report, ReportKind, SettlementOutages, StatusLookup,
+    appeal_status, application_lookups_throttled, application_number, application_status, lookups_throttled,
+    outages_for, phone_last4, refusal_text, settlement_query, submit,
 };
 use crate::app::AppState;
 use crate::client_addr::ClientAddr;
@@ -37,6 +38,9 @@ pub fn router() -> Router<AppState> {
         .route("/reception/", get(home))
         .route("/reception/report", get(report_page).post(report))
         .route("/reception/status", get(status))
+        .route("/reception/connection", get(connection_page))
+        .route("/reception/connection/status", get(application_status_page))
+        .route("/reception/connection/samples/{slug}", get(sample_page))
         .route("/reception/reception.css", get(style))
 }
 
@@ -147,14 +151,17 @@ fn local(t: Timestamp, tz: &jiff::tz::TimeZone) -> String {
     crate::escalation::mail::local_time(t, tz)
 }
 
-fn article(id: &str, article: &Article) -> String {
+/// A section of prose whose heading is of `level` (1 on a page of its own, 2 on the front
+/// page), its parts a level below; `extra` goes at its end, before the links.
+fn article(id: &str, article: &Article, level: u8, extra: &str) -> String {
+    let sub = level + 1;
     let mut out = format!(
-        r#"<section id="{id}" aria-labelledby="{id}-h"><h2 id="{id}-h">{}</h2><p class="lead">{}</p>"#,
+        r#"<section id="{id}" aria-labelledby="{id}-h"><h{level} id="{id}-h">{}</h{level}><p class="lead">{}</p>"#,
         escape(&article.title),
         escape(&article.lead)
     );
     for part in &article.parts {
-        let _ = write!(out, "<h3>{}</h3>", escape(&part.heading));
+        let _ = write!(out, "<h{sub}>{}</h{sub}>", escape(&part.heading));
         for paragraph in &part.paragraphs {
             let _ = write!(out, "<p>{}</p>", escape(paragraph));
         }
@@ -166,6 +173,7 @@ fn article(id: &str, article: &Article) -> String {
             out.push_str("</ul>");
         }
     }
+    out.push_str(extra);
     if !article.links.is_empty() {
         out.push_str(r#"<ul class="links">"#);
         for link in &article.links {
@@ -183,16 +191,30 @@ fn article(id: &str, article: &Article) -> String {
 
 /// A text field with its label, its value kept and its error, if any, tied to it.
 fn field(name: &str, label: &str, value: &str, errors: &[FieldError], attrs: &str, hint: Option<&str>) -> String {
-    let error = errors.iter().find(|e| e.field == name);
+    field_with_id(name, name, label, value, errors, attrs, hint)
+}
+
+/// [`field`] for a parameter whose name another form on the same page uses too: the element's
+/// `id` (which its errors name) differs from the `name` it is sent as.
+fn field_with_id(
+    id: &str,
+    name: &str,
+    label: &str,
+    value: &str,
+    errors: &[FieldError],
+    attrs: &str,
+    hint: Option<&str>,
+) -> String {
+    let error = errors.iter().find(|e| e.field == id);
     let mut described = Vec::new();
     let mut extra = String::new();
     if let Some(hint) = hint {
-        described.push(format!("{name}-hint"));
-        let _ = write!(extra, r#"<p class="hint" id="{name}-hint">{}</p>"#, escape(hint));
+        described.push(format!("{id}-hint"));
+        let _ = write!(extra, r#"<p class="hint" id="{id}-hint">{}</p>"#, escape(hint));
     }
     if let Some(error) = error {
-        described.push(format!("{name}-error"));
-        let _ = write!(extra, r#"<p class="error" id="{name}-error">{}</p>"#, escape(&error.message));
+        described.push(format!("{id}-error"));
+        let _ = write!(extra, r#"<p class="error" id="{id}-error">{}</p>"#, escape(&error.message));
     }
     let aria = match (described.is_empty(), error.is_some()) {
         (true, _) => String::new(),
@@ -206,13 +228,13 @@ fn field(name: &str, label: &str, value: &str, errors: &[FieldError], attrs: &st
     };
     let control = if attrs == "textarea" {
         format!(
-            r#"<textarea id="{name}" name="{name}" rows="5" maxlength="4000" required{aria}>{}</textarea>"#,
+            r#"<textarea id="{id}" name="{name}" rows="5" maxlength="4000" required{aria}>{}</textarea>"#,
             escape(value)
         )
     } else {
-        format!(r#"<input id="{name}" name="{name}" value="{}" {attrs}{aria}>"#, escape(value))
+        format!(r#"<input id="{id}" name="{name}" value="{}" {attrs}{aria}>"#, escape(value))
     };
-    format!(r#"<div class="field"><label for="{name}">{label}</label>{extra}{control}</div>"#)
+    format!(r#"<div class="field"><label for="{id}">{label}</label>{extra}{control}</div>"#)
 }
 
 /// The summary above a failed form: what to fix, each a link to its field.
@@ -317,19 +339,21 @@ fn report_form(fields: &ReportFields, errors: &[FieldError]) -> String {
     )
 }
 
-/// The hazard advice and the form, as the report section and the report page show them.
-fn report_section(ctx: &ReceptionContext, fields: &ReportFields, errors: &[FieldError], heading: &str) -> String {
+/// The hazard advice and the form, as the report section and the report page show them, under
+/// a heading of `level` (1 on the report page, 2 on the front page) and the advice's one below.
+fn report_section(ctx: &ReceptionContext, fields: &ReportFields, errors: &[FieldError], level: u8) -> String {
+    let sub = level + 1;
     let hazard = &ctx.content.hazard;
     let mut advice = String::new();
     for part in &hazard.parts {
-        let _ = write!(advice, "<h3>{}</h3><ul>", escape(&part.heading));
+        let _ = write!(advice, "<h{sub}>{}</h{sub}><ul>", escape(&part.heading));
         for item in &part.items {
             let _ = write!(advice, "<li>{}</li>", escape(item));
         }
         advice.push_str("</ul>");
     }
     format!(
-        r#"{heading}<div class="danger" role="note" aria-labelledby="hazard-h"><h3 id="hazard-h">{title}</h3><p>{lead}</p>{advice}</div>
+        r#"<h{level} id="report-h">Сообщить о проблеме</h{level}><div class="danger" role="note" aria-labelledby="hazard-h"><h{sub} id="hazard-h">{title}</h{sub}><p>{lead}</p>{advice}</div>
 <p>Сообщение об опасности сразу получает высший приоритет и передаётся дежурному диспетчеру. Ответ — номер обращения.</p>
 {form}"#,
         title = escape(&hazard.title),
@@ -473,7 +497,7 @@ async fn home(State(ctx): State<ReceptionContext>, query: Result<Query<HomeQuery
 <section id="report" aria-labelledby="report-h">{report}</section>
 <section id="status" aria-labelledby="status-h"><h2 id="status-h">Статус обращения</h2>{status_form}</section>
 <section id="faq" aria-labelledby="faq-h"><h2 id="faq-h">Вопросы и ответы</h2>"#,
-        report = report_section(&ctx, &ReportFields::default(), &[], r#"<h2 id="report-h">Сообщить о проблеме</h2>"#),
+        report = report_section(&ctx, &ReportFields::default(), &[], 2),
         status_form = status_form(&StatusFields::default(), &[]),
     );
     for faq in &ctx.content.faq {
@@ -485,7 +509,8 @@ async fn home(State(ctx): State<ReceptionContext>, query: Result<Query<HomeQuery
         );
     }
     main.push_str("</section>");
-    main.push_str(&article("connection", &ctx.content.connection));
+    let connection_extra = connection_extra(&ctx, &ApplicationFields::default(), &[], "", 3);
+    main.push_str(&article("connection", &ctx.content.connection, 2, &connection_extra));
     main.push_str(r#"<section id="offices" aria-labelledby="offices-h"><h2 id="offices-h">Центры обслуживания клиентов (ЦОК)</h2>"#);
     for office in &ctx.content.offices {
         let phones: Vec<String> = office
@@ -511,9 +536,9 @@ async fn home(State(ctx): State<ReceptionContext>, query: Result<Query<HomeQuery
         main.push_str("</article>");
     }
     main.push_str("</section>");
-    main.push_str(&article("theft", &ctx.content.theft));
-    main.push_str(&article("territory", &ctx.content.territory));
-    main.push_str(&article("regulations", &ctx.content.regulations));
+    main.push_str(&article("theft", &ctx.content.theft, 2, ""));
+    main.push_str(&article("territory", &ctx.content.territory, 2, ""));
+    main.push_str(&article("regulations", &ctx.content.regulations, 2, ""));
     html(status, layout("Интернет-приёмная", &main))
 }
 
@@ -525,7 +550,7 @@ async fn home(State(ctx): State<ReceptionContext>, query: Result<Query<HomeQuery
     responses((status = 200, description = "The page", body = String, content_type = "text/html"))
 )]
 async fn report_page(State(ctx): State<ReceptionContext>) -> Response {
-    let main = report_section(&ctx, &ReportFields::default(), &[], "<h1>Сообщить о проблеме</h1>");
+    let main = report_section(&ctx, &ReportFields::default(), &[], 1);
     html(StatusCode::OK, layout("Сообщить о проблеме", &main))
 }
 
@@ -574,7 +599,7 @@ async fn report(
     let report = match Report::parse(&raw) {
         Ok(report) => report,
         Err(errors) => {
-            let main = report_section(&ctx, &fields, &errors, "<h1>Сообщить о проблеме</h1>");
+            let main = report_section(&ctx, &fields, &errors, 1);
             return html(StatusCode::UNPROCESSABLE_ENTITY, layout("Ошибка в форме", &main));
         }
     };
@@ -679,6 +704,287 @@ async fn status(
     html(code, layout("Статус обращения", &main))
 }
 
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ApplicationFields {
+    /// The connection application's number (digits), as in the applicant's documents.
+    number: Option<String>,
+}
+
+/// The application status form, the lookup's `result` under it, and the samples to print, as
+/// the connection section ends; headings of `level`.
+fn connection_extra(
+    ctx: &ReceptionContext,
+    fields: &ApplicationFields,
+    errors: &[FieldError],
+    result: &str,
+    level: u8,
+) -> String {
+    let number = field_with_id(
+        "application-number",
+        "number",
+        "Номер заявки",
+        fields.number.as_deref().unwrap_or_default(),
+        errors,
+        r#"type="text" inputmode="numeric" maxlength="32" autocomplete="off""#,
+        Some("Указан в личном кабинете и в документах, выданных при подаче заявки, например 20261234"),
+    );
+    let mut samples = String::new();
+    for sample in &ctx.content.samples {
+        let slug = escape(&sample.slug);
+        let _ = write!(
+            samples,
+            r#"<li class="sample-item"><p><strong id="sample-{slug}-title">{title}</strong><br>{summary}</p><p><a href="/reception/connection/samples/{slug}" aria-describedby="sample-{slug}-title">Открыть для печати</a> · <a href="/reception/connection/samples/{slug}?download=1" download="{slug}.html" aria-describedby="sample-{slug}-title">Скачать</a></p></li>"#,
+            title = escape(&sample.title),
+            summary = escape(&sample.summary),
+        );
+    }
+    format!(
+        r#"<h{level} id="application-h">Статус заявки</h{level}>
+<p>Узнайте, на каком этапе ваша заявка на технологическое присоединение, — по её номеру, без звонка.</p>
+{summary}<form method="get" action="/reception/connection/status" novalidate>{number}<button type="submit">Узнать статус заявки</button></form>
+{result}
+<h{level} id="samples-h">Образцы заявлений</h{level}>
+<p>{lead}</p>
+<ul class="samples">{samples}</ul>"#,
+        summary = error_summary(errors),
+        lead = escape(&ctx.content.samples_lead),
+    )
+}
+
+/// The technological-connection section as a page of its own: procedure, documents, deadlines
+/// and fees, the application status form and the samples.
+#[utoipa::path(
+    get,
+    path = "/reception/connection",
+    tag = "reception",
+    summary = "Technological connection (HTML): procedure, documents, fees, application status, samples",
+    responses((status = 200, description = "The page", body = String, content_type = "text/html"))
+)]
+async fn connection_page(State(ctx): State<ReceptionContext>) -> Response {
+    let extra = connection_extra(&ctx, &ApplicationFields::default(), &[], "", 2);
+    let main = article("connection", &ctx.content.connection, 1, &extra);
+    html(StatusCode::OK, layout(&ctx.content.connection.title, &main))
+}
+
+/// What to do when the number is not found: it may be mistyped, or not imported yet.
+const APPLICATION_NOT_FOUND_ADVICE: &str = r#"<div class="result" role="status"><h2>Заявка с таким номером не найдена</h2><ul><li>Проверьте номер: он указан в личном кабинете на портале электросетевых услуг и в документах, выданных при подаче заявки.</li><li>Если заявка подана недавно, сведения о ней могут появиться здесь через один-два рабочих дня.</li><li>Позвоните на горячую линию <a href="tel:+78005050115">8-800-50-50-115</a> (бесплатно, пункт меню 4) или обратитесь в <a href="/reception/#offices">центр обслуживания клиентов (ЦОК)</a> с паспортом.</li></ul></div>"#;
+
+/// An application's status by number: the form again, with the status and its date, or what
+/// is wrong with the number next to the field.
+#[utoipa::path(
+    get,
+    path = "/reception/connection/status",
+    tag = "reception",
+    summary = "The status of a technological-connection application by its number (HTML)",
+    params(ApplicationFields),
+    responses(
+        (status = 200, description = "The status and the date it was last updated; the form alone without a number", body = String, content_type = "text/html"),
+        (status = 400, description = "The query does not parse", body = String, content_type = "text/html"),
+        (status = 404, description = "No application with that number: the page says what to do", body = String, content_type = "text/html"),
+        (status = 422, description = "The number is empty, not digits or too long: the page says so next to the field; nothing was looked up", body = String, content_type = "text/html"),
+        (status = 429, description = "Too many unknown numbers from this address lately", body = String, content_type = "text/html",
+            headers(("Retry-After" = u64, description = "Seconds until the next lookup is taken"))),
+    )
+)]
+async fn application_status_page(
+    State(ctx): State<ReceptionContext>,
+    client: ClientAddr,
+    query: Result<Query<ApplicationFields>, QueryRejection>,
+) -> Response {
+    let Ok(Query(fields)) = query else { return unreadable_address() };
+    let mut errors = Vec::new();
+    let mut result = String::new();
+    let mut code = StatusCode::OK;
+    let mut retry_after = None;
+    if let Some(raw) = fields.number.as_deref() {
+        match application_number(raw) {
+            Err(message) => {
+                code = StatusCode::UNPROCESSABLE_ENTITY;
+                errors.push(FieldError { field: "application-number", message });
+            }
+            Ok(number) => match application_status(&ctx, &number, &client.limit_key()).await {
+                Ok(ApplicationLookup::Found(found)) => {
+                    let updated = crate::ivr::russian::written_date(
+                        found.updated_at.to_jiff().to_zoned(ctx.timezone.clone()).date(),
+                    );
+                    result = format!(
+                        r#"<div class="result" role="status"><h2>Заявка № {}</h2><p>Статус: <strong id="application-status-text">{}</strong></p><p>Статус обновлён: <span id="application-updated">{updated}</span></p><p>Подробности и документы по заявке — в личном кабинете или по телефону <a href="tel:+78005050115">8-800-50-50-115</a>.</p></div>"#,
+                        escape(&found.number),
+                        escape(&found.status),
+                    );
+                }
+                Ok(ApplicationLookup::NotFound) => {
+                    code = StatusCode::NOT_FOUND;
+                    errors.push(FieldError {
+                        field: "application-number",
+                        message: "Заявка с таким номером не найдена: проверьте номер".into(),
+                    });
+                    result = APPLICATION_NOT_FOUND_ADVICE.to_string();
+                }
+                Ok(ApplicationLookup::Throttled { retry_after_s }) => {
+                    code = StatusCode::TOO_MANY_REQUESTS;
+                    retry_after = Some(retry_after_s);
+                    errors.push(FieldError {
+                        field: "application-number",
+                        message: application_lookups_throttled(retry_after_s),
+                    });
+                }
+                Err(e) => return unavailable(e),
+            },
+        }
+    }
+    let main = format!(
+        r#"<h1>Статус заявки на технологическое присоединение</h1>{}<p><a href="/reception/connection">Технологическое присоединение: порядок, документы, образцы заявлений</a></p>"#,
+        connection_extra(&ctx, &fields, &errors, &result, 2)
+    );
+    let mut response = html(code, layout("Статус заявки", &main));
+    if let Some(seconds) = retry_after {
+        response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(seconds.max(1)));
+    }
+    response
+}
+
+/// A sample as a paper form: the addressee, the title, a numbered point per answer with blank
+/// lines, the attachments and the signature lines. The same markup is the printed page and
+/// the downloaded file.
+fn sample_document(sample: &Sample) -> String {
+    let blank = r#"<span class="blank" aria-hidden="true"></span>"#;
+    let mut out = String::from(r#"<article class="sample" aria-labelledby="sample-h"><div class="sample-to">"#);
+    for line in &sample.to {
+        let _ = write!(out, "<p>{}</p>", escape(line));
+    }
+    let _ = write!(
+        out,
+        r#"</div><h1 id="sample-h">{}</h1><p class="sample-basis">{}</p><p>{}</p><ol class="sample-fields">"#,
+        escape(&sample.title),
+        escape(&sample.basis),
+        escape(&sample.request)
+    );
+    for field in &sample.fields {
+        let _ = write!(out, r#"<li><p class="sample-label">{}</p>"#, escape(&field.label));
+        if let Some(hint) = &field.hint {
+            let _ = write!(out, r#"<p class="sample-hint">({})</p>"#, escape(hint));
+        }
+        if let Some(filled) = &field.filled {
+            let _ = write!(out, r#"<p class="sample-filled">{}</p>"#, escape(filled));
+        }
+        for _ in 0..field.lines.unwrap_or(0) {
+            out.push_str(blank);
+        }
+        if !field.choices.is_empty() {
+            out.push_str(r#"<ul class="sample-choices">"#);
+            for choice in &field.choices {
+                let _ = write!(out, r#"<li><span aria-hidden="true">☐</span> {}</li>"#, escape(choice));
+            }
+            out.push_str("</ul>");
+        }
+        out.push_str("</li>");
+    }
+    out.push_str("</ol>");
+    if !sample.attachments.is_empty() {
+        out.push_str(r#"<h2>Приложения</h2><ol class="sample-attachments">"#);
+        for attachment in &sample.attachments {
+            let _ = write!(out, "<li>{}</li>", escape(attachment));
+        }
+        out.push_str("</ol>");
+    }
+    out.push_str(r#"<div class="sample-signature">"#);
+    for label in &sample.signature {
+        let _ = write!(out, r#"<div>{blank}<p class="sample-hint">{}</p></div>"#, escape(label));
+    }
+    out.push_str("</div></article>");
+    out
+}
+
+/// How to fill in and hand in a sample: on the page, never on the paper.
+fn sample_notes(sample: &Sample) -> String {
+    if sample.notes.is_empty() {
+        return String::new();
+    }
+    let mut out =
+        String::from(r#"<section class="noprint" aria-labelledby="notes-h"><h2 id="notes-h">Как подать</h2><ul>"#);
+    for note in &sample.notes {
+        let _ = write!(out, "<li>{}</li>", escape(note));
+    }
+    out.push_str("</ul></section>");
+    out
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct SampleQuery {
+    /// `1`: the same document as a file to save (`<slug>.html`) instead of a page.
+    download: Option<u8>,
+}
+
+/// A sample application to print (the page, whose navigation the print style sheet leaves
+/// out) or to download as a file that stands on its own.
+#[utoipa::path(
+    get,
+    path = "/reception/connection/samples/{slug}",
+    tag = "reception",
+    summary = "A sample application to print, or with download=1 to save as an HTML file",
+    params(("slug" = String, Path, description = "The sample's name, as the connection page links it"), SampleQuery),
+    responses(
+        (status = 200, description = "The printable page, or the file (Content-Disposition: attachment)", body = String, content_type = "text/html"),
+        (status = 400, description = "The query does not parse", body = String, content_type = "text/html"),
+        (status = 404, description = "No sample by that name", body = String, content_type = "text/html"),
+    )
+)]
+async fn sample_page(
+    State(ctx): State<ReceptionContext>,
+    slug: Result<Path<String>, PathRejection>,
+    query: Result<Query<SampleQuery>, QueryRejection>,
+) -> Response {
+    let (Ok(Path(slug)), Ok(Query(query))) = (slug, query) else { return unreadable_address() };
+    let Some(sample) = ctx.content.sample(&slug) else {
+        let main = r#"<h1>Образец не найден</h1><p>Такого образца заявления нет — возможно, ссылка устарела. Все образцы — на странице <a href="/reception/connection">«Технологическое присоединение»</a>; бланки выдают и в любом центре обслуживания клиентов.</p>"#;
+        return html(StatusCode::NOT_FOUND, layout("Образец не найден", main));
+    };
+    let document = sample_document(sample);
+    let notes = sample_notes(sample);
+    if query.download.unwrap_or(0) != 0 {
+        // A file opened later from the disk has no server to fetch the style sheet from, so it
+        // carries the sheet inside. Sent as an attachment it is saved, not shown: the policy
+        // below (the pages' own) would keep that inline sheet from applying only if it were.
+        let file = format!(
+            r#"<!DOCTYPE html>
+<html lang="ru">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>
+{STYLE}
+</style>
+</head>
+<body>
+<main>
+{document}
+{notes}
+<p class="note noprint">Образец из интернет-приёмной «Ярэнерго». Горячая линия 8-800-50-50-115.</p>
+</main>
+</body>
+</html>
+"#,
+            title = escape(&sample.title)
+        );
+        let mut response = html(StatusCode::OK, file);
+        let disposition = format!(r#"attachment; filename="{}.html""#, sample.slug);
+        // The slug was checked to be Latin letters, digits and hyphens when the texts loaded.
+        response.headers_mut().insert(CONTENT_DISPOSITION, HeaderValue::from_str(&disposition).expect("a safe slug"));
+        return response;
+    }
+    let slug = escape(&sample.slug);
+    let main = format!(
+        r#"<div class="noprint sample-tools"><p><a href="/reception/connection">Технологическое присоединение</a> › Образец заявления</p><p>Чтобы распечатать, выберите «Печать» в меню браузера (на компьютере — Ctrl+P): меню и оформление сайта на бумагу не попадут. <a id="download" href="/reception/connection/samples/{slug}?download=1" download="{slug}.html">Скачать образец файлом</a></p></div>
+{document}
+{notes}"#
+    );
+    html(StatusCode::OK, layout(&sample.title, &main))
+}
+
 /// The page a visitor gets when the database does not answer: where to turn instead.
 fn unavailable(e: crate::store::StoreError) -> Response {
     tracing::error!(error = %e, "the internet reception could not reach the database");
@@ -701,6 +1007,23 @@ mod tests {
         let form = report_form(&fields, &[FieldError { field: "text", message: "<i>".into() }]);
         assert!(!form.contains("<b>") && !form.contains("<img>") && !form.contains("<i>"), "{form}");
         assert!(form.contains(r#"aria-describedby="text-error" aria-invalid="true""#), "{form}");
+    }
+
+    #[test]
+    fn a_sample_is_a_paper_form_with_lines_to_fill_boxes_to_tick_and_its_text_escaped() {
+        let content = crate::reception::Content::built_in();
+        let sample = content.sample("zayavka-do-15-kvt").unwrap();
+        let document = sample_document(sample);
+        let lines: usize = sample.fields.iter().map(|f| usize::from(f.lines.unwrap_or(0))).sum();
+        assert_eq!(document.matches(r#"class="blank""#).count(), lines + sample.signature.len());
+        let choices: usize = sample.fields.iter().map(|f| f.choices.len()).sum();
+        assert_eq!(document.matches("☐").count(), choices);
+        assert_eq!(document.matches("<h1").count(), 1);
+        let mut hostile = sample.clone();
+        hostile.title = "<script>x</script>".into();
+        hostile.fields[0].label = "<img src=x>".into();
+        let document = sample_document(&hostile);
+        assert!(!document.contains("<script>") && !document.contains("<img"), "{document}");
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The internet reception's public side (SPEC §5, §7): every kind of report through the API and
 //! the pages, the status an author sees with the operator's answer, offices, outages by name,
+//! a connection application's status by number, the sample applications to print or download,
 //! and the pages' Russian errors that change nothing.
 
 use hotline::auth::Role;
@@ -14,6 +15,7 @@ on_both_backends!(
     guessing_the_last_four_digits_is_throttled,
     offices_and_outages_by_name_are_public,
     the_pages_take_reports_show_russian_errors_and_change_nothing_on_bad_input,
+    a_connection_applications_status_is_shown_by_number_and_a_bad_number_is_explained_and_looks_nothing_up,
 );
 
 async fn appeal(app: &TestApp, body: Value) -> (u16, Value) {
@@ -258,6 +260,192 @@ async fn the_pages_take_reports_show_russian_errors_and_change_nothing_on_bad_in
     app.stop().await;
 }
 
+/// A page: status, headers, body.
+async fn page(app: &TestApp, path: &str) -> (u16, reqwest::header::HeaderMap, String) {
+    let response = app.http.get(app.url(path)).send().await.unwrap();
+    let (status, headers) = (response.status().as_u16(), response.headers().clone());
+    (status, headers, response.text().await.unwrap())
+}
+
+/// What the IVR's menu 4 tells by phone, the page tells by number: the status as staff wrote it
+/// and the day it changed, never who applied. Unknown numbers say what to do and count against
+/// the client like wrong appeal lookups; a malformed number is explained and looks nothing up.
+async fn a_connection_applications_status_is_shown_by_number_and_a_bad_number_is_explained_and_looks_nothing_up(
+    db: TestDb,
+) {
+    let app = TestApp::spawn(db).await;
+    let admin = app.login_as(Role::Admin).await;
+    let csv = "number,applicant,status,updated_at\n\
+               20261234,Иванов Иван Иванович,технические условия и счёт направлены в личный кабинет,2026-11-20T10:00\n\
+               20265678,Петрова А. С.,<b>исполнена</b> & акт подписан,2026-03-01T09:00\n";
+    assert_eq!(app.post_csv("/api/connection-applications/import", &admin, csv).await.0, 200);
+
+    for path in ["/reception/connection", "/reception/"] {
+        let (status, _, body) = page(&app, path).await;
+        assert_eq!(status, 200, "{path}");
+        assert!(body.contains(r#"<form method="get" action="/reception/connection/status""#), "{path}: {body}");
+        assert!(body.contains(r#"<label for="application-number">Номер заявки</label>"#), "{path}");
+    }
+
+    let (status, _, body) = page(&app, "/reception/connection/status?number=+20261234+").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("технические условия и счёт направлены в личный кабинет"), "{body}");
+    assert!(body.contains(r#"<span id="application-updated">20 ноября 2026 г.</span>"#), "{body}");
+    assert!(!body.contains("Иванов"), "the page never names the applicant: {body}");
+    let (status, _, body) = page(&app, "/reception/connection/status?number=20265678").await;
+    assert_eq!(status, 200);
+    assert!(
+        body.contains("&lt;b&gt;исполнена&lt;/b&gt; &amp; акт подписан") && body.contains("1 марта 2026 г."),
+        "{body}"
+    );
+
+    let (status, _, body) = page(&app, "/reception/connection/status?number=999").await;
+    assert_eq!(status, 404, "{body}");
+    for advice in ["Заявка с таким номером не найдена", "Проверьте номер", "8-800-50-50-115", "ЦОК"]
+    {
+        assert!(body.contains(advice), "{advice} in {body}");
+    }
+
+    // Malformed numbers, more than the limit of them: each explained at the field, none counted.
+    let too_long = "7".repeat(33);
+    for (bad, message) in [
+        ("", "Введите номер заявки"),
+        ("%D0%B0%D0%B1%D0%B2", "Номер заявки состоит только из цифр"),
+        ("2026-1234", "Номер заявки состоит только из цифр"),
+        (too_long.as_str(), "Номер заявки не длиннее 20 цифр"),
+    ] {
+        for _ in 0..3 {
+            let (status, _, body) = page(&app, &format!("/reception/connection/status?number={bad}")).await;
+            assert_eq!(status, 422, "{bad}: {body}");
+            assert!(
+                body.contains(&format!(r#"<p class="error" id="application-number-error">{message}"#)),
+                "{bad}: {body}"
+            );
+            assert!(body.contains(r#"aria-invalid="true""#) && !body.contains("application-status-text"), "{body}");
+        }
+    }
+    // The unknown 999 above and eight more are nine wrong numbers: a right one still answers…
+    for unknown in 1..=8 {
+        assert_eq!(page(&app, &format!("/reception/connection/status?number={unknown}")).await.0, 404);
+    }
+    assert_eq!(page(&app, "/reception/connection/status?number=20261234").await.0, 200);
+    // …the tenth wrong one closes the door for an hour, to the right number too.
+    assert_eq!(page(&app, "/reception/connection/status?number=10").await.0, 404);
+    let (status, headers, body) = page(&app, "/reception/connection/status?number=20261234").await;
+    assert_eq!(status, 429, "{body}");
+    let retry_after: u64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=3600).contains(&retry_after), "{retry_after}");
+    assert!(body.contains("Слишком много запросов с неверным номером заявки"), "{body}");
+    app.execute("UPDATE login_failures SET at = at - 3600001").await;
+    assert_eq!(page(&app, "/reception/connection/status?number=20261234").await.0, 200);
+    app.stop().await;
+}
+
+/// Each sample: a printable page whose print style sheet leaves the site out, and the same
+/// document as a file to save, both under the pages' policy; an unknown one is a Russian 404.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn samples_print_and_download_as_the_same_document_and_an_unknown_one_is_a_russian_404() {
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    let (_, front_headers, _) = page(&app, "/reception/").await;
+    let policy = front_headers["content-security-policy"].clone();
+    let (status, _, connection) = page(&app, "/reception/connection").await;
+    assert_eq!(status, 200);
+    let document = |body: &str| -> String {
+        let start = body.find(r#"<article class="sample""#).expect("the document");
+        body[start..start + body[start..].find("</article>").unwrap()].to_string()
+    };
+    for (slug, needed) in [
+        (
+            "zayavka-do-15-kvt",
+            &[
+                "Фамилия, имя, отчество",
+                "Паспортные данные",
+                "Кадастровый номер земельного участка",
+                "Максимальная мощность",
+                "III (третья)",
+                "0,4 кВ",
+                "Способ получения документов",
+                "План расположения энергопринимающих устройств",
+                "Подпись заявителя",
+                "Дата подачи",
+            ][..],
+        ),
+        (
+            "vosstanovlenie-dokumentov",
+            &["акт о технологическом присоединении", "сменился собственник", "Подпись заявителя"][..],
+        ),
+    ] {
+        let print = format!("/reception/connection/samples/{slug}");
+        let download = format!("{print}?download=1");
+        assert!(connection.contains(&format!(r#"<a href="{print}" aria-describedby"#)), "{slug}: «Открыть для печати»");
+        assert!(connection.contains(&format!(r#"<a href="{download}" download="{slug}.html""#)), "{slug}: «Скачать»");
+
+        let (status, headers, body) = page(&app, &print).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(headers["content-security-policy"], policy);
+        assert!(headers.get("content-disposition").is_none());
+        assert!(body.contains("<nav") && body.contains(r#"class="noprint sample-tools""#), "{body}");
+        for text in needed {
+            assert!(body.contains(text), "{slug}: {text}");
+        }
+        assert!(body.matches(r#"<span class="blank" aria-hidden="true">"#).count() >= 5, "{slug}: lines to fill in");
+
+        let (status, headers, file) = page(&app, &download).await;
+        assert_eq!(status, 200);
+        assert_eq!(headers["content-disposition"], format!(r#"attachment; filename="{slug}.html""#).as_str());
+        assert_eq!(headers["content-security-policy"], policy, "still the pages' policy");
+        assert!(headers["content-type"].to_str().unwrap().starts_with("text/html"));
+        assert_eq!(document(&file), document(&body), "{slug}: the file is the page's document");
+        assert!(file.contains(r#"<html lang="ru">"#) && file.contains("@media print") && !file.contains("<nav"));
+    }
+    let (_, _, style) = page(&app, "/reception/reception.css").await;
+    let print = &style[style.find("@media print").expect("a print style sheet")..];
+    assert!(print.contains("header.top, nav, footer, .noprint { display: none"), "{print}");
+
+    for unknown in
+        ["/reception/connection/samples/net-takogo", "/reception/connection/samples/%D0%B1%D0%BB%D0%B0%D0%BD%D0%BA"]
+    {
+        let (status, headers, body) = page(&app, unknown).await;
+        assert_eq!(status, 404, "{unknown}");
+        assert_eq!(headers["content-security-policy"], policy);
+        assert!(body.contains(r#"<html lang="ru">"#) && body.contains("Образец не найден"), "{body}");
+    }
+    assert_eq!(page(&app, "/reception/connection/samples/zayavka-do-15-kvt?download=da").await.0, 400);
+    app.stop().await;
+}
+
+/// A screen reader lists a page by its headings: one h1, and none deeper than one below the
+/// heading before it (axe-core's heading-order found the report page going from h1 to h3).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_reception_pages_headings_go_down_one_level_at_a_time() {
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    for path in [
+        "/reception/",
+        "/reception/?q=x",
+        "/reception/report",
+        "/reception/status?number=1&phone_last4=1234",
+        "/reception/connection",
+        "/reception/connection/status?number=1",
+        "/reception/connection/samples/zayavka-do-15-kvt",
+        "/reception/connection/samples/vosstanovlenie-dokumentov",
+        "/reception/connection/samples/net-takogo",
+    ] {
+        let (_, _, body) = page(&app, path).await;
+        let levels: Vec<u8> = body
+            .split("<h")
+            .skip(1)
+            .filter_map(|rest| rest.bytes().next()?.checked_sub(b'0'))
+            .filter(|l| (1..=6).contains(l))
+            .collect();
+        assert_eq!(levels.iter().filter(|l| **l == 1).count(), 1, "{path}: one h1 in {levels:?}");
+        assert_eq!(levels.first(), Some(&1), "{path}: {levels:?}");
+        for pair in levels.windows(2) {
+            assert!(pair[1] <= pair[0] + 1, "{path}: h{} after h{} in {levels:?}", pair[1], pair[0]);
+        }
+    }
+    app.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn over_the_limit_the_page_answers_429_in_russian() {
     let app = TestApp::spawn_with(TestDb::sqlite().await, &[("HOTLINE_TRUSTED_PROXIES", "127.0.0.1")]).await;
@@ -303,4 +491,15 @@ async fn hotline_check_refuses_reception_texts_with_unknown_keys_or_other_links(
     let (code, stdout) = check().await;
     assert_eq!(code, Some(1), "{stdout}");
     assert!(stdout.contains("faq.toml: unknown field `see_also`"), "{stdout}");
+    // A file that parses is checked further only once every file parses.
+    std::fs::copy(scripts.join("reception/faq.toml"), reception.join("faq.toml")).unwrap();
+    let samples = std::fs::read_to_string(reception.join("samples.toml")).unwrap();
+    std::fs::write(
+        reception.join("samples.toml"),
+        samples.replacen("slug = \"zayavka-do-15-kvt\"", "slug = \"../заявка\"", 1),
+    )
+    .unwrap();
+    let (code, stdout) = check().await;
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(stdout.contains("samples.toml: sample '../заявка': the slug must be"), "{stdout}");
 }
