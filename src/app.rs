@@ -145,6 +145,7 @@ impl AppState {
             settings: settings.clone(),
             policies: policies.clone(),
             clock: clock.clone(),
+            hints: Arc::default(),
         };
         let reception = reception::ReceptionContext {
             store: store.clone(),

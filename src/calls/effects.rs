@@ -11,7 +11,7 @@ use crate::ivr::phrases::{self, Phrases};
 use crate::ivr::russian;
 use crate::outages;
 use crate::queue::ItemState;
-use crate::settlements::{Settlement, SettlementRef, match_spoken};
+use crate::settlements::{Settlement, match_spoken};
 use crate::store::{CallRecord, CallTx, SettlementQuery, StoreError, TicketUpdate};
 use crate::telephony::Dialect;
 use crate::tickets::{Category, Channel, NewTicket, Priority, Status, TicketNumber};
@@ -27,6 +27,7 @@ pub struct StepEffects<'a> {
     pub settings: &'a Settings,
     pub policies: &'a std::sync::Arc<crate::escalation::policy::Policies>,
     pub phrases: &'a Phrases,
+    pub hints: &'a crate::settlements::NameHints,
     pub now: Timestamp,
 }
 
@@ -44,6 +45,15 @@ fn set_settlement(vars: &mut BTreeMap<String, String>, s: &Settlement) {
 fn offer_settlement(vars: &mut BTreeMap<String, String>, id: i64, name: &str) {
     vars.insert("settlement".into(), name.to_string());
     vars.insert("settlement_candidates".into(), format!("{id}={name}"));
+}
+
+/// Where the settlement of the caller's latest recent ticket is kept once read, as "id=name"
+/// ("" for none).
+const RECENT_PLACE_VAR: &str = "recent_place";
+
+/// A ticket of this call now names a place: a later location question offers it.
+fn forget_recent_place(vars: &mut BTreeMap<String, String>) {
+    vars.remove(RECENT_PLACE_VAR);
 }
 
 /// A new answer about the place replaces what an earlier one said, also when it finds nothing.
@@ -170,6 +180,7 @@ impl StepEffects<'_> {
         };
         tracing::info!(number = %ticket.number, category = %ticket.category, call = %self.call.id, "ticket created by the IVR");
         vars.insert("ticket_number".into(), ticket.number.to_string());
+        forget_recent_place(vars);
         *made = Some(ticket.number);
         Ok(crate::ivr::actions::NEXT.into())
     }
@@ -181,7 +192,7 @@ impl StepEffects<'_> {
     async fn update_ticket(
         &mut self,
         args: &toml::Table,
-        vars: &BTreeMap<String, String>,
+        vars: &mut BTreeMap<String, String>,
         ticket: Option<TicketNumber>,
     ) -> anyhow::Result<String> {
         let update = TicketUpdate {
@@ -191,6 +202,7 @@ impl StepEffects<'_> {
             recording_duration_s: vars.get("recording_duration").and_then(|d| d.parse().ok()),
         };
         self.tx.update_ticket(Self::made(ticket)?, &update, self.settings.incident_window_s, self.now).await?;
+        forget_recent_place(vars);
         Ok(crate::ivr::actions::NEXT.into())
     }
 
@@ -268,23 +280,33 @@ impl StepEffects<'_> {
 }
 
 impl StepEffects<'_> {
-    /// The settlement of the caller's latest recent ticket, if any.
-    async fn recent_place(&mut self) -> anyhow::Result<Option<SettlementRef>> {
-        let Some(number) = self.call.callable_number() else {
-            return Ok(None);
+    /// The settlement of the caller's latest recent ticket, if any, as (id, name). Read once a
+    /// call and kept in `vars` (the greeting and the location questions both ask); a ticket this
+    /// call makes or places forgets it (see [`forget_recent_place`]).
+    async fn recent_place(&mut self, vars: &mut BTreeMap<String, String>) -> anyhow::Result<Option<(i64, String)>> {
+        if let Some(known) = vars.get(RECENT_PLACE_VAR) {
+            return Ok(known.split_once('=').and_then(|(id, name)| Some((id.parse().ok()?, name.to_string()))));
+        }
+        let place = match self.call.callable_number() {
+            Some(number) => {
+                let since = self.now.plus_seconds(-self.settings.returning_hours * 3600);
+                let history = self.tx.caller_history(number.as_str(), since).await?;
+                history.into_iter().find_map(|t| t.settlement).map(|s| (s.id, s.name))
+            }
+            None => None,
         };
-        let since = self.now.plus_seconds(-self.settings.returning_hours * 3600);
-        let history = self.tx.caller_history(number.as_str(), since).await?;
-        Ok(history.into_iter().find_map(|t| t.settlement))
+        let kept = place.as_ref().map(|(id, name)| format!("{id}={name}")).unwrap_or_default();
+        vars.insert(RECENT_PLACE_VAR.into(), kept);
+        Ok(place)
     }
 
     /// Starts the location questions afresh: "known" when the caller's latest recent ticket
     /// names a settlement (offered, to be confirmed with `confirm_settlement`), else "none".
     async fn recent_settlement(&mut self, vars: &mut BTreeMap<String, String>) -> anyhow::Result<String> {
         forget_settlement(vars);
-        Ok(match self.recent_place().await? {
-            Some(place) => {
-                offer_settlement(vars, place.id, &place.name);
+        Ok(match self.recent_place(vars).await? {
+            Some((id, name)) => {
+                offer_settlement(vars, id, &name);
                 "known"
             }
             None => "none",
@@ -295,9 +317,9 @@ impl StepEffects<'_> {
     /// What a returning caller hears before the menu: the outage in the settlement of their
     /// latest ticket, if any (outcomes as `outage_status`; the place is not taken as confirmed).
     async fn returning_outage(&mut self, vars: &mut BTreeMap<String, String>) -> anyhow::Result<String> {
-        let Some(place) = self.recent_place().await? else { return Ok("unknown".into()) };
-        vars.insert("settlement".into(), place.name);
-        self.outage_status_of(place.id, vars).await
+        let Some((id, name)) = self.recent_place(vars).await? else { return Ok("unknown".into()) };
+        vars.insert("settlement".into(), name);
+        self.outage_status_of(id, vars).await
     }
 }
 
@@ -525,6 +547,10 @@ impl Effects for StepEffects<'_> {
     }
 
     async fn settlement_names(&mut self) -> anyhow::Result<Vec<String>> {
-        Ok(self.tx.settlement_names().await?)
+        let names = match self.hints.fresh() {
+            Some(names) => names,
+            None => self.hints.keep(self.tx.settlement_names().await?),
+        };
+        Ok(names.to_vec())
     }
 }

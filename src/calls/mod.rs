@@ -34,6 +34,8 @@ pub struct CallContext {
     /// Checked escalation policies; a hazard's escalation copies the one it starts under.
     pub policies: Arc<Policies>,
     pub clock: Clock,
+    /// Settlement names for speech hints, shared by every call's location questions.
+    pub hints: Arc<crate::settlements::NameHints>,
 }
 
 /// The provider queue callers wait in for an operator (the scripts' `enqueue = "operators"`).
@@ -218,6 +220,7 @@ async fn step_in(
                 settings: &ctx.settings,
                 policies: &ctx.policies,
                 phrases: &ctx.flow.phrases,
+                hints: &ctx.hints,
                 now,
             };
             let step = engine::step(&ctx.flow, state, input.clone(), &urls, &mut effects)

@@ -81,6 +81,7 @@ async fn import(
     let text = csv_body(request, IMPORT_LIMIT).await?;
     let rows = parse_csv(&text).map_err(ApiError::bad_rows)?;
     let imported = state.store.upsert_settlements(&rows).await?;
+    state.calls.hints.forget();
     tracing::info!(imported, by = %user.username, "settlements imported");
     Ok(Json(Imported { imported }))
 }

@@ -2,6 +2,9 @@
 
 pub mod http;
 
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
 use serde::Serialize;
 
 use crate::error::LineError;
@@ -172,9 +175,48 @@ pub async fn load_defaults(store: &crate::store::Store) -> anyhow::Result<Option
     Ok(Some(store.upsert_settlements(&rows).await?))
 }
 
+/// How long the names a recogniser is hinted with are reused before they are read again.
+const HINTS_FRESH_FOR: Duration = Duration::from_secs(60);
+
+/// Settlement names for the speech recogniser's hints, read at most once a minute: every
+/// location question offers them, and they change only when staff import settlements (this
+/// instance forgets them then; another instance within the minute).
+#[derive(Debug, Default)]
+pub struct NameHints(Mutex<Option<(Instant, Arc<Vec<String>>)>>);
+
+impl NameHints {
+    /// The names read less than a minute ago, if any.
+    pub fn fresh(&self) -> Option<Arc<Vec<String>>> {
+        let cached = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        cached.as_ref().filter(|(read, _)| read.elapsed() < HINTS_FRESH_FOR).map(|(_, names)| names.clone())
+    }
+
+    /// Keeps the names just read.
+    pub fn keep(&self, names: Vec<String>) -> Arc<Vec<String>> {
+        let names = Arc::new(names);
+        *self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some((Instant::now(), names.clone()));
+        names
+    }
+
+    /// The settlements changed: the next question reads them again.
+    pub fn forget(&self) {
+        *self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hints_are_kept_until_forgotten() {
+        let hints = NameHints::default();
+        assert!(hints.fresh().is_none());
+        hints.keep(vec!["Углич".into()]);
+        assert_eq!(hints.fresh().as_deref(), Some(&vec!["Углич".to_string()]));
+        hints.forget();
+        assert!(hints.fresh().is_none());
+    }
 
     #[test]
     fn the_bundled_file_is_valid() {
