@@ -9,7 +9,7 @@ use super::Erasure;
 use crate::app::AppState;
 use crate::auth::http::AdminOnly;
 use crate::error::responses::AdminOnlyErrors;
-use crate::error::{ApiError, ApiJson, ErrorBody};
+use crate::error::{ApiError, ApiJson, ErrorBody, within_length};
 use crate::phone::PhoneNumber;
 
 pub fn router() -> Router<AppState> {
@@ -20,7 +20,7 @@ pub fn router() -> Router<AppState> {
 struct EraseRequest {
     /// The number whose personal data is to be erased, in any usual spelling (`+79101234567`,
     /// `8 910 123-45-67`).
-    #[schema(example = "+79101234567")]
+    #[schema(max_length = 32, example = "+79101234567")]
     phone: String,
 }
 
@@ -48,6 +48,7 @@ async fn erase(
     AdminOnly(user): AdminOnly,
     ApiJson(req): ApiJson<EraseRequest>,
 ) -> Result<Json<Erasure>, ApiError> {
+    within_length("phone", Some(&req.phone), 32)?;
     let phone = PhoneNumber::parse(&req.phone)
         .map_err(|e| ApiError::BadRequest { code: "bad_phone", message: e.to_string() })?;
     let erasure = super::erase(&state.store, &phone, &user.username, state.clock.now()).await?;

@@ -420,9 +420,11 @@ impl Store {
                          (SELECT id FROM escalations WHERE ticket_id IN ({list}))"
                     );
                     let mails = on_ids(tx, &mails, erased, &tickets).await?;
+                    // A ticket's own item needs no number to be served (a closed ticket's may
+                    // still wait: closing does not take it out); a caller's, until it ends.
                     let items = format!(
                         "UPDATE queue_items SET caller_number = NULL, note = NULL WHERE ticket_id IN ({}) \
-                         AND state IN ('done', 'abandoned', 'cancelled')",
+                         AND (kind = 'ticket' OR state IN ('done', 'abandoned', 'cancelled'))",
                         in_list(1)
                     );
                     let queue_items = on_ids(tx, &items, None, &tickets).await?;
