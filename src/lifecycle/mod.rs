@@ -46,13 +46,17 @@ fn before(now: Timestamp, age: Duration) -> Timestamp {
 
 /// Runs `batch` until a round finds fewer rows than a batch holds; each batch is its own short
 /// write, so the calls' writes go on between them.
-async fn until_done<F, Fut>(total: &mut Pruned, mut batch: F) -> Result<(), StoreError>
+async fn until_done<F, Fut>(kind: &str, total: &mut Pruned, mut batch: F) -> Result<(), StoreError>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<(usize, Pruned), StoreError>>,
 {
     loop {
+        let started = std::time::Instant::now();
         let (found, pruned) = batch().await?;
+        if found > 0 {
+            tracing::debug!(kind, found, took_ms = started.elapsed().as_millis() as u64, "a retention batch");
+        }
         let changed = pruned != Pruned::default();
         *total += pruned;
         // Rows found but left (another instance is pruning them): the next round sees to them.
@@ -69,17 +73,17 @@ pub async fn apply(store: &Store, retention: &Retention, now: Timestamp) -> Resu
     let mut total = Pruned::default();
     let calls = before(now, retention.calls);
     let idle_calls = before(now, retention.calls.max(IDLE_CALL));
-    until_done(&mut total, || store.prune_calls(calls, idle_calls)).await?;
-    until_done(&mut total, || store.prune_power_back(calls)).await?;
+    until_done("calls", &mut total, || store.prune_calls(calls, idle_calls)).await?;
+    until_done("power_back", &mut total, || store.prune_power_back(calls)).await?;
     let replays = before(now, retention.replays);
     let idle_replays = before(now, retention.replays.max(IDLE_CALL));
-    until_done(&mut total, || store.prune_replays(replays, idle_replays)).await?;
+    until_done("replays", &mut total, || store.prune_replays(replays, idle_replays)).await?;
     if retention.calls < EVENT_LOG_KEPT {
-        until_done(&mut total, || store.prune_event_log(calls)).await?;
+        until_done("event_log", &mut total, || store.prune_event_log(calls)).await?;
     }
     total += store.prune_web_submissions(before(now, WEB_LIMITS_WINDOW)).await?;
     let tickets = before(now, retention.tickets);
-    until_done(&mut total, || store.prune_tickets(tickets, now)).await?;
+    until_done("tickets", &mut total, || store.prune_tickets(tickets, now)).await?;
     Ok(total)
 }
 
