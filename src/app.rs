@@ -28,8 +28,8 @@ use crate::ivr;
 use crate::live::{self, Live};
 use crate::store::Store;
 use crate::{
-    auth, calls, connection, crews, demo, escalation, metrics, outages, outbound, queue, reception, settlements,
-    telephony, tickets,
+    auth, calls, connection, crews, demo, escalation, lifecycle, metrics, outages, outbound, queue, reception,
+    settlements, telephony, tickets,
 };
 
 /// Every JSON request body is refused above this size (SPEC §6); CSV imports have their own limit.
@@ -50,7 +50,7 @@ pub struct AppState {
     pub policies: Arc<Policies>,
     /// Signs and checks the acknowledgement links in e-mails.
     pub ack_links: AckLinks,
-    /// The loops that run beside the requests (lease reaper, escalation worker).
+    /// The loops that run beside the requests (lease reaper, escalation worker, retention).
     pub background: Arc<Background>,
     /// This process' counters and histograms, served at /metrics.
     pub telemetry: Arc<metrics::Telemetry>,
@@ -134,6 +134,7 @@ impl AppState {
             telemetry: telemetry.clone(),
         };
         background.add(worker.start());
+        background.add(lifecycle::start(store.clone(), settings.retention, clock.clone()));
         if let Some(api) = &settings.outbound {
             background
                 .add(outbound::dialer::Dialer::from_settings(api, &settings, store.clone(), clock.clone())?.start());
@@ -192,6 +193,7 @@ pub fn router(state: AppState) -> Router {
         .merge(metrics::http::router())
         .merge(outages::http::router())
         .merge(connection::http::router())
+        .merge(lifecycle::http::router())
         .merge(reception::http::router())
         .merge(reception::pages::router())
         .merge(

@@ -46,6 +46,21 @@ enum Command {
     #[cfg(feature = "tools")]
     /// Place a simulated call against a running server and print what the caller hears.
     Call(CallArgs),
+    /// Apply the retention settings now (HOTLINE_RETAIN_REPLAYS, _CALLS, _TICKETS; the server
+    /// applies them every hour) and print what was removed, by kind.
+    Prune {
+        /// Then give the space back: incremental auto-vacuum on SQLite (the first time, a full
+        /// VACUUM that needs as much free disk as the file takes), VACUUM on PostgreSQL; prints
+        /// the database's size before and after.
+        #[arg(long)]
+        vacuum: bool,
+    },
+    /// Erase one phone number's personal data everywhere: it is replaced by its masked form,
+    /// its recordings' links removed; the erasure is audited without the number in clear.
+    Erase {
+        /// The number, in any usual spelling (+79101234567, 8 910 123-45-67).
+        phone: String,
+    },
     /// Import reference data from a CSV file; a file with any bad row imports nothing.
     Import {
         #[command(subcommand)]
@@ -318,6 +333,40 @@ async fn execute(command: Command) -> Result<(), Failure> {
         #[cfg(feature = "tools")]
         Command::StormCeiling { listen, commit_to } => {
             crate::tools::storm::serve_ceiling(listen, commit_to).await.map_err(Failure::Run)
+        }
+        Command::Prune { vacuum } => {
+            let settings = settings()?;
+            let store = Store::open(settings.database_url.expose()).await?;
+            let size_before = store.database_size().await?;
+            let pruned = crate::lifecycle::apply(&store, &settings.retention, Clock::system().now()).await?;
+            println!("{}", crate::lifecycle::PruneReport(&pruned));
+            if vacuum {
+                store.vacuum().await?;
+                let size_after = store.database_size().await?;
+                println!(
+                    "database size: {} before, {} after vacuum ({size_before} -> {size_after} bytes)",
+                    crate::lifecycle::human_size(size_before),
+                    crate::lifecycle::human_size(size_after)
+                );
+            } else {
+                println!(
+                    "database size: {} ({size_before} bytes); --vacuum gives the space of what was removed back",
+                    crate::lifecycle::human_size(size_before)
+                );
+            }
+            store.close().await;
+            Ok(())
+        }
+        Command::Erase { phone } => {
+            let settings = settings()?;
+            let phone = crate::phone::PhoneNumber::parse(&phone)?;
+            let store = Store::open(settings.database_url.expose()).await?;
+            // Who ran it, for the audit: the account at the console, as the operating system knows it.
+            let actor = format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into()));
+            let erasure = crate::lifecycle::erase(&store, &phone, &actor, Clock::system().now()).await?;
+            print!("{erasure}");
+            store.close().await;
+            Ok(())
         }
         Command::Import { what: ImportCommand::PlannedOutages { file } } => {
             let settings = settings()?;

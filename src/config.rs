@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use jiff::tz::TimeZone;
 
@@ -85,6 +86,8 @@ pub struct Settings {
     pub outbound: Option<crate::outbound::ProviderApi>,
     /// The caller ID of the calls the hotline places.
     pub outbound_from: String,
+    /// How long what callers leave behind is kept (SPEC §2, §6), and how often that is applied.
+    pub retention: crate::lifecycle::Retention,
 }
 
 /// Every setting by its environment variable name; `hotline.toml` may use the same name or the
@@ -121,6 +124,9 @@ pub const VARIABLES: &[&str] = &[
     "HOTLINE_JAMBONZ_API_URL",
     "HOTLINE_JAMBONZ_ACCOUNT_SID",
     "HOTLINE_JAMBONZ_API_KEY",
+    "HOTLINE_RETAIN_REPLAYS",
+    "HOTLINE_RETAIN_CALLS",
+    "HOTLINE_RETAIN_TICKETS",
 ];
 
 impl Settings {
@@ -319,6 +325,17 @@ impl Settings {
                 invalid("HOTLINE_OUTBOUND_FROM", format!("'{outbound_from_raw}' is not a phone number (+7...)"))
             })?;
 
+        let duration = |name: &'static str, default: &str| -> Result<Duration, ConfigError> {
+            let raw = get(name).unwrap_or(default);
+            parse_duration(raw).map_err(|reason| invalid(name, reason))
+        };
+        let retention = crate::lifecycle::Retention {
+            replays: duration("HOTLINE_RETAIN_REPLAYS", "1d")?,
+            calls: duration("HOTLINE_RETAIN_CALLS", "90d")?,
+            tickets: duration("HOTLINE_RETAIN_TICKETS", "3y")?,
+            every: crate::lifecycle::APPLIED_EVERY,
+        };
+
         Ok(Settings {
             listen,
             database_url: Secret::new(database_url),
@@ -345,6 +362,7 @@ impl Settings {
             jambonz_tts,
             outbound,
             outbound_from,
+            retention,
         })
     }
 
@@ -374,6 +392,31 @@ impl Settings {
             ),
         ))
     }
+}
+
+/// The longest retention a setting may name: a century is "keep", a bigger number a typo.
+const LONGEST_S: u64 = 100 * 365 * 24 * 3600;
+
+/// A duration as the retention settings write it: a whole number and a unit, `s`, `m`, `h`,
+/// `d` or `y` (365 days): `90d`, `3y`, `12h`; `0d` is "at once".
+pub fn parse_duration(raw: &str) -> Result<Duration, String> {
+    let raw = raw.trim();
+    let explain = || format!("'{raw}' is not a duration: a whole number and a unit (s, m, h, d, y), e.g. 90d or 3y");
+    let split = raw.find(|c: char| !c.is_ascii_digit()).ok_or_else(explain)?;
+    let (number, unit) = raw.split_at(split);
+    let unit_s: u64 = match unit.trim() {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 24 * 3600,
+        "y" => 365 * 24 * 3600,
+        _ => return Err(explain()),
+    };
+    let seconds = number.parse::<u64>().ok().and_then(|n| n.checked_mul(unit_s)).ok_or_else(explain)?;
+    if seconds > LONGEST_S {
+        return Err(format!("'{raw}' is longer than a hundred years"));
+    }
+    Ok(Duration::from_secs(seconds))
 }
 
 fn parse_public_url(url: &str) -> Result<String, ConfigError> {
@@ -454,6 +497,10 @@ mod tests {
             ("HOTLINE_TRUSTED_PROXIES", "10.0.0.1, proxy.local"),
             ("HOTLINE_TRUSTED_PROXIES", "10.0.0.0/8"),
             ("HOTLINE_JAMBONZ_TTS_VENDOR", "google cloud"),
+            ("HOTLINE_RETAIN_REPLAYS", "1 day"),
+            ("HOTLINE_RETAIN_CALLS", "90"),
+            ("HOTLINE_RETAIN_TICKETS", "3w"),
+            ("HOTLINE_RETAIN_TICKETS", "-1d"),
         ] {
             let err = settings(&[(name, value)]).unwrap_err();
             assert_eq!(err.variable, name, "{err}");
@@ -489,6 +536,24 @@ mod tests {
         }
         assert_eq!(twilio.outbound_from, "+78005050115");
         assert!(!format!("{twilio:?}").contains("secret-token"));
+    }
+
+    #[test]
+    fn retention_defaults_and_durations_follow_the_spec() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.retention.replays, Duration::from_secs(24 * 3600));
+        assert_eq!(s.retention.calls, Duration::from_secs(90 * 24 * 3600));
+        assert_eq!(s.retention.tickets, Duration::from_secs(3 * 365 * 24 * 3600));
+        assert_eq!(s.retention.every, Duration::from_secs(3600));
+        for (raw, seconds) in [("0d", 0), ("0s", 0), ("45s", 45), ("30m", 1800), ("12h", 43_200), ("1y", 31_536_000)] {
+            assert_eq!(parse_duration(raw), Ok(Duration::from_secs(seconds)), "{raw}");
+        }
+        for bad in ["", "d", "0", "1.5d", "1 d x", "1D", "99999999999999999999y", "101y"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+        let err = settings(&[("HOTLINE_RETAIN_CALLS", "ninety days")]).unwrap_err();
+        assert_eq!(err.variable, "HOTLINE_RETAIN_CALLS");
+        assert!(err.to_string().contains("a whole number and a unit"), "{err}");
     }
 
     #[test]

@@ -14,6 +14,7 @@
 //! - [`escalation`]: escalation of emergencies: policies, the step worker, e-mail through an outbox,
 //!   acknowledgement links and the dispatcher's actions.
 //! - [`crews`]: field crews and their status.
+//! - [`lifecycle`]: the data lifecycle: retention of what callers leave behind, erasure of a number.
 //! - [`tickets`]: tickets, their numbers, lifecycle (a state machine) and audit trail.
 //! - [`ivr`]: menus as data, their validation and the interpreter that runs them.
 //! - [`telephony`]: provider dialects (Twilio, jambonz) around one set of neutral call actions.
@@ -46,6 +47,7 @@ pub mod demo;
 pub mod error;
 pub mod escalation;
 pub mod ivr;
+pub mod lifecycle;
 pub mod live;
 pub mod metrics;
 pub mod openapi;

@@ -41,6 +41,15 @@ impl PhoneNumber {
         &self.0
     }
 
+    /// The digits every spelling of the number ends with: a Russian number's ten after +7 (it is
+    /// also written `8 910...`, `7 910...` or `910...`), another's all after `+`.
+    pub fn significant_digits(&self) -> &str {
+        match self.0.strip_prefix("+7") {
+            Some(rest) if rest.len() == 10 => rest,
+            _ => &self.0[1..],
+        }
+    }
+
     /// The form for logs: `+7910***4567`.
     pub fn masked(&self) -> String {
         mask_number(&self.0)
@@ -175,6 +184,78 @@ pub fn mask_phones_in(text: &str) -> Cow<'_, str> {
     }
 }
 
+/// Masks every spelling of one number in free text, and nothing else: what an erasure writes
+/// over a caller's number wherever it was kept (a note, a webhook's body, an e-mail's copy). For a
+/// Russian number that is its ten digits after +7, with or without `+7`, `7` or `8` before them and
+/// with the separators people type (`8 (910) 123-45-67`, URL-encoded too); for another, its digits
+/// after `+`. The digits may stand inside a longer run (two numbers typed without a break): a
+/// number kept only because it touched other digits would still be there in clear.
+pub fn mask_number_in<'a>(text: &'a str, number: &PhoneNumber) -> Cow<'a, str> {
+    let core = number.significant_digits().as_bytes();
+    let russian = number.as_str().len() == core.len() + 2;
+    let bytes = text.as_bytes();
+    // Byte ranges to replace, in order.
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if !bytes[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        // A run of digits joined by at most two separators at a time, each digit with its place.
+        let mut run: Vec<(u8, usize)> = Vec::new();
+        let mut j = i;
+        loop {
+            while j < bytes.len() && bytes[j].is_ascii_digit() {
+                run.push((bytes[j], j));
+                j += 1;
+            }
+            let (mut next, mut separators) = (j, 0);
+            while separators < 2 {
+                let Some(len) = separator_at(bytes, next) else { break };
+                next += len;
+                separators += 1;
+            }
+            if separators > 0 && bytes.get(next).is_some_and(u8::is_ascii_digit) {
+                j = next;
+            } else {
+                break;
+            }
+        }
+        let digits: Vec<u8> = run.iter().map(|(d, _)| *d).collect();
+        let mut k = 0;
+        while k + core.len() <= digits.len() {
+            if &digits[k..k + core.len()] != core {
+                k += 1;
+                continue;
+            }
+            let first = if russian && k > 0 && matches!(digits[k - 1], b'7' | b'8') { k - 1 } else { k };
+            let mut start = run[first].1;
+            if start >= 1 && bytes[start - 1] == b'+' {
+                start -= 1;
+            } else if start >= 3 && bytes[start - 3..start].eq_ignore_ascii_case(b"%2B") {
+                start -= 3;
+            }
+            spans.push((start, run[k + core.len() - 1].1 + 1));
+            k += core.len();
+        }
+        i = j.max(i + 1);
+    }
+    if spans.is_empty() {
+        return Cow::Borrowed(text);
+    }
+    let masked = number.masked();
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    for (start, end) in spans {
+        out.push_str(&text[copied..start]);
+        out.push_str(&masked);
+        copied = end;
+    }
+    out.push_str(&text[copied..]);
+    Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,5 +302,33 @@ mod tests {
         for kept in ["/api/tickets/100001", "?postcode=152610&limit=50", "?from=2026-01-15", "1-2-3"] {
             assert_eq!(mask_phones_in(kept), kept);
         }
+    }
+
+    #[test]
+    fn one_number_is_masked_in_every_spelling_and_others_are_left() {
+        let number = PhoneNumber::parse("+79101234567").unwrap();
+        for spelled in [
+            "+79101234567",
+            "79101234567",
+            "89101234567",
+            "9101234567",
+            "8 (910) 123-45-67",
+            "+7 910 123 45 67",
+            "%2B79101234567",
+            "%2B7+910+123-45-67",
+        ] {
+            let text = format!("позвоните мне: {spelled}, спасибо");
+            assert_eq!(mask_number_in(&text, &number), "позвоните мне: +7910***4567, спасибо", "{spelled}");
+        }
+        // Two numbers typed together: both spellings go; another number stays.
+        assert_eq!(mask_number_in("89101234567 89101234567", &number), "+7910***4567 +7910***4567");
+        assert_eq!(
+            mask_number_in("From=%2B79101234567&To=%2B78005050115", &number),
+            "From=+7910***4567&To=%2B78005050115"
+        );
+        assert_eq!(mask_number_in("соседка: +79109876543", &number), "соседка: +79109876543");
+        assert!(matches!(mask_number_in("заявка 100001", &number), Cow::Borrowed(_)));
+        let foreign = PhoneNumber::parse("+14158675309").unwrap();
+        assert_eq!(mask_number_in("call +1 415 867 5309", &foreign), "call +1415***5309");
     }
 }

@@ -76,6 +76,14 @@ impl Store {
         .bind(since.millis())
         .fetch_one(&mut *conn)
         .await?;
+        // Calls whose records retention removed were counted by the hour they ended first.
+        let pruned = sqlx::query(
+            "SELECT CAST(COALESCE(SUM(ended), 0) AS BIGINT) AS n, CAST(COALESCE(SUM(contained), 0) AS BIGINT) AS contained \
+             FROM call_tallies WHERE hour >= $1",
+        )
+        .bind(since.millis())
+        .fetch_one(&mut *conn)
+        .await?;
         let operators = sqlx::query(
             "SELECT status, COUNT(*) AS n FROM operators WHERE seen_at >= $1 GROUP BY status ORDER BY status",
         )
@@ -95,8 +103,8 @@ impl Store {
             handled: handled.try_get("n")?,
             handle_ms: handled.try_get("total")?,
             callbacks_pending,
-            calls_ended: calls.try_get("n")?,
-            calls_contained: calls.try_get("contained")?,
+            calls_ended: calls.try_get::<i64, _>("n")? + pruned.try_get::<i64, _>("n")?,
+            calls_contained: calls.try_get::<i64, _>("contained")? + pruned.try_get::<i64, _>("contained")?,
             operators,
         })
     }

@@ -85,7 +85,7 @@ async fn follow_ticket(
     }
 }
 
-async fn publish_item(tx: &mut WriteTx, now: Timestamp, kind: &str, item: &QueueItem) -> StoreResult<()> {
+pub(super) async fn publish_item(tx: &mut WriteTx, now: Timestamp, kind: &str, item: &QueueItem) -> StoreResult<()> {
     let payload = serde_json::to_value(item).unwrap_or_default();
     events::publish(tx, now, "queue", kind, &item.id, &payload).await
 }

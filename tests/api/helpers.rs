@@ -199,6 +199,16 @@ impl TestApp {
 
     /// The app with some settings of the test's own (`HOTLINE_*` names).
     pub async fn spawn_with(db: TestDb, extra: &[(&'static str, &str)]) -> Self {
+        Self::spawn_adjusted(db, extra, |_| {}).await
+    }
+
+    /// The app with settings of the test's own, and `adjust` changing what no variable sets (the
+    /// period of a background loop).
+    pub async fn spawn_adjusted(
+        db: TestDb,
+        extra: &[(&'static str, &str)],
+        adjust: impl FnOnce(&mut Settings),
+    ) -> Self {
         // The test's own handle migrates first, so the app and the test never race to migrate.
         let store = db.store().await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -207,7 +217,8 @@ impl TestApp {
         let mail_dir = db.dir.path().join("mail-outbox").display().to_string();
         let mut settings_extra = vec![("HOTLINE_MAIL_DIR", mail_dir.as_str())];
         settings_extra.extend_from_slice(extra);
-        let settings = settings_for(&db.url, addr, &settings_extra);
+        let mut settings = settings_for(&db.url, addr, &settings_extra);
+        adjust(&mut settings);
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(hotline::app::run(settings, listener, async {
             let _ = stopped.await;
@@ -284,12 +295,24 @@ impl TestApp {
 
     /// Stops the server the way SIGTERM would and waits for it to finish.
     pub async fn stop(mut self) {
+        self.stop_server().await;
+    }
+
+    async fn stop_server(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
         if let Some(server) = self.server.take() {
             server.await.unwrap().unwrap();
         }
+    }
+
+    /// Stops the server and closes the test's own handle, and hands the database back (for a
+    /// command to run on it alone).
+    pub async fn stop_keeping_db(mut self) -> TestDb {
+        self.stop_server().await;
+        self.store.close().await;
+        self.db
     }
 }
 

@@ -12,6 +12,7 @@ mod escalations;
 mod flows;
 mod ivr;
 mod jambonz;
+mod lifecycle;
 mod live;
 mod openapi;
 mod outbound;
