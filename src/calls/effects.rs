@@ -457,8 +457,7 @@ impl StepEffects<'_> {
 
     async fn subscribe_power_back(&mut self, ticket: Option<TicketNumber>) -> anyhow::Result<String> {
         let number = self.call.callable_number().ok_or_else(|| anyhow::anyhow!("no number to call back"))?;
-        let incident = self.tx.open_incident_of(Self::made(ticket)?).await?;
-        let incident = incident.ok_or_else(|| anyhow::anyhow!("the report joined no open incident"))?;
+        let Some(incident) = self.tx.open_incident_of(Self::made(ticket)?).await? else { return Ok("over".into()) };
         let added = self.tx.subscribe_power_back(&incident, number.as_str(), &self.call.id, ticket, self.now).await?;
         Ok(if added { "subscribed" } else { "already" }.into())
     }

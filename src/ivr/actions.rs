@@ -110,8 +110,9 @@ pub const CATALOG: &[ActionSpec] = &[
     // After a no-power report: "yes" when the hotline places calls, the caller's number can be
     // rung and the report joined an incident — the caller may ask to hear when it is resolved.
     ActionSpec { name: "power_back_offer", params: &[], outcomes: &["yes", "no"], sets: &[] },
-    // "already": this number waits for that incident's call from an earlier call.
-    ActionSpec { name: "subscribe_power_back", params: &[], outcomes: &["subscribed", "already"], sets: &[] },
+    // "already": this number waits for that incident's call from an earlier call; "over": the
+    // incident was resolved while the caller listened, so there is nothing to wait for.
+    ActionSpec { name: "subscribe_power_back", params: &[], outcomes: &["subscribed", "already", "over"], sets: &[] },
     // Outbound scripts (SPEC §8). What the escalation of a placed call is about; "over": it no
     // longer waits for an acknowledgement (someone else took it).
     ActionSpec {

@@ -119,7 +119,7 @@ next = "x""#,
         ),
         (
             "a promised call with nothing to say",
-            "[nodes.x]\ndo = \"subscribe_power_back\"\noutcomes = { subscribed = \"main.bye\", already = \"main.bye\" }",
+            "[nodes.x]\ndo = \"subscribe_power_back\"\noutcomes = { subscribed = \"main.bye\", already = \"main.bye\", over = \"main.bye\" }",
             "extra.toml:x:callers are offered a call when the power returns, but there is no outbound script power_back.toml",
         ),
     ];

@@ -509,10 +509,23 @@ async fn callers_are_called_once_when_the_power_returns_and_1_reopens_the_incide
     );
     assert_eq!(reported.waiting, Waiting::Ended);
 
+    // A caller still listening to the offer when the incident is resolved is not promised a call.
+    let mut late = Caller::new(&app.base, Dialect::Twilio, "+79101110003").with_secret(Some(TOKEN.into()));
+    late.dial().await.unwrap();
+    late.press("2").await.unwrap();
+    late.press(UGLICH).await.unwrap();
+    assert!(late.press("1").await.unwrap().text().contains("мы позвоним, когда электроснабжение восстановят"));
+
     let incident = uglich_incident(&app, &dispatcher).await;
     assert_eq!(incident["power_back_waiting"], 2, "{incident}");
     assert!(stand_in.received().is_empty(), "nobody is called before the incident is resolved");
     resolve(&app, &dispatcher, &incident).await;
+    let too_late = late.press("1").await.unwrap();
+    assert!(
+        too_late.text().contains("Спасибо за звонок") && !too_late.text().contains("мы позвоним"),
+        "{}",
+        too_late.text()
+    );
 
     let requests = stand_in.wait_for(2).await;
     let mut called: Vec<String> = requests.iter().map(|r| r.form("To")).collect();
