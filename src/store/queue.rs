@@ -85,6 +85,25 @@ async fn follow_ticket(
     }
 }
 
+/// A ticket was resolved, closed or cancelled elsewhere (its page, a dispatcher): its work
+/// item waiting in the queue is withdrawn, so no operator is handed finished work. A caller on
+/// the line or waiting for a call back keeps their turn: a person still speaks to them.
+pub(super) async fn withdraw_finished_work_in(tx: &mut WriteTx, ticket_id: &str, now: Timestamp) -> StoreResult<()> {
+    let sql = format!("{SELECT_ITEMS} WHERE q.ticket_id = $1 AND q.kind = 'ticket' AND q.state = 'waiting'");
+    let rows = sqlx::query(&sql).bind(ticket_id).fetch_all(&mut *tx).await?;
+    for row in &rows {
+        let item = item_from(row)?;
+        sqlx::query("UPDATE queue_items SET state = 'cancelled', finished_at = $1 WHERE id = $2 AND state = 'waiting'")
+            .bind(now.millis())
+            .bind(&item.id)
+            .execute(&mut *tx)
+            .await?;
+        let withdrawn = item_in(tx, &item.id).await?;
+        publish_item(tx, now, "cancelled", &withdrawn).await?;
+    }
+    Ok(())
+}
+
 pub(super) async fn publish_item(tx: &mut WriteTx, now: Timestamp, kind: &str, item: &QueueItem) -> StoreResult<()> {
     let payload = serde_json::to_value(item).unwrap_or_default();
     events::publish(tx, now, "queue", kind, &item.id, &payload).await

@@ -589,6 +589,9 @@ pub(super) async fn transition_in(
         return Err(StoreError::Conflict("the ticket was changed meanwhile; reload it".into()));
     }
     record_event(tx, &ticket.id, now, actor, "status", Some(ticket.status), Some(next), detail).await?;
+    if !next.is_open() {
+        queue::withdraw_finished_work_in(tx, &ticket.id, now).await?;
+    }
     if let Some(text) = note {
         insert_note(tx, &ticket.id, actor, text, false, now).await?;
     }

@@ -17,7 +17,10 @@ use serde_json::json;
 use crate::helpers::{Process, TestApp, TestDb, status_and_json};
 use crate::on_both_backends;
 
-on_both_backends!(a_callback_keeps_its_place_and_a_second_one_is_refused);
+on_both_backends!(
+    a_callback_keeps_its_place_and_a_second_one_is_refused,
+    work_resolved_elsewhere_leaves_the_queue_and_a_waiting_caller_stays
+);
 
 const T0: Timestamp = Timestamp(1_796_000_000_000);
 const CATEGORIES: [Category; 5] =
@@ -495,5 +498,50 @@ async fn taking_an_item_answers_with_all_the_console_shows_of_it() {
     let (_, detail) = app.get(&format!("/api/tickets/{}", ticket["number"].as_str().unwrap()), &operator).await;
     assert_eq!(detail["allowed_transitions"], ticket["allowed_transitions"], "{detail}");
     assert_eq!(detail["events"], ticket["events"], "{detail}");
+    app.stop().await;
+}
+
+/// A web appeal answered from its ticket page (or a dispatcher's board) is finished: its work
+/// item no longer waits for an operator. A caller on the line with a ticket keeps their turn.
+async fn work_resolved_elsewhere_leaves_the_queue_and_a_waiting_caller_stays(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let response = app
+        .http
+        .post(app.url("/api/public/appeals"))
+        .json(&json!({"kind": "question", "text": "Когда дадут свет на улице Мира?", "phone": "+79100000901"}))
+        .send()
+        .await
+        .unwrap();
+    let (status, appeal) = crate::helpers::status_and_json(response).await;
+    assert_eq!(status, 201, "{appeal}");
+    let number = appeal["number"].as_str().unwrap();
+    let supervisor = app.login_as(Role::Supervisor).await;
+    let (_, before) = app.get("/api/queue", &supervisor).await;
+    assert_eq!(before["items"].as_array().map(Vec::len), Some(1), "{before}");
+
+    let other = app.login_as(Role::Operator).await;
+    let (status, body) =
+        app.post(&format!("/api/tickets/{number}/transition"), &other, json!({"to": "resolved"})).await;
+    assert_eq!(status, 200, "{body}");
+    let (_, after) = app.get("/api/queue", &supervisor).await;
+    assert_eq!(after["items"].as_array().map(Vec::len), Some(0), "{after}");
+    let operator = app.operator_on_shift(Some("+79990001123")).await;
+    let response = app.http.post(app.url("/api/queue/next")).bearer_auth(&operator).send().await.unwrap();
+    assert_eq!(response.status(), 204, "finished work is not handed out");
+
+    // A hazard caller waits with their ticket; the dispatcher resolving it does not drop the call.
+    let mut caller = Caller::new(&app.base, Dialect::Twilio, "+79101234569");
+    caller.dial().await.unwrap();
+    caller.press("1").await.unwrap();
+    caller.press("152610").await.unwrap();
+    let queued = caller.press("1").await.unwrap();
+    assert!(matches!(queued.waiting, Waiting::Queue { .. }), "{queued:?}");
+    let hazard = queued.text().split("номер: ").nth(1).unwrap().split('.').next().unwrap().replace(' ', "");
+    let dispatcher = app.login_as(Role::Dispatcher).await;
+    let (status, body) =
+        app.post(&format!("/api/tickets/{hazard}/transition"), &dispatcher, json!({"to": "resolved"})).await;
+    assert_eq!(status, 200, "{body}");
+    let (_, taken) = app.post("/api/queue/next", &operator, json!({})).await;
+    assert_eq!(taken["item"]["kind"], "live_call", "{taken}");
     app.stop().await;
 }
