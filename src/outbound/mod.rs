@@ -2,10 +2,11 @@
 //! APIs behind it, the durable requests a dialer works through, and what a placed call shows.
 //!
 //! A call is a row before it is a call: whoever decides to ring someone (an escalation step, a
-//! resolved incident with callers waiting for the power) queues a request in its own transaction; the [`dialer`] claims due requests, asks the
-//! provider to place them and keeps every attempt. Once the called party answers, the provider
-//! drives the call through the same webhooks as an incoming one, with the request named in the
-//! URL's query, and the step machinery runs the request's outbound script instead of the menus.
+//! resolved incident with callers waiting for the power) queues a request in its own
+//! transaction; the [`dialer`] claims due requests, asks the provider to place them and keeps
+//! every attempt. Once the called party answers, the provider drives the call through the same
+//! webhooks as an incoming one, with the request named in the URL's query, and the step
+//! machinery runs the request's outbound script instead of the menus.
 
 pub mod dialer;
 pub mod jambonz;
