@@ -169,7 +169,12 @@ async fn pruning_with_zero_retention_leaves_only_tickets_without_personal_data(d
     let url = app.db.url.clone();
     assert_eq!(count(&url, "SELECT COUNT(*) FROM calls").await, 13);
     let db = app.stop_keeping_db().await;
-    tokio::time::sleep(Duration::from_millis(5)).await;
+    // Zero retention removes what ended before now: the clock must have moved past the last end.
+    let last_end = Clock::system().now();
+    eventually("the clock to pass the calls' ends", Duration::from_secs(5), || async {
+        (Clock::system().now() > last_end).then_some(())
+    })
+    .await;
 
     let output = hotline_command(db.dir.path())
         .args(["prune", "--vacuum"])
@@ -395,9 +400,23 @@ async fn the_hourly_round_prunes_what_is_due_and_leaves_recent_calls_alone(db: T
     })
     .await;
     assert_eq!(count(&url, &calls_of(&middle.call_id)).await, 1, "its record stays for two hours");
-    // Rounds go on; the call within both retentions is left as it was, and a retry of its first
-    // webhook is answered with the very same bytes.
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    // Rounds go on (a later round removes one more call ended three hours ago); the call within
+    // both retentions is left as it was, and a retry of its first webhook is answered with the
+    // very same bytes.
+    let mut later = Caller::new(&app.base, Dialect::Twilio, "+79101110004");
+    later.dial().await.unwrap();
+    later.status("completed", 2).await.unwrap();
+    app.execute(&format!(
+        "UPDATE calls SET ended_at = ended_at - 10800000, updated_at = updated_at - 10800000 \
+         WHERE provider_call_id = '{}'",
+        later.call_id
+    ))
+    .await;
+    eventually("a later round removes another call ended three hours ago", Duration::from_secs(20), || {
+        let (url, sql) = (url.clone(), calls_of(&later.call_id));
+        async move { (count(&url, &sql).await == 0).then_some(()) }
+    })
+    .await;
     assert_eq!(count(&url, &calls_of(&recent.call_id)).await, 1);
     assert_eq!(count(&url, &steps_of(&recent.call_id)).await, recent_steps);
     let mut retry = Caller::new(&app.base, Dialect::Twilio, "+79101110001");
@@ -407,8 +426,8 @@ async fn the_hourly_round_prunes_what_is_due_and_leaves_recent_calls_alone(db: T
     assert_eq!(retry.last_answer.as_deref(), Some(answer.as_str()), "byte-identical");
     assert_eq!(
         count(&url, "SELECT CAST(COALESCE(SUM(ended), 0) AS BIGINT) FROM call_tallies").await,
-        1,
-        "the pruned call is counted"
+        2,
+        "the pruned calls are counted"
     );
     app.stop().await;
 }
