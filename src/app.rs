@@ -140,13 +140,20 @@ impl AppState {
                 .add(outbound::dialer::Dialer::from_settings(api, &settings, store.clone(), clock.clone())?.start());
             tracing::info!(provider = api.dialect().as_str(), "calls are placed through the provider's REST API");
         }
+        let hints = Arc::new(settlements::NameHints::default());
+        let replay_dictionaries =
+            calls::replays::Dictionaries::new(&flow, &settings, &hints.keep(store.settlement_names().await?));
+        for dictionary in replay_dictionaries.each() {
+            store.keep_answer_dictionary(dictionary, clock.now()).await?;
+        }
         let calls = calls::CallContext {
             store: store.clone(),
             flow: Arc::new(flow),
             settings: settings.clone(),
             policies: policies.clone(),
             clock: clock.clone(),
-            hints: Arc::default(),
+            hints,
+            replay_dictionaries: Arc::new(replay_dictionaries),
         };
         let reception = reception::ReceptionContext {
             store: store.clone(),

@@ -6,6 +6,7 @@ pub mod caller_id;
 pub mod effects;
 pub mod http;
 pub mod lifecycle;
+pub mod replays;
 pub mod returning;
 
 pub use caller_id::CallerId;
@@ -36,6 +37,8 @@ pub struct CallContext {
     pub clock: Clock,
     /// Settlement names for speech hints, shared by every call's location questions.
     pub hints: Arc<crate::settlements::NameHints>,
+    /// What the steps' answers are stored packed against.
+    pub replay_dictionaries: Arc<replays::Dictionaries>,
 }
 
 /// The provider queue callers wait in for an operator (the scripts' `enqueue = "operators"`).
@@ -162,16 +165,15 @@ pub async fn handle_step(
     dialect: Dialect,
     kind: StepKind,
     inbound: &Inbound,
-    raw: &str,
     render: fn(&Settings, &Phrases, &[Action]) -> StoredAnswer,
 ) -> Result<StoredAnswer, ApiError> {
-    let step = Arc::new((ctx.clone(), inbound.clone(), raw.to_string()));
+    let step = Arc::new((ctx.clone(), inbound.clone()));
     ctx.store
         .write(move |tx| {
             let step = step.clone();
             Box::pin(async move {
-                let (ctx, inbound, raw) = &*step;
-                step_in(tx, ctx, dialect, kind, inbound, raw, render).await
+                let (ctx, inbound) = &*step;
+                step_in(tx, ctx, dialect, kind, inbound, render).await
             })
         })
         .await
@@ -183,7 +185,6 @@ async fn step_in(
     dialect: Dialect,
     kind: StepKind,
     inbound: &Inbound,
-    raw: &str,
     render: fn(&Settings, &Phrases, &[Action]) -> StoredAnswer,
 ) -> Result<StoredAnswer, ApiError> {
     let now = ctx.clock.now();
@@ -199,7 +200,7 @@ async fn step_in(
     // step from beyond the call's last one (never issued) gets the last answer, if any.
     let replay = if seq < call.seq { seq } else { call.seq - 1 };
     if seq != call.seq && replay >= 0 {
-        if let Some(answer) = tx.stored_answer(&call.id, replay).await? {
+        if let Some(answer) = tx.stored_answer(&call, replay).await? {
             tracing::info!(call = %call.id, seq, "replayed a stored step");
             return Ok(answer);
         }
@@ -239,7 +240,7 @@ async fn step_in(
     advance(&mut call, &events, now);
     call.seq = seq + 1;
     call.state = serde_json::to_string(&state).map_err(|e| StoreError::Invalid(e.to_string()))?;
-    tx.finish_step(&call, seq, raw, &answer, now).await?;
+    tx.finish_step(&call, seq, &inbound.logged(), &answer, ctx.replay_dictionaries.of(dialect), now).await?;
     Ok(answer)
 }
 
@@ -305,12 +306,7 @@ async fn operator_side(
 
 /// What a caller waiting in the queue hears on each poll: `Leave` once an operator has taken
 /// the call; otherwise their place (when it got better) and the expected wait, as a range.
-pub async fn handle_wait(
-    ctx: &CallContext,
-    dialect: Dialect,
-    inbound: &Inbound,
-    raw: &str,
-) -> Result<Vec<Action>, StoreError> {
+pub async fn handle_wait(ctx: &CallContext, dialect: Dialect, inbound: &Inbound) -> Result<Vec<Action>, StoreError> {
     let now = ctx.clock.now();
     let voice = ctx.flow.voice.clone();
     let say = |text: String| Action::Say { text, voice: voice.clone() };
@@ -319,14 +315,14 @@ pub async fn handle_wait(
     let item = ctx.store.call_item(&call.id).await?;
     let waiting = item.as_ref().filter(|item| item.state == ItemState::Waiting);
     // The poll is logged, and the position the caller is about to hear recorded, in one write.
-    let (call_id, raw, announce) =
-        (call.id.clone(), raw.to_string(), waiting.map(|item| (item.id.clone(), item.position.unwrap_or(1))));
+    let (call_id, logged, announce) =
+        (call.id.clone(), inbound.logged(), waiting.map(|item| (item.id.clone(), item.position.unwrap_or(1))));
     let better_position = ctx
         .store
         .write(move |tx| {
-            let (call_id, raw, announce) = (call_id.clone(), raw.clone(), announce.clone());
+            let (call_id, logged, announce) = (call_id.clone(), logged.clone(), announce.clone());
             Box::pin(async move {
-                tx.log_event(&call_id, now, "wait", &format!("wait:{}:{}", now.millis(), new_id()), &raw).await?;
+                tx.log_event(&call_id, now, "wait", &format!("wait:{}:{}", now.millis(), new_id()), &logged).await?;
                 match announce {
                     Some((item_id, position)) => tx.announce_position(&item_id, position).await,
                     None => Ok(false),
@@ -360,19 +356,14 @@ pub async fn handle_wait(
 
 /// Records a status callback. Late, repeated and out-of-order callbacks are logged once each
 /// and move the lifecycle only where it allows.
-pub async fn handle_status(
-    ctx: &CallContext,
-    dialect: Dialect,
-    inbound: &Inbound,
-    raw: &str,
-) -> Result<CallStatus, StoreError> {
-    let callback = Arc::new((ctx.clone(), inbound.clone(), raw.to_string()));
+pub async fn handle_status(ctx: &CallContext, dialect: Dialect, inbound: &Inbound) -> Result<CallStatus, StoreError> {
+    let callback = Arc::new((ctx.clone(), inbound.clone()));
     ctx.store
         .write(move |tx| {
             let callback = callback.clone();
             Box::pin(async move {
-                let (ctx, inbound, raw) = &*callback;
-                status_in(tx, ctx, dialect, inbound, raw).await
+                let (ctx, inbound) = &*callback;
+                status_in(tx, ctx, dialect, inbound).await
             })
         })
         .await
@@ -383,7 +374,6 @@ async fn status_in(
     ctx: &CallContext,
     dialect: Dialect,
     inbound: &Inbound,
-    raw: &str,
 ) -> Result<CallStatus, StoreError> {
     let now = ctx.clock.now();
     let fresh = serde_json::to_string(&CallState::default()).map_err(|e| StoreError::Invalid(e.to_string()))?;
@@ -397,7 +387,7 @@ async fn status_in(
         Some(ProviderStatus::Ringing) | None => None,
     };
     let key = format!("status:{:?}:{}", inbound.status, inbound.sequence.map(|s| s.to_string()).unwrap_or_default());
-    let new = tx.log_event(&call.id, now, "status", &key, raw).await?;
+    let new = tx.log_event(&call.id, now, "status", &key, &inbound.logged()).await?;
     if let (true, Some(placed), Some(status)) = (new, &inbound.placed, inbound.status) {
         tx.placed_call_status(placed, status, now).await?;
     }

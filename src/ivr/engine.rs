@@ -50,21 +50,30 @@ pub struct CallState {
     /// The node waiting for the caller (empty before the first step).
     pub node: String,
     /// Failed attempts at that node in a row (silence or a wrong key).
+    // What is empty, zero or false is left out of the stored state (a call's row is written
+    // at every step and kept for months): reading fills it back in.
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub tries: u32,
     /// What prompts may speak, as `{name}` in a template.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub vars: BTreeMap<String, String>,
     /// The ticket this call opened (`create_ticket`), which later actions add to or escalate
     /// and the operator queue links the caller to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ticket: Option<TicketNumber>,
     /// Where each `use` in progress returns to, innermost last.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub returns: Vec<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub ended: bool,
     /// The questions answered so far, in order: the operator who takes the call sees how the
     /// caller got there instead of asking again.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub answers: Vec<Answer>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl CallState {
@@ -400,4 +409,24 @@ fn into_actions(prompts: Vec<Prompt>) -> Vec<Action> {
             Prompt::Pause { seconds } => Action::Pause { seconds },
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stored_state_leaves_out_what_is_empty_and_reads_back_whole() {
+        let mut state = CallState { node: "main.menu".into(), ..CallState::default() };
+        assert_eq!(serde_json::to_string(&state).unwrap(), r#"{"node":"main.menu"}"#);
+        state.tries = 2;
+        state.ended = true;
+        state.returns.push("main.after".into());
+        state.vars.insert("settlement".into(), "Углич".into());
+        state.answers.push(Answer { node: "main.menu".into(), input: Some("1".into()) });
+        assert_eq!(CallState::from_stored(&serde_json::to_string(&state).unwrap()), state);
+        // As states were stored before empty fields were left out.
+        let before = r#"{"node":"n","tries":0,"vars":{},"returns":[],"ended":false,"answers":[]}"#;
+        assert_eq!(CallState::from_stored(before), CallState { node: "n".into(), ..CallState::default() });
+    }
 }

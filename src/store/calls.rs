@@ -7,6 +7,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::outages;
+use super::replays::{self, AnswerDictionary};
 pub use super::tickets::TicketUpdate;
 use super::{
     Backend, QueueFigures, SettlementQuery, Store, StoreError, StoreResult, WriteTx, new_id, queue, settlements,
@@ -180,49 +181,50 @@ impl CallTx {
         row.as_ref().map(call_from).transpose()
     }
 
-    pub async fn stored_answer(&mut self, call_id: &str, seq: i64) -> StoreResult<Option<StoredAnswer>> {
-        let row = sqlx::query("SELECT content_type, response FROM call_steps WHERE call_id = $1 AND seq = $2")
-            .bind(call_id)
-            .bind(seq)
-            .fetch_optional(&mut self.tx)
-            .await?;
-        row.map(|r| Ok(StoredAnswer { content_type: r.try_get("content_type")?, body: r.try_get("response")? }))
-            .transpose()
+    /// The answer step `seq` of `call` got, as it was sent.
+    pub async fn stored_answer(&mut self, call: &CallRecord, seq: i64) -> StoreResult<Option<StoredAnswer>> {
+        let row = sqlx::query(replays::ANSWER_OF_STEP).bind(&call.id).bind(seq).fetch_optional(&mut self.tx).await?;
+        row.map(|row| {
+            Ok(StoredAnswer {
+                content_type: call.dialect.answer_content_type().into(),
+                body: replays::unpack_row(&row)?,
+            })
+        })
+        .transpose()
     }
 
-    /// Everything a step leaves behind: the webhook in the call's log, the answer kept for
-    /// redeliveries, and the call's new position. PostgreSQL takes the three in one round trip,
-    /// as one statement with data-modifying CTEs; SQLite's lane runs them in its own thread,
-    /// where round trips cost nothing. Each statement takes the arguments it names (`$N`).
+    /// Everything a step leaves behind: what the webhook said (`input`, see `Inbound::logged`)
+    /// beside the answer kept for redeliveries (packed with `dictionary`), and the call's new
+    /// position. PostgreSQL takes both in one round trip, as one statement with a data-modifying
+    /// CTE; SQLite's lane runs them in its own thread, where round trips cost nothing. Each
+    /// statement takes the arguments it names (`$N`).
     pub async fn finish_step(
         &mut self,
         call: &CallRecord,
         seq: i64,
-        raw: &str,
+        input: &str,
         answer: &StoredAnswer,
+        dictionary: &AnswerDictionary,
         now: Timestamp,
     ) -> StoreResult<()> {
-        const LOG: &str = "INSERT INTO call_events (call_id, at, kind, dedup_key, payload) \
-                           VALUES ($1, $2, 'step', $3, $4) ON CONFLICT (call_id, dedup_key) DO NOTHING";
         const ANSWER: &str =
-            "INSERT INTO call_steps (call_id, seq, content_type, response, created_at) VALUES ($1, $5, $6, $7, $2)";
-        const MOVE: &str = "UPDATE calls SET status = $8, state = $9, seq = $10, updated_at = $2, queued_at = $11, \
-                            ended_at = $12 WHERE id = $1";
-        static POSTGRES: LazyLock<String> =
-            LazyLock::new(|| format!("WITH logged AS ({LOG}), answered AS ({ANSWER}) {MOVE}"));
+            "INSERT INTO call_steps (call_id, seq, at, input, dictionary, answer) VALUES ($1, $2, $3, $4, $5, $6)";
+        const MOVE: &str = "UPDATE calls SET status = $7, state = $8, seq = $9, updated_at = $3, queued_at = $10, \
+                            ended_at = $11 WHERE id = $1";
+        static POSTGRES: LazyLock<String> = LazyLock::new(|| format!("WITH answered AS ({ANSWER}) {MOVE}"));
         let statements: &[&str] = match self.backend {
-            Backend::Sqlite => &[LOG, ANSWER, MOVE],
+            Backend::Sqlite => &[ANSWER, MOVE],
             Backend::Postgres => &[POSTGRES.as_str()],
         };
+        let packed = dictionary.pack(&answer.body);
         for sql in statements {
             sqlx::query(sql)
                 .bind(&call.id)
-                .bind(now.millis())
-                .bind(format!("step:{seq}"))
-                .bind(raw)
                 .bind(seq)
-                .bind(&answer.content_type)
-                .bind(&answer.body)
+                .bind(now.millis())
+                .bind(input)
+                .bind(dictionary.id)
+                .bind(packed.as_slice())
                 .bind(call.status.as_str())
                 .bind(&call.state)
                 .bind(call.seq)

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use sha2::{Digest, Sha256};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row};
 
@@ -139,6 +140,14 @@ pub(super) async fn start_in(
     let Some(policy) = policies.matching(ticket.category, ticket.priority.get(), district.as_deref()) else {
         return Ok(None);
     };
+    // The policy as it is now, kept once however many escalations start under it.
+    let snapshot = to_json(&policy.plan)?;
+    let digest = format!("sha256:{}", &hex::encode(Sha256::digest(snapshot.as_bytes()))[..16]);
+    sqlx::query("INSERT INTO policy_snapshots (digest, body) VALUES ($1, $2) ON CONFLICT (digest) DO NOTHING")
+        .bind(&digest)
+        .bind(&snapshot)
+        .execute(&mut *tx)
+        .await?;
     let id = new_id();
     let inserted = sqlx::query(
         "INSERT INTO escalations (id, ticket_id, dedup_key, state, policy, policy_snapshot, created_at, remind_after_s) \
@@ -148,7 +157,7 @@ pub(super) async fn start_in(
     .bind(&ticket.id)
     .bind(format!("ticket:{}", ticket.id))
     .bind(&policy.name)
-    .bind(to_json(&policy.plan)?)
+    .bind(&digest)
     .bind(now.millis())
     .bind(policy.remind_after_s)
     .execute(&mut *tx)

@@ -16,7 +16,7 @@ use sqlx::Row;
 use sqlx::any::{Any, AnyArguments};
 use sqlx::query::Query;
 
-use super::{Backend, Store, StoreResult, WriteTx, queue};
+use super::{Backend, Store, StoreResult, WriteTx, queue, replays};
 use crate::clock::Timestamp;
 use crate::phone::{PhoneNumber, mask_number_in};
 use crate::tickets::search_fold;
@@ -493,7 +493,7 @@ pub const ERASED_COLUMNS: &[(&str, &[&str])] = &[
     ("ticket_notes", &["body"]),
     ("ticket_events", &["detail"]),
     ("calls", &["caller_number", "called_number", "state"]),
-    ("call_steps", &["response"]),
+    ("call_steps", &["input"]),
     ("call_events", &["payload"]),
     ("queue_items", &["caller_number", "note"]),
     ("events", &["payload"]),
@@ -530,7 +530,7 @@ pub const KEPT_COLUMNS: &[(&str, &[&str], &str)] = &[
     ("ticket_notes", &["id", "ticket_id", "author"], "ids and staff"),
     ("ticket_events", &["ticket_id", "actor", "kind", "from_status", "to_status"], "ids, staff and codes"),
     ("calls", &["id", "provider_call_id", "dialect", "status"], "ids and codes"),
-    ("call_steps", &["call_id", "content_type"], "ids and codes"),
+    ("call_steps", &["call_id"], "ids (the answers are packed: an erasure unpacks and searches them)"),
     ("call_events", &["call_id", "kind", "dedup_key"], "ids and codes"),
     (
         "queue_items",
@@ -544,6 +544,7 @@ pub const KEPT_COLUMNS: &[(&str, &[&str], &str)] = &[
         "ids, codes and staff",
     ),
     ("escalation_steps", &["escalation_id", "recipients", "channel", "targets"], "staff"),
+    ("policy_snapshots", &["digest", "body"], "escalation policies (staff)"),
     ("escalation_log", &["escalation_id", "actor", "kind"], "ids, staff and codes"),
     (
         "outbox",
@@ -649,11 +650,13 @@ impl Store {
             let ids = texts(format!("SELECT id FROM calls WHERE {column} LIKE $1")).await?;
             work.extend(ids.into_iter().map(Work::CallReplays));
         }
-        let steps = sqlx::query("SELECT call_id, seq FROM call_steps WHERE response LIKE $1")
+        let steps = self.stored_answers_containing(phone.significant_digits()).await?;
+        work.extend(steps.into_iter().map(|(call_id, seq)| Work::Step(call_id, seq)));
+        let inputs = sqlx::query("SELECT call_id, seq FROM call_steps WHERE input LIKE $1")
             .bind(&like)
             .fetch_all(&self.pool)
             .await?;
-        for row in &steps {
+        for row in &inputs {
             work.insert(Work::Step(row.try_get("call_id")?, row.try_get("seq")?));
         }
         let subscriptions = texts("SELECT id FROM power_back_subscriptions WHERE phone LIKE $1".into()).await?;
@@ -731,9 +734,13 @@ fn count(done: &mut Erased, kind: &str, rows: u64) {
     }
 }
 
-/// `text` with `phone` masked, when it held it.
+/// [`masked_text`] of a column that may be null.
 fn masked(text: &Option<String>, phone: &PhoneNumber) -> Option<String> {
-    let text = text.as_deref()?;
+    masked_text(text.as_deref()?, phone)
+}
+
+/// `text` with `phone` masked, if it held the number.
+fn masked_text(text: &str, phone: &PhoneNumber) -> Option<String> {
     match mask_number_in(text, phone) {
         std::borrow::Cow::Owned(changed) => Some(changed),
         std::borrow::Cow::Borrowed(_) => None,
@@ -802,19 +809,7 @@ async fn erase_in(
                 return Ok(());
             }
             // A call still going may be retried: its answer keeps its bytes but the number.
-            let response: Option<String> =
-                sqlx::query_scalar("SELECT response FROM call_steps WHERE call_id = $1 AND seq = $2")
-                    .bind(call_id)
-                    .bind(seq)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            if let Some(new) = masked(&response, phone) {
-                sqlx::query("UPDATE call_steps SET response = $1 WHERE call_id = $2 AND seq = $3")
-                    .bind(new)
-                    .bind(call_id)
-                    .bind(seq)
-                    .execute(&mut *tx)
-                    .await?;
+            if replays::mask_step(tx, call_id, *seq, |text| masked_text(text, phone)).await? {
                 count(done, "call_steps", 1);
             }
             Ok(())

@@ -23,6 +23,11 @@ fn settlement_from(row: &sqlx::any::AnyRow) -> StoreResult<Settlement> {
 }
 
 impl Store {
+    /// Settlement names for speech hints (see [`settlement_names`]).
+    pub async fn settlement_names(&self) -> StoreResult<Vec<String>> {
+        settlement_names(&self.pool).await
+    }
+
     /// Adds the rows, updating a settlement that already exists (same name and district), all in
     /// one transaction: a file is imported whole or not at all. Returns how many rows were written.
     pub async fn upsert_settlements(&self, rows: &[SettlementRow]) -> StoreResult<usize> {

@@ -115,7 +115,7 @@ fn refused(e: super::SignatureError) -> ApiError {
 }
 
 /// Reads, verifies and parses a webhook of dialect `P`; nothing is touched before the signature holds.
-async fn inbound<P: Provider>(state: &AppState, req: Request) -> Result<(Inbound, String), ApiError> {
+async fn inbound<P: Provider>(state: &AppState, req: Request) -> Result<Inbound, ApiError> {
     let headers = req.headers().clone();
     let path_and_query = req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into());
     let body = read_body(req, BODY_LIMIT).await?;
@@ -124,7 +124,7 @@ async fn inbound<P: Provider>(state: &AppState, req: Request) -> Result<(Inbound
     P::verify(&state.settings, &webhook).map_err(refused)?;
     let mut inbound = P::parse(&webhook).map_err(bad_webhook)?;
     inbound.placed = placed_call(&path_and_query);
-    Ok((inbound, String::from_utf8_lossy(&body).into_owned()))
+    Ok(inbound)
 }
 
 /// The request of a call the hotline placed, from the query of the URL the provider was given.
@@ -152,19 +152,19 @@ async fn step<P: Provider>(
 }
 
 async fn answer_step<P: Provider>(state: &AppState, kind: StepKind, req: Request) -> Result<Response, ApiError> {
-    let (inbound, raw) = inbound::<P>(state, req).await?;
-    let step = calls::handle_step(&state.calls, P::DIALECT, kind, &inbound, &raw, render::<P>);
+    let inbound = inbound::<P>(state, req).await?;
+    let step = calls::handle_step(&state.calls, P::DIALECT, kind, &inbound, render::<P>);
     or_fallback::<P>(state, step).await
 }
 
 /// A caller waiting in the queue: what to play meanwhile.
 async fn wait<P: Provider>(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
-    let (inbound, raw) = inbound::<P>(&state, req).await?;
+    let inbound = inbound::<P>(&state, req).await?;
     let wait = async {
         Ok(render::<P>(
             &state.settings,
             &state.calls.flow.phrases,
-            &calls::handle_wait(&state.calls, P::DIALECT, &inbound, &raw).await?,
+            &calls::handle_wait(&state.calls, P::DIALECT, &inbound).await?,
         ))
     };
     or_fallback::<P>(&state, wait).await
@@ -175,8 +175,8 @@ async fn wait<P: Provider>(State(state): State<AppState>, req: Request) -> Resul
 /// §6): a provider retrying it would only add load, and the call's end is also seen on its next
 /// webhook or the queue's reaper.
 async fn status<P: Provider>(State(state): State<AppState>, req: Request) -> Result<StatusCode, ApiError> {
-    let (inbound, raw) = inbound::<P>(&state, req).await?;
-    match tokio::time::timeout(STEP_DEADLINE, calls::handle_status(&state.calls, P::DIALECT, &inbound, &raw)).await {
+    let inbound = inbound::<P>(&state, req).await?;
+    match tokio::time::timeout(STEP_DEADLINE, calls::handle_status(&state.calls, P::DIALECT, &inbound)).await {
         Ok(Ok(_)) => {}
         Ok(Err(e)) => tracing::error!(error = %e, call = %inbound.call_id, "a status callback could not be recorded"),
         Err(_) => tracing::error!(call = %inbound.call_id, "a status callback timed out and was not recorded"),

@@ -45,7 +45,7 @@ impl Provider for Jambonz {
     /// Spoken through the configured TTS vendor.
     fn render(settings: &Settings, actions: &[Action]) -> StoredAnswer {
         StoredAnswer {
-            content_type: "application/json".into(),
+            content_type: Self::DIALECT.answer_content_type().into(),
             body: render(actions, &settings.jambonz_tts).to_string(),
         }
     }

@@ -22,6 +22,14 @@ impl Dialect {
             Dialect::Jambonz => "jambonz",
         }
     }
+
+    /// The media type of the dialect's answers (TwiML, jambonz verbs as JSON).
+    pub fn answer_content_type(self) -> &'static str {
+        match self {
+            Dialect::Twilio => "text/xml; charset=utf-8",
+            Dialect::Jambonz => "application/json",
+        }
+    }
 }
 
 impl std::str::FromStr for Dialect {
@@ -172,6 +180,52 @@ pub struct Inbound {
     pub placed: Option<String>,
 }
 
+impl Inbound {
+    /// What the webhook says happened, for the call's log: the fields the hotline reads, as a
+    /// JSON object. Not the raw body: a provider sends some twenty fields, the caller's number
+    /// and whereabouts among them, which the call's row already holds or the hotline never uses
+    /// (152-FZ keeps personal data to what its purpose needs, and a step writes a tenth as much).
+    pub fn logged(&self) -> String {
+        let mut log = serde_json::Map::new();
+        let mut put = |name: &str, value: serde_json::Value| {
+            log.insert(name.to_string(), value);
+        };
+        if let Some(status) = self.status {
+            put("status", format!("{status:?}").into());
+        }
+        match &self.gather {
+            Some(GatherResult::Digits(digits)) => put("digits", digits.as_str().into()),
+            Some(GatherResult::Speech { transcript, confidence }) => {
+                put("speech", transcript.as_str().into());
+                if let Some(confidence) = confidence {
+                    put("confidence", f64::from(*confidence).into());
+                }
+            }
+            Some(GatherResult::Silence) => put("silence", true.into()),
+            None => {}
+        }
+        if let Some(url) = &self.recording_url {
+            put("recording_url", url.as_str().into());
+        }
+        if let Some(seconds) = self.recording_duration_s {
+            put("recording_duration_s", seconds.into());
+        }
+        if let Some(result) = &self.queue_result {
+            put("queue_result", result.as_str().into());
+        }
+        if let Some(status) = &self.dial_status {
+            put("dial_status", status.as_str().into());
+        }
+        if let Some(sequence) = self.sequence {
+            put("sequence", sequence.into());
+        }
+        if let Some(placed) = &self.placed {
+            put("placed", placed.as_str().into());
+        }
+        serde_json::Value::Object(log).to_string()
+    }
+}
+
 /// The longest recording URL kept; a provider's are far shorter.
 const RECORDING_URL_MAX: usize = 2000;
 
@@ -205,7 +259,32 @@ pub enum SignatureError {
 
 #[cfg(test)]
 mod tests {
-    use super::recording_url;
+    use super::{GatherResult, Inbound, ProviderStatus, recording_url};
+
+    #[test]
+    fn a_webhook_is_logged_by_what_happened_without_the_numbers() {
+        let pressed = Inbound {
+            call_id: "CA1".into(),
+            from: Some("+79101234567".into()),
+            to: Some("+78005050115".into()),
+            status: Some(ProviderStatus::InProgress),
+            gather: Some(GatherResult::Digits("152610".into())),
+            ..Inbound::default()
+        };
+        assert_eq!(pressed.logged(), r#"{"digits":"152610","status":"InProgress"}"#);
+        let said = Inbound {
+            gather: Some(GatherResult::Speech {
+                transcript: "Углич & Мышкин".into(), confidence: Some(0.5)
+            }),
+            queue_result: Some("hangup".into()),
+            ..Inbound::default()
+        };
+        assert_eq!(said.logged(), r#"{"confidence":0.5,"queue_result":"hangup","speech":"Углич & Мышкин"}"#);
+        assert_eq!(
+            Inbound { gather: Some(GatherResult::Silence), ..Inbound::default() }.logged(),
+            r#"{"silence":true}"#
+        );
+    }
 
     #[test]
     fn only_http_and_https_recording_urls_are_kept() {

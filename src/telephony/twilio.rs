@@ -40,7 +40,7 @@ impl Provider for Twilio {
     }
 
     fn render(_: &Settings, actions: &[Action]) -> StoredAnswer {
-        StoredAnswer { content_type: "text/xml; charset=utf-8".into(), body: render(actions) }
+        StoredAnswer { content_type: Self::DIALECT.answer_content_type().into(), body: render(actions) }
     }
 }
 

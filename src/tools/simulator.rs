@@ -290,6 +290,15 @@ impl Caller {
         Ok(response.status().as_u16())
     }
 
+    /// The server now answers at `base_url` (restarted on another port): webhooks already
+    /// issued, the last one among them, go there.
+    pub fn moved_to(&mut self, base_url: &str) {
+        if let Some((url, ..)) = &mut self.last {
+            *url = url.replacen(&self.base_url, base_url, 1);
+        }
+        self.base_url = base_url.to_string();
+    }
+
     /// Delivers the last webhook once more, as a provider retry would.
     pub async fn replay_last(&mut self) -> anyhow::Result<Turn> {
         let (url, params, body) = self.last.clone().context("nothing was sent yet")?;

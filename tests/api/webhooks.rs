@@ -16,6 +16,7 @@ on_both_backends!(
     a_failing_step_undoes_only_itself,
     replaying_every_step_of_a_twilio_call_changes_nothing,
     replaying_every_step_of_a_jambonz_call_changes_nothing,
+    a_step_replayed_after_the_scripts_changed_gets_the_bytes_it_got_before,
     deliveries_of_one_step_at_once_get_one_answer_and_move_the_call_once
 );
 
@@ -65,6 +66,54 @@ async fn replay_every_step(db: TestDb, dialect: Dialect) {
     assert_eq!(escalations[0]["ticket_number"], "100001");
     assert_eq!(escalations[0]["policy"], "hazard-uglich");
     assert_eq!(escalations[0]["steps"][0]["recipients"][0]["email"], "uglich-res@yarenergo.example");
+    app.stop().await;
+}
+
+/// Copies the shipped scripts folder to `to`, with `from` replaced by `by` in every script.
+fn scripts_changed(to: &std::path::Path, from: &str, by: &str) {
+    fn copy(dir: &std::path::Path, to: &std::path::Path, from: &str, by: &str) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let target = to.join(path.file_name().unwrap());
+            if path.is_dir() {
+                copy(&path, &target, from, by);
+            } else {
+                std::fs::write(&target, std::fs::read_to_string(&path).unwrap().replace(from, by)).unwrap();
+            }
+        }
+    }
+    copy(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("ivr-scripts"), to, from, by);
+}
+
+/// Answers are stored packed against a dictionary of the scripts' words; after a restart on
+/// changed scripts (a new dictionary) a provider's retry of an earlier step still gets the bytes
+/// it got the first time, in both dialects, and a new call hears the new words.
+async fn a_step_replayed_after_the_scripts_changed_gets_the_bytes_it_got_before(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let mut callers = Vec::new();
+    for dialect in [Dialect::Twilio, Dialect::Jambonz] {
+        let mut caller = Caller::new(&app.base, dialect, "+79101234567");
+        let greeting = caller.dial().await.unwrap();
+        assert!(greeting.text().contains("Звонок бесплатный"), "{}", greeting.text());
+        caller.press("1").await.unwrap();
+        let first = caller.last_answer.clone().unwrap();
+        callers.push((caller, first));
+    }
+    let db = app.stop_keeping_db().await;
+    let scripts = db.dir.path().join("changed-scripts");
+    scripts_changed(&scripts, "Звонок бесплатный", "Звонок для вас бесплатный");
+    let app = TestApp::spawn_with(db, &[("HOTLINE_SCRIPTS_DIR", scripts.to_str().unwrap())]).await;
+    for (caller, first) in &mut callers {
+        caller.moved_to(&app.base);
+        let counts = app.store.call_table_counts().await.unwrap();
+        caller.replay_last().await.unwrap();
+        assert_eq!(caller.last_answer.as_ref(), Some(&*first), "{:?}: the replay is byte for byte", caller.dialect);
+        assert_eq!(app.store.call_table_counts().await.unwrap(), counts, "a replay adds no row");
+    }
+    let mut newcomer = Caller::new(&app.base, Dialect::Twilio, "+79101234568");
+    let greeting = newcomer.dial().await.unwrap();
+    assert!(greeting.text().contains("Звонок для вас бесплатный"), "{}", greeting.text());
     app.stop().await;
 }
 

@@ -1,4 +1,4 @@
-//! `hotline storm`: a load generator that starts `hotline serve` as a child process, walks many concurrent simulated callers through its signed Twilio webhooks, and reports throughput, latency, memory, start-up time and lost tickets beside a fixed-TwiML ceiling and a one-commit-per-webhook one.
+//! `hotline storm`: a load generator that starts `hotline serve` as a child process, walks many concurrent simulated callers through its signed Twilio webhooks, and reports throughput, latency, database bytes per call, memory, start-up time and lost tickets beside a fixed-TwiML ceiling and a one-commit-per-webhook one.
 //! With `--target URL` it drives a running deployment instead (`storm/target.rs`).
 
 mod target;
@@ -543,6 +543,9 @@ struct RunFigures {
     half_rate_p99_ms: Option<f64>,
     ceiling_webhooks_per_s: Option<f64>,
     commit_ceiling_webhooks_per_s: Option<f64>,
+    /// What the full-speed phase added to the database, before any pruning.
+    bytes_per_call: f64,
+    bytes_per_webhook: f64,
     peak_rss_mb: f64,
     first_start_ms: f64,
     restart_ms: f64,
@@ -608,13 +611,25 @@ async fn one_run(exe: &Path, options: &Options, run: usize, http: &reqwest::Clie
         kill: None,
     };
     let journal_calls = if options.ceiling { options.calls.min(CEILING_SAMPLE_CALLS) } else { 0 };
+    let database = Store::connect(&database_url).await?;
+    let size_before = database.database_size().await?;
     let mut main = run_phase(drive(options.rate, journal_calls), options.concurrency).await?;
+    let grown = (database.database_size().await? - size_before) as f64;
+    database.close().await;
     let label = match options.rate {
         Some(rate) => format!("at {rate:.1} calls/s"),
         None => "full speed".to_string(),
     };
     println!("  {label}: {}", main.describe());
     main.print_errors();
+    let (bytes_per_call, bytes_per_webhook) =
+        (grown / main.tally.calls.max(1) as f64, grown / main.webhooks().max(1) as f64);
+    println!(
+        "  database grew {:.2} MB: {:.0} bytes per call, {:.0} per webhook (before any pruning)",
+        grown / 1e6,
+        bytes_per_call,
+        bytes_per_webhook
+    );
 
     let half = match (options.rate, options.half_rate) {
         (None, true) => {
@@ -730,6 +745,8 @@ async fn one_run(exe: &Path, options: &Options, run: usize, http: &reqwest::Clie
         half_rate_p99_ms: half.as_ref().map(|h| h.ms(99.0)),
         ceiling_webhooks_per_s: ceiling.as_ref().map(Phase::webhooks_per_s),
         commit_ceiling_webhooks_per_s: commit_ceiling.as_ref().map(Phase::webhooks_per_s),
+        bytes_per_call,
+        bytes_per_webhook,
         peak_rss_mb: peak_rss as f64 / 1e6,
         first_start_ms: first_start.as_secs_f64() * 1000.0,
         restart_ms: restart.as_secs_f64() * 1000.0,
@@ -780,6 +797,11 @@ fn print_medians(runs: &[RunFigures]) {
             "  commit ceiling: {commits:.0} webhooks/s, {ratio:.1}% of the ceiling; the IVR reaches {ivr:.1}% of it"
         );
     }
+    println!(
+        "  database: {:.0} bytes per call, {:.0} per webhook",
+        of(|r| r.bytes_per_call),
+        of(|r| r.bytes_per_webhook)
+    );
     println!(
         "  server peak RSS {:.1} MB; start-up to ready {:.0} ms on a new database, {:.0} ms on an existing one",
         of(|r| r.peak_rss_mb),

@@ -1,0 +1,110 @@
+//! What a step's stored answer is packed against: the scripts' nodes as each dialect writes them.
+
+use crate::config::Settings;
+use crate::ivr::flow::{Flow, GatherSpec, NodeKind, Part};
+use crate::store::AnswerDictionary;
+use crate::telephony::jambonz::Jambonz;
+use crate::telephony::twilio::Twilio;
+use crate::telephony::{Action, Dialect, Gather, Prompt, Provider};
+
+/// One dictionary per dialect: a call speaks one, so its answers are packed against that one's words.
+#[derive(Debug, Clone)]
+pub struct Dictionaries {
+    twilio: AnswerDictionary,
+    jambonz: AnswerDictionary,
+}
+
+impl Dictionaries {
+    /// The dictionaries for answers of `flow` under `settings`, whose location questions offer
+    /// `settlement_names` as speech hints.
+    pub fn new(flow: &Flow, settings: &Settings, settlement_names: &[String]) -> Self {
+        let twilio = Twilio::render(settings, &document(flow, settings, settlement_names, Dialect::Twilio));
+        let jambonz = Jambonz::render(settings, &document(flow, settings, settlement_names, Dialect::Jambonz));
+        Self {
+            twilio: AnswerDictionary::new(twilio.body.into_bytes()),
+            jambonz: AnswerDictionary::new(jambonz.body.into_bytes()),
+        }
+    }
+
+    pub fn of(&self, dialect: Dialect) -> &AnswerDictionary {
+        match dialect {
+            Dialect::Twilio => &self.twilio,
+            Dialect::Jambonz => &self.jambonz,
+        }
+    }
+
+    pub fn each(&self) -> [&AnswerDictionary; 2] {
+        [&self.twilio, &self.jambonz]
+    }
+}
+
+/// Every node's prompts as the engine speaks them (a menu's inside its gather, with its keys,
+/// timeout and hints), the retry prompts and the phrases, then every other verb a step answers
+/// with; as one document, so a run of prompts an answer repeats is one stretch of it. Templates
+/// keep their `{variables}`: a filled one still shares the text around them.
+fn document(flow: &Flow, settings: &Settings, settlement_names: &[String], dialect: Dialect) -> Vec<Action> {
+    let urls = super::step_urls(&settings.public_url, dialect, 1);
+    let say = |text: &str| Prompt::Say { text: text.to_string(), voice: flow.voice.clone() };
+    let said = |prompt: Prompt| match prompt {
+        Prompt::Say { text, voice } => Action::Say { text, voice },
+        Prompt::Play { url } => Action::Play { url },
+        Prompt::Pause { seconds } => Action::Pause { seconds },
+    };
+    let gathered = |gather: &GatherSpec, prompts: Vec<Prompt>| {
+        let mut hints = gather.hints.clone();
+        if gather.settlement_hints {
+            hints.extend_from_slice(settlement_names);
+        }
+        Action::Gather(Gather {
+            dtmf: gather.dtmf,
+            speech: gather.speech,
+            num_digits: gather.num_digits,
+            finish_on_key: gather.finish_on_key,
+            timeout_s: gather.timeout_s,
+            hints,
+            language: flow.voice.language.clone(),
+            action_url: urls.action.clone(),
+            no_input_url: urls.no_input.clone(),
+            prompts,
+        })
+    };
+    let mut nodes: Vec<_> = flow.nodes.values().collect();
+    nodes.sort_by(|a, b| a.id.cmp(&b.id));
+    let mut actions = Vec::new();
+    for node in nodes {
+        let prompts: Vec<Prompt> = node
+            .parts
+            .iter()
+            .map(|part| match part {
+                Part::Say(text) => say(text),
+                Part::Play(url) => Prompt::Play { url: url.clone() },
+                Part::Pause(seconds) => Prompt::Pause { seconds: *seconds },
+            })
+            .collect();
+        match &node.kind {
+            NodeKind::Menu { gather, no_input, invalid, .. } => {
+                actions.push(gathered(gather, prompts));
+                actions.extend([&no_input.say, &invalid.say].into_iter().flatten().map(|text| said(say(text))));
+            }
+            NodeKind::Capture { gather, no_input, .. } => {
+                actions.push(gathered(gather, prompts));
+                actions.extend(no_input.say.as_deref().map(|text| said(say(text))));
+            }
+            _ => actions.extend(prompts.into_iter().map(said)),
+        }
+    }
+    actions.extend(flow.phrases.each().into_iter().map(|(_, text)| said(say(text))));
+    actions.extend([
+        Action::Record {
+            action_url: urls.action.clone(),
+            max_length_s: 60,
+            timeout_s: 5,
+            finish_on_key: Some('#'),
+            play_beep: true,
+        },
+        Action::Enqueue { queue: super::OPERATOR_QUEUE.into(), wait_url: urls.wait, action_url: urls.action.clone() },
+        Action::Redirect { url: urls.action },
+        Action::Hangup,
+    ]);
+    actions
+}
