@@ -1,11 +1,12 @@
 //! What a step's stored answer is packed against: the scripts' nodes as each dialect writes them.
 
 use crate::config::Settings;
-use crate::ivr::flow::{Flow, GatherSpec, NodeKind, Part};
+use crate::ivr::engine;
+use crate::ivr::flow::{Flow, NodeKind, Part};
 use crate::store::AnswerDictionary;
 use crate::telephony::jambonz::Jambonz;
 use crate::telephony::twilio::Twilio;
-use crate::telephony::{Action, Dialect, Gather, Prompt, Provider};
+use crate::telephony::{Action, Dialect, Prompt, Provider};
 
 /// One dictionary per dialect: a call speaks one, so its answers are packed against that one's words.
 #[derive(Debug, Clone)]
@@ -45,29 +46,7 @@ impl Dictionaries {
 fn document(flow: &Flow, settings: &Settings, settlement_names: &[String], dialect: Dialect) -> Vec<Action> {
     let urls = super::step_urls(&settings.public_url, dialect, 1);
     let say = |text: &str| Prompt::Say { text: text.to_string(), voice: flow.voice.clone() };
-    let said = |prompt: Prompt| match prompt {
-        Prompt::Say { text, voice } => Action::Say { text, voice },
-        Prompt::Play { url } => Action::Play { url },
-        Prompt::Pause { seconds } => Action::Pause { seconds },
-    };
-    let gathered = |gather: &GatherSpec, prompts: Vec<Prompt>| {
-        let mut hints = gather.hints.clone();
-        if gather.settlement_hints {
-            hints.extend_from_slice(settlement_names);
-        }
-        Action::Gather(Gather {
-            dtmf: gather.dtmf,
-            speech: gather.speech,
-            num_digits: gather.num_digits,
-            finish_on_key: gather.finish_on_key,
-            timeout_s: gather.timeout_s,
-            hints,
-            language: flow.voice.language.clone(),
-            action_url: urls.action.clone(),
-            no_input_url: urls.no_input.clone(),
-            prompts,
-        })
-    };
+    let said = |texts: Vec<&str>| engine::into_actions(texts.into_iter().map(say).collect());
     let mut nodes: Vec<_> = flow.nodes.values().collect();
     nodes.sort_by(|a, b| a.id.cmp(&b.id));
     let mut actions = Vec::new();
@@ -83,17 +62,17 @@ fn document(flow: &Flow, settings: &Settings, settlement_names: &[String], diale
             .collect();
         match &node.kind {
             NodeKind::Menu { gather, no_input, invalid, .. } => {
-                actions.push(gathered(gather, prompts));
-                actions.extend([&no_input.say, &invalid.say].into_iter().flatten().map(|text| said(say(text))));
+                actions.push(engine::asking(flow, gather, settlement_names, &urls, prompts));
+                actions.extend(said([&no_input.say, &invalid.say].into_iter().flatten().map(String::as_str).collect()));
             }
             NodeKind::Capture { gather, no_input, .. } => {
-                actions.push(gathered(gather, prompts));
-                actions.extend(no_input.say.as_deref().map(|text| said(say(text))));
+                actions.push(engine::asking(flow, gather, settlement_names, &urls, prompts));
+                actions.extend(said(no_input.say.as_deref().into_iter().collect()));
             }
-            _ => actions.extend(prompts.into_iter().map(said)),
+            _ => actions.extend(engine::into_actions(prompts)),
         }
     }
-    actions.extend(flow.phrases.each().into_iter().map(|(_, text)| said(say(text))));
+    actions.extend(said(flow.phrases.each().into_iter().map(|(_, text)| text).collect()));
     actions.extend([
         Action::Record {
             action_url: urls.action.clone(),

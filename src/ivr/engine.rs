@@ -7,7 +7,7 @@ use std::future::Future;
 
 use serde::{Deserialize, Serialize};
 
-use super::flow::{Flow, Node, NodeKind, Part, Retry};
+use super::flow::{Flow, GatherSpec, Node, NodeKind, Part, Retry};
 use super::speech;
 use crate::telephony::{Action, Gather, Prompt};
 use crate::tickets::TicketNumber;
@@ -282,6 +282,33 @@ fn retry(retry: &Retry, state: &mut CallState, here: &str, spoken: &mut Vec<Prom
     }
 }
 
+/// The gather a menu or capture node answers with: its keys, timeout and hints (with
+/// `settlement_names` when it asks where the caller is), around what it says.
+pub fn asking(
+    flow: &Flow,
+    gather: &GatherSpec,
+    settlement_names: &[String],
+    urls: &StepUrls,
+    prompts: Vec<Prompt>,
+) -> Action {
+    let mut hints = gather.hints.clone();
+    if gather.settlement_hints {
+        hints.extend_from_slice(settlement_names);
+    }
+    Action::Gather(Gather {
+        dtmf: gather.dtmf,
+        speech: gather.speech,
+        num_digits: gather.num_digits,
+        finish_on_key: gather.finish_on_key,
+        timeout_s: gather.timeout_s,
+        hints,
+        language: flow.voice.language.clone(),
+        action_url: urls.action.clone(),
+        no_input_url: urls.no_input.clone(),
+        prompts,
+    })
+}
+
 /// Enters `target` and follows the flow until a node waits for the caller or ends the call.
 async fn walk<E: Effects>(
     flow: &Flow,
@@ -327,26 +354,9 @@ async fn walk<E: Effects>(
                     .clone();
             }
             NodeKind::Menu { gather, .. } | NodeKind::Capture { gather, .. } => {
-                let mut hints = gather.hints.clone();
-                if gather.settlement_hints {
-                    hints.extend(effects.settlement_names().await?);
-                }
+                let settlements = if gather.settlement_hints { effects.settlement_names().await? } else { Vec::new() };
                 waits_here(state);
-                return Ok((
-                    vec![Action::Gather(Gather {
-                        dtmf: gather.dtmf,
-                        speech: gather.speech,
-                        num_digits: gather.num_digits,
-                        finish_on_key: gather.finish_on_key,
-                        timeout_s: gather.timeout_s,
-                        hints,
-                        language: flow.voice.language.clone(),
-                        action_url: urls.action.clone(),
-                        no_input_url: urls.no_input.clone(),
-                        prompts: spoken,
-                    })],
-                    Next::Menus,
-                ));
+                return Ok((vec![asking(flow, gather, &settlements, urls, spoken)], Next::Menus));
             }
             NodeKind::Record { max_length_s, finish_on_key, .. } => {
                 waits_here(state);
@@ -400,7 +410,8 @@ async fn walk<E: Effects>(
     anyhow::bail!("the flow passed {MAX_NODES_PER_STEP} nodes without waiting for the caller")
 }
 
-fn into_actions(prompts: Vec<Prompt>) -> Vec<Action> {
+/// What the prompts say, as actions of their own (outside a gather).
+pub fn into_actions(prompts: Vec<Prompt>) -> Vec<Action> {
     prompts
         .into_iter()
         .map(|p| match p {
