@@ -68,9 +68,9 @@ enum Command {
     },
     #[cfg(feature = "tools")]
     /// Load test: start `hotline serve` on a free loopback port, walk many concurrent simulated
-    /// callers through its signed Twilio webhooks, and report calls/s, webhooks/s, latency, peak
-    /// memory, start-up time and any ticket a caller was told that the database lacks. With
-    /// --target, drive a running deployment instead (see --target).
+    /// callers through its signed Twilio webhooks, and report calls/s, webhooks/s, latency, the
+    /// database's growth per call, peak memory, start-up time and any ticket a caller was told
+    /// that the database lacks. With --target, drive a running deployment instead (see --target).
     Storm(StormArgs),
     #[cfg(feature = "tools")]
     /// The fixed-TwiML server `storm` measures the framework's ceiling with.
