@@ -1,6 +1,7 @@
 //! Escalations: started with their ticket, their steps as rows with due times fired exactly
 //! once, reminders, crew assignment, and an audit log of all of it.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
@@ -120,6 +121,18 @@ pub(super) async fn acknowledge_in(tx: &mut WriteTx, id: &str, actor: &str, now:
     Ok(true)
 }
 
+/// Step `order` of `escalation` among `steps`.
+fn step_of<'s>(steps: &'s mut HashMap<String, Vec<Step>>, escalation: &str, order: i64) -> Option<&'s mut Step> {
+    steps.get_mut(escalation)?.iter_mut().find(|s| s.order == order)
+}
+
+/// Which escalations a read of steps covers: `escalation_id` then `condition`, which names `$1`
+/// and is bound to `value` (one escalation: `= $1`; a listing: `IN (SELECT ...)`).
+pub(super) struct Scope<'a> {
+    pub condition: &'a str,
+    pub value: Option<&'a str>,
+}
+
 /// Starts the escalation of `ticket` under the first matching policy, inside the ticket's own
 /// transaction; a ticket no policy covers is not escalated. Starting twice is a no-op.
 pub(super) async fn start_in(
@@ -207,12 +220,18 @@ fn escalation_from(row: &AnyRow) -> StoreResult<Escalation> {
 impl Store {
     /// Escalations, newest first, each with its steps.
     pub async fn escalations(&self, state: Option<EscalationState>) -> StoreResult<Vec<Escalation>> {
-        let sql =
-            format!("{SELECT_ESCALATIONS} WHERE ($1 IS NULL OR e.state = $1) ORDER BY e.created_at DESC LIMIT 500");
-        let rows = sqlx::query(&sql).bind(state.map(EscalationState::as_str)).fetch_all(&self.pool).await?;
+        const LISTED: &str = "WHERE ($1 IS NULL OR e.state = $1) ORDER BY e.created_at DESC LIMIT 500";
+        let rows = sqlx::query(&format!("{SELECT_ESCALATIONS} {LISTED}"))
+            .bind(state.map(EscalationState::as_str))
+            .fetch_all(&self.pool)
+            .await?;
         let mut escalations = rows.iter().map(escalation_from).collect::<StoreResult<Vec<_>>>()?;
+        // Their steps in three reads for the whole list, not three per escalation.
+        let listed = format!("IN (SELECT e.id FROM escalations e {LISTED})");
+        let mut steps =
+            self.escalation_steps(&Scope { condition: &listed, value: state.map(EscalationState::as_str) }).await?;
         for e in &mut escalations {
-            e.steps = self.escalation_steps(&e.id).await?;
+            e.steps = steps.remove(&e.id).unwrap_or_default();
         }
         Ok(escalations)
     }
@@ -221,41 +240,39 @@ impl Store {
         let sql = format!("{SELECT_ESCALATIONS} WHERE e.id = $1");
         let Some(row) = sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await? else { return Ok(None) };
         let mut escalation = escalation_from(&row)?;
-        escalation.steps = self.escalation_steps(id).await?;
+        let mut steps = self.escalation_steps(&Scope { condition: "= $1", value: Some(id) }).await?;
+        escalation.steps = steps.remove(id).unwrap_or_default();
         Ok(Some(escalation))
     }
 
-    async fn escalation_steps(&self, id: &str) -> StoreResult<Vec<Step>> {
-        let rows = sqlx::query(
-            "SELECT ord, due_at, fired_at, recipients, channel FROM escalation_steps WHERE escalation_id = $1 ORDER BY ord",
-        )
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?;
-        let sent = sqlx::query(
-            "SELECT step_ord, recipient_name, recipient_email, attempts, sent_at, last_error FROM outbox \
-             WHERE escalation_id = $1 AND purpose = 'step' ORDER BY step_ord, recipient_email",
-        )
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?;
-        let mut steps = rows
-            .iter()
-            .map(|row| {
-                let recipients: String = row.try_get("recipients")?;
-                Ok(Step {
-                    order: row.try_get("ord")?,
-                    due_at: Timestamp(row.try_get("due_at")?),
-                    fired_at: row.try_get::<Option<i64>, _>("fired_at")?.map(Timestamp),
-                    recipients: serde_json::from_str(&recipients).unwrap_or_default(),
-                    channel: row.try_get("channel")?,
-                    notifications: Vec::new(),
-                    calls: Vec::new(),
-                })
-            })
-            .collect::<StoreResult<Vec<_>>>()?;
+    /// The steps of the escalations `scope` picks, with their messages and calls, by escalation.
+    async fn escalation_steps(&self, scope: &Scope<'_>) -> StoreResult<HashMap<String, Vec<Step>>> {
+        let sql = format!(
+            "SELECT escalation_id, ord, due_at, fired_at, recipients, channel FROM escalation_steps \
+             WHERE escalation_id {} ORDER BY ord",
+            scope.condition
+        );
+        let rows = sqlx::query(&sql).bind(scope.value).fetch_all(&self.pool).await?;
+        let sql = format!(
+            "SELECT escalation_id, step_ord, recipient_name, recipient_email, attempts, sent_at, last_error FROM outbox \
+             WHERE escalation_id {} AND purpose = 'step' ORDER BY step_ord, recipient_email",
+            scope.condition
+        );
+        let sent = sqlx::query(&sql).bind(scope.value).fetch_all(&self.pool).await?;
+        let mut steps: HashMap<String, Vec<Step>> = HashMap::new();
+        for row in &rows {
+            let recipients: String = row.try_get("recipients")?;
+            steps.entry(row.try_get("escalation_id")?).or_default().push(Step {
+                order: row.try_get("ord")?,
+                due_at: Timestamp(row.try_get("due_at")?),
+                fired_at: row.try_get::<Option<i64>, _>("fired_at")?.map(Timestamp),
+                recipients: serde_json::from_str(&recipients).unwrap_or_default(),
+                channel: row.try_get("channel")?,
+                notifications: Vec::new(),
+                calls: Vec::new(),
+            });
+        }
         for row in &sent {
-            let order: i64 = row.try_get("step_ord")?;
             let attempts: i64 = row.try_get("attempts")?;
             let sent_at = row.try_get::<Option<i64>, _>("sent_at")?.map(Timestamp);
             let status = match (sent_at, attempts) {
@@ -274,12 +291,13 @@ impl Store {
                 sent_at,
                 last_error: row.try_get("last_error")?,
             };
-            if let Some(step) = steps.iter_mut().find(|s| s.order == order) {
+            let escalation: String = row.try_get("escalation_id")?;
+            if let Some(step) = step_of(&mut steps, &escalation, row.try_get("step_ord")?) {
                 step.notifications.push(notification);
             }
         }
-        for (order, call) in self.placed_calls(id).await? {
-            if let Some(step) = steps.iter_mut().find(|s| s.order == order) {
+        for (escalation, order, call) in self.placed_calls(scope).await? {
+            if let Some(step) = step_of(&mut steps, &escalation, order) {
                 step.calls.push(call);
             }
         }

@@ -1,9 +1,11 @@
 //! Calls the hotline places: the requests a dialer claims, every attempt at placing them, and
 //! what happens to a placed call once the provider drives it through our webhooks.
 
+use std::collections::HashMap;
+
 use sqlx::Row;
 
-use super::escalations::{acknowledge_in, log_in};
+use super::escalations::{Scope, acknowledge_in, log_in};
 use super::{CallTx, Store, StoreError, StoreResult, WriteTx, new_id, tickets};
 use crate::clock::Timestamp;
 use crate::escalation::policy::Recipient;
@@ -196,36 +198,36 @@ impl Store {
         .await
     }
 
-    /// The calls of an escalation's steps with their attempts, by step.
-    pub(super) async fn placed_calls(&self, escalation_id: &str) -> StoreResult<Vec<(i64, PlacedCall)>> {
-        let rows = sqlx::query(
-            "SELECT id, step_ord, recipient_name, recipient_email, phone, status, answered_at FROM outbound_calls \
-             WHERE escalation_id = $1 ORDER BY step_ord, created_at, id",
-        )
-        .bind(escalation_id)
-        .fetch_all(&self.pool)
-        .await?;
-        let attempts = sqlx::query(
+    /// The calls of the steps of the escalations `scope` picks (see `escalations::Scope`), with
+    /// their attempts: (escalation, step, call).
+    pub(super) async fn placed_calls(&self, scope: &Scope<'_>) -> StoreResult<Vec<(String, i64, PlacedCall)>> {
+        let sql = format!(
+            "SELECT id, escalation_id, step_ord, recipient_name, recipient_email, phone, status, answered_at \
+             FROM outbound_calls WHERE escalation_id {} ORDER BY step_ord, created_at, id",
+            scope.condition
+        );
+        let rows = sqlx::query(&sql).bind(scope.value).fetch_all(&self.pool).await?;
+        let sql = format!(
             "SELECT a.outbound_id, a.at, a.provider_sid, a.error FROM outbound_attempts a \
-             JOIN outbound_calls o ON o.id = a.outbound_id WHERE o.escalation_id = $1 ORDER BY a.id",
-        )
-        .bind(escalation_id)
-        .fetch_all(&self.pool)
-        .await?;
+             JOIN outbound_calls o ON o.id = a.outbound_id WHERE o.escalation_id {} ORDER BY a.id",
+            scope.condition
+        );
+        let mut attempts: HashMap<String, Vec<CallAttempt>> = HashMap::new();
+        for a in sqlx::query(&sql).bind(scope.value).fetch_all(&self.pool).await? {
+            attempts.entry(a.try_get("outbound_id")?).or_default().push(CallAttempt {
+                at: Timestamp(a.try_get("at")?),
+                provider_sid: a.try_get("provider_sid")?,
+                error: a.try_get("error")?,
+            });
+        }
         let mut calls = Vec::with_capacity(rows.len());
         for row in &rows {
             let id: String = row.try_get("id")?;
             let status: String = row.try_get("status")?;
-            let mut tried = Vec::new();
-            for a in attempts.iter().filter(|a| a.try_get::<String, _>("outbound_id").is_ok_and(|o| o == id)) {
-                tried.push(CallAttempt {
-                    at: Timestamp(a.try_get("at")?),
-                    provider_sid: a.try_get("provider_sid")?,
-                    error: a.try_get("error")?,
-                });
-            }
+            let tried = attempts.remove(&id).unwrap_or_default();
             let phone: String = row.try_get("phone")?;
             calls.push((
+                row.try_get("escalation_id")?,
                 row.try_get::<Option<i64>, _>("step_ord")?.unwrap_or(0),
                 PlacedCall {
                     recipient: Recipient {
