@@ -11,6 +11,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::AddAssign;
 
+use futures_util::future::BoxFuture;
 use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::{Any, AnyArguments};
@@ -138,6 +139,20 @@ impl Store {
         Ok(query.bind(BATCH as i64).fetch_all(&self.pool).await?)
     }
 
+    /// One round's batch: `work` on the candidates `ids` (rechecked there, in the write) unless
+    /// there are none; how many were found, and what went.
+    async fn prune_found<K: Send + Sync + 'static>(
+        &self,
+        ids: Vec<K>,
+        work: impl for<'t> Fn(&'t mut WriteTx, &'t Vec<K>) -> BoxFuture<'t, StoreResult<Pruned>> + Send + Sync + 'static,
+    ) -> StoreResult<Batch> {
+        if ids.is_empty() {
+            return Ok((0, Pruned::default()));
+        }
+        let found = ids.len();
+        Ok((found, self.write_with(ids, work).await?))
+    }
+
     /// Removes the stored webhook answers of calls that ended before `ended_before` (or went
     /// silent before `idle_before`): what a provider's retry of a step would be answered with.
     pub async fn prune_replays(&self, ended_before: Timestamp, idle_before: Timestamp) -> StoreResult<Batch> {
@@ -150,26 +165,20 @@ impl Store {
                 &times,
             )
             .await?;
-        if ids.is_empty() {
-            return Ok((0, Pruned::default()));
-        }
-        let found = ids.len();
-        let pruned = self
-            .write_with(ids, move |tx, ids| {
-                Box::pin(async move {
-                    let over = format!("SELECT id FROM calls WHERE id IN ({}) AND {OVER}", in_list(3));
-                    let calls = recheck(tx, &over, &times, ids).await?;
-                    if calls.is_empty() {
-                        return Ok(Pruned::default());
-                    }
-                    let steps =
-                        on_ids(tx, &format!("DELETE FROM call_steps WHERE call_id IN ({})", in_list(1)), None, &calls)
-                            .await?;
-                    Ok(Pruned { replay_calls: calls.len() as u64, replay_steps: steps, ..Pruned::default() })
-                })
+        self.prune_found(ids, move |tx, ids| {
+            Box::pin(async move {
+                let over = format!("SELECT id FROM calls WHERE id IN ({}) AND {OVER}", in_list(3));
+                let calls = recheck(tx, &over, &times, ids).await?;
+                if calls.is_empty() {
+                    return Ok(Pruned::default());
+                }
+                let steps =
+                    on_ids(tx, &format!("DELETE FROM call_steps WHERE call_id IN ({})", in_list(1)), None, &calls)
+                        .await?;
+                Ok(Pruned { replay_calls: calls.len() as u64, replay_steps: steps, ..Pruned::default() })
             })
-            .await?;
-        Ok((found, pruned))
+        })
+        .await
     }
 
     /// Removes the records of calls that ended before `ended_before` (or went silent before
@@ -199,14 +208,9 @@ impl Store {
                 .await?;
             ids.extend(idle.into_iter().take(BATCH - ids.len()));
         }
-        if ids.is_empty() {
-            return Ok((0, Pruned::default()));
-        }
-        let found = ids.len();
         let times = [ended_before.millis(), idle_before.millis()];
         let lock = self.backend.skip_locked();
-        let pruned = self
-            .write_with(ids, move |tx, ids| {
+        self.prune_found(ids, move |tx, ids| {
                 Box::pin(async move {
                     let sql = format!(
                         "SELECT id FROM calls WHERE id IN ({}) AND {OVER} AND NOT EXISTS {ACTIVE_ITEM} {lock}",
@@ -240,8 +244,7 @@ impl Store {
                     Ok(Pruned { calls: removed, call_events, call_steps, queue_items, ..Pruned::default() })
                 })
             })
-            .await?;
-        Ok((found, pruned))
+            .await
     }
 
     /// Removes the power-back subscriptions (a caller's number, to ring when the power returns)
@@ -259,48 +262,42 @@ impl Store {
                 &[resolved_before.millis()],
             )
             .await?;
-        if ids.is_empty() {
-            return Ok((0, Pruned::default()));
-        }
-        let found = ids.len();
         let lock = self.backend.skip_locked();
-        let pruned = self
-            .write_with(ids, move |tx, ids| {
-                Box::pin(async move {
-                    let sql = format!(
-                        "SELECT id FROM power_back_subscriptions p WHERE id IN ({}) AND incident_id IN \
+        self.prune_found(ids, move |tx, ids| {
+            Box::pin(async move {
+                let sql = format!(
+                    "SELECT id FROM power_back_subscriptions p WHERE id IN ({}) AND incident_id IN \
                          (SELECT id FROM incidents WHERE status = 'resolved' AND resolved_at < $1) AND {TOLD} {lock}",
-                        in_list(2)
-                    );
-                    let subscriptions = recheck(tx, &sql, &[resolved_before.millis()], ids).await?;
-                    if subscriptions.is_empty() {
-                        return Ok(Pruned::default());
-                    }
-                    let list = in_list(1);
-                    let attempts = format!(
-                        "DELETE FROM outbound_attempts WHERE outbound_id IN \
+                    in_list(2)
+                );
+                let subscriptions = recheck(tx, &sql, &[resolved_before.millis()], ids).await?;
+                if subscriptions.is_empty() {
+                    return Ok(Pruned::default());
+                }
+                let list = in_list(1);
+                let attempts = format!(
+                    "DELETE FROM outbound_attempts WHERE outbound_id IN \
                          (SELECT id FROM outbound_calls WHERE subscription_id IN ({list}))"
-                    );
-                    on_ids(tx, &attempts, None, &subscriptions).await?;
-                    let outbound_calls = on_ids(
-                        tx,
-                        &format!("DELETE FROM outbound_calls WHERE subscription_id IN ({list})"),
-                        None,
-                        &subscriptions,
-                    )
-                    .await?;
-                    let removed = on_ids(
-                        tx,
-                        &format!("DELETE FROM power_back_subscriptions WHERE id IN ({list})"),
-                        None,
-                        &subscriptions,
-                    )
-                    .await?;
-                    Ok(Pruned { power_back_subscriptions: removed, outbound_calls, ..Pruned::default() })
-                })
+                );
+                on_ids(tx, &attempts, None, &subscriptions).await?;
+                let outbound_calls = on_ids(
+                    tx,
+                    &format!("DELETE FROM outbound_calls WHERE subscription_id IN ({list})"),
+                    None,
+                    &subscriptions,
+                )
+                .await?;
+                let removed = on_ids(
+                    tx,
+                    &format!("DELETE FROM power_back_subscriptions WHERE id IN ({list})"),
+                    None,
+                    &subscriptions,
+                )
+                .await?;
+                Ok(Pruned { power_back_subscriptions: removed, outbound_calls, ..Pruned::default() })
             })
-            .await?;
-        Ok((found, pruned))
+        })
+        .await
     }
 
     /// Removes lines of the live-update event log from before `before`, except the newest (ids
@@ -313,19 +310,14 @@ impl Store {
         .bind(BATCH as i64)
         .fetch_all(&self.pool)
         .await?;
-        if ids.is_empty() {
-            return Ok((0, Pruned::default()));
-        }
-        let found = ids.len();
-        let events = self
-            .write_with(ids, |tx, ids| {
-                Box::pin(async move {
-                    let sql = format!("DELETE FROM events WHERE id IN ({})", in_list(1));
-                    Ok(bind_int_ids(sqlx::query(&sql), ids).execute(&mut *tx).await?.rows_affected())
-                })
+        self.prune_found(ids, |tx, ids| {
+            Box::pin(async move {
+                let sql = format!("DELETE FROM events WHERE id IN ({})", in_list(1));
+                let events = bind_int_ids(sqlx::query(&sql), ids).execute(&mut *tx).await?.rows_affected();
+                Ok(Pruned { events, ..Pruned::default() })
             })
-            .await?;
-        Ok((found, Pruned { events, ..Pruned::default() }))
+        })
+        .await
     }
 
     /// Removes what the internet reception accepted before `before` (its limits look back a day
@@ -361,78 +353,71 @@ impl Store {
                 &[closed_before.millis()],
             )
             .await?;
-        if ids.is_empty() {
-            return Ok((0, Pruned::default()));
-        }
-        let found = ids.len();
         let lock = self.backend.skip_locked();
-        let pruned = self
-            .write_with(ids, move |tx, ids| {
-                Box::pin(async move {
-                    let sql = format!(
-                        "SELECT id, number, channel, description FROM tickets WHERE id IN ({}) \
+        self.prune_found(ids, move |tx, ids| {
+            Box::pin(async move {
+                let sql = format!(
+                    "SELECT id, number, channel, description FROM tickets WHERE id IN ({}) \
                          AND personal_data_erased_at IS NULL AND updated_at < $1 AND status IN {CLOSED} {lock}",
-                        in_list(2)
-                    );
-                    let rows =
-                        bind_ids(sqlx::query(&sql).bind(closed_before.millis()), ids).fetch_all(&mut *tx).await?;
-                    let mut tickets = Vec::with_capacity(rows.len());
-                    for row in &rows {
-                        let id: String = row.try_get("id")?;
-                        let number: i64 = row.try_get("number")?;
-                        let channel: String = row.try_get("channel")?;
-                        let description = match channel.as_str() {
-                            // The IVR wrote these from the caller's key presses: no one's words.
-                            "phone" => row.try_get::<String, _>("description")?,
-                            _ => ERASED_TEXT.to_string(),
-                        };
-                        sqlx::query(
-                            "UPDATE tickets SET caller_number = NULL, address = NULL, recording_url = NULL, \
+                    in_list(2)
+                );
+                let rows = bind_ids(sqlx::query(&sql).bind(closed_before.millis()), ids).fetch_all(&mut *tx).await?;
+                let mut tickets = Vec::with_capacity(rows.len());
+                for row in &rows {
+                    let id: String = row.try_get("id")?;
+                    let number: i64 = row.try_get("number")?;
+                    let channel: String = row.try_get("channel")?;
+                    let description = match channel.as_str() {
+                        // The IVR wrote these from the caller's key presses: no one's words.
+                        "phone" => row.try_get::<String, _>("description")?,
+                        _ => ERASED_TEXT.to_string(),
+                    };
+                    sqlx::query(
+                        "UPDATE tickets SET caller_number = NULL, address = NULL, recording_url = NULL, \
                              description = $1, search_text = $2, personal_data_erased_at = $3 WHERE id = $4",
-                        )
-                        .bind(&description)
-                        .bind(search_fold(&format!("{number} {description}")))
-                        .bind(now.millis())
-                        .bind(&id)
-                        .execute(&mut *tx)
-                        .await?;
-                        tickets.push(id);
-                    }
-                    if tickets.is_empty() {
-                        return Ok(Pruned::default());
-                    }
-                    let list = in_list(2);
-                    let erased = Some(ERASED_TEXT);
-                    let notes = on_ids(
-                        tx,
-                        &format!("UPDATE ticket_notes SET body = $1 WHERE ticket_id IN ({list})"),
-                        erased,
-                        &tickets,
                     )
+                    .bind(&description)
+                    .bind(search_fold(&format!("{number} {description}")))
+                    .bind(now.millis())
+                    .bind(&id)
+                    .execute(&mut *tx)
                     .await?;
-                    let resolution = format!(
-                        "UPDATE escalations SET resolution_note = $1 WHERE ticket_id IN ({list}) \
+                    tickets.push(id);
+                }
+                if tickets.is_empty() {
+                    return Ok(Pruned::default());
+                }
+                let list = in_list(2);
+                let erased = Some(ERASED_TEXT);
+                let notes = on_ids(
+                    tx,
+                    &format!("UPDATE ticket_notes SET body = $1 WHERE ticket_id IN ({list})"),
+                    erased,
+                    &tickets,
+                )
+                .await?;
+                let resolution = format!(
+                    "UPDATE escalations SET resolution_note = $1 WHERE ticket_id IN ({list}) \
                          AND resolution_note IS NOT NULL"
-                    );
-                    on_ids(tx, &resolution, erased, &tickets).await?;
-                    let mails = format!(
-                        "UPDATE outbox SET body = $1 WHERE escalation_id IN \
+                );
+                on_ids(tx, &resolution, erased, &tickets).await?;
+                let mails = format!(
+                    "UPDATE outbox SET body = $1 WHERE escalation_id IN \
                          (SELECT id FROM escalations WHERE ticket_id IN ({list}))"
-                    );
-                    let mails = on_ids(tx, &mails, erased, &tickets).await?;
-                    // A ticket's own item needs no number to be served (a closed ticket's may
-                    // still wait: closing does not take it out); a caller's, until it ends.
-                    let items = format!(
-                        "UPDATE queue_items SET caller_number = NULL, note = NULL WHERE ticket_id IN ({}) \
+                );
+                let mails = on_ids(tx, &mails, erased, &tickets).await?;
+                // A ticket's own item needs no number to be served (a closed ticket's may
+                // still wait: closing does not take it out); a caller's, until it ends.
+                let items = format!(
+                    "UPDATE queue_items SET caller_number = NULL, note = NULL WHERE ticket_id IN ({}) \
                          AND (kind = 'ticket' OR state IN ('done', 'abandoned', 'cancelled'))",
-                        in_list(1)
-                    );
-                    let queue_items = on_ids(tx, &items, None, &tickets).await?;
-                    Ok(Pruned { tickets: tickets.len() as u64, notes, mails, queue_items, ..Pruned::default() })
-                })
+                    in_list(1)
+                );
+                let queue_items = on_ids(tx, &items, None, &tickets).await?;
+                Ok(Pruned { tickets: tickets.len() as u64, notes, mails, queue_items, ..Pruned::default() })
             })
-            .await?;
-        Ok((found, pruned))
+        })
+        .await
     }
 
     /// The database's size in bytes: SQLite's pages in use and free, PostgreSQL's database on disk.
